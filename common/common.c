@@ -1,0 +1,118 @@
+/*
+ * common.c - lpr_strerror, the line logger and clock helpers declared in
+ * lpr_common.h. The logger writes whole lines with one write() so lines from
+ * threads never interleave.
+ */
+#include "lpr_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *lpr_strerror(lpr_err err)
+{
+    switch (err) {
+    case LPR_OK: return "success";
+    case LPR_EINVAL: return "invalid argument or value";
+    case LPR_EIO: return "input/output error";
+    case LPR_ENOMEM: return "out of memory";
+    case LPR_ENOENT: return "not found";
+    case LPR_ETOOBIG: return "too big";
+    case LPR_EFORMAT: return "bad format";
+    case LPR_EPERM: return "unsafe permissions";
+    case LPR_ENET: return "network error";
+    case LPR_ECRYPTO: return "cryptographic error";
+    case LPR_EDB: return "spool database error";
+    case LPR_EFULL: return "quota exceeded or disk full";
+    case LPR_EEXIST: return "already exists";
+    case LPR_EINTERNAL: return "internal error";
+    }
+    return "unknown error";
+}
+
+static int log_level = -1;
+
+static void log_init(void)
+{
+    const char *env = getenv("LPR_LOG_LEVEL");
+    log_level = LPR_LOG_INFO;
+    if (!env)
+        return;
+    if (!strcasecmp(env, "debug"))
+        log_level = LPR_LOG_DEBUG;
+    else if (!strcasecmp(env, "warn"))
+        log_level = LPR_LOG_WARN;
+    else if (!strcasecmp(env, "error"))
+        log_level = LPR_LOG_ERROR;
+}
+
+void lpr_log_set_level(lpr_log_level level) { log_level = (int)level; }
+
+lpr_log_level lpr_log_get_level(void)
+{
+    if (log_level < 0)
+        log_init();
+    return (lpr_log_level)log_level;
+}
+
+void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
+{
+    static const char *names[] = {"debug", "info", "warn", "error"};
+    char line[1024];
+    int n;
+    va_list ap;
+
+    if ((int)level < (int)lpr_log_get_level())
+        return;
+    n = snprintf(line, sizeof line, "%s: %s: ", component ? component : "lpr",
+                 names[level]);
+    va_start(ap, fmt);
+    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    if (write(STDERR_FILENO, line, (size_t)n) < 0) {
+        /* nowhere left to report */
+    }
+}
+
+double lpr_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+int64_t lpr_realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void lpr_format_utc_ms(int64_t epoch_ms, char *buf, unsigned buflen)
+{
+    time_t secs = (time_t)(epoch_ms / 1000);
+    int ms = (int)(epoch_ms % 1000);
+    struct tm tm;
+    if (ms < 0) {
+        ms += 1000;
+        secs -= 1;
+    }
+    gmtime_r(&secs, &tm);
+    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
+long lpr_peak_rss_kb(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return ru.ru_maxrss;
+}

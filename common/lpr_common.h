@@ -1,0 +1,67 @@
+/*
+ * lpr_common.h - error codes, logging and small helpers shared by every
+ * lpr-edge component (ocr, gps, uplink, firmware).
+ *
+ * Every library function that can fail returns an lpr_err; results travel
+ * through out-parameters. Libraries never exit(); they log one line naming
+ * the operation and the input, and return a code the caller maps to an exit
+ * status with lpr_strerror().
+ */
+#ifndef LPR_COMMON_H
+#define LPR_COMMON_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+typedef enum lpr_err {
+    LPR_OK = 0,
+    LPR_EINVAL,    /* bad argument, bad input data or bad config value */
+    LPR_EIO,       /* read/write/open failed */
+    LPR_ENOMEM,    /* allocation failed */
+    LPR_ENOENT,    /* file, device or key not found */
+    LPR_ETOOBIG,   /* input exceeds a configured limit */
+    LPR_EFORMAT,   /* input is not in the expected format (corrupt image, bad JSON) */
+    LPR_EPERM,     /* unsafe permissions (e.g. key readable by others) */
+    LPR_ENET,      /* network / broker error */
+    LPR_ECRYPTO,   /* signing or verification failed */
+    LPR_EDB,       /* spool database error */
+    LPR_EFULL,     /* quota or disk full */
+    LPR_EEXIST,    /* refusing to overwrite */
+    LPR_EINTERNAL  /* a library we call failed unexpectedly */
+} lpr_err;
+
+/* Static English description of an error code; never NULL. */
+const char *lpr_strerror(lpr_err err);
+
+typedef enum lpr_log_level {
+    LPR_LOG_DEBUG = 0,
+    LPR_LOG_INFO,
+    LPR_LOG_WARN,
+    LPR_LOG_ERROR
+} lpr_log_level;
+
+/* Minimum level printed (default LPR_LOG_INFO, or LPR_LOG_LEVEL=debug|info|
+ * warn|error in the environment). Thread-safe: one line per call, to stderr. */
+void lpr_log_set_level(lpr_log_level level);
+lpr_log_level lpr_log_get_level(void);
+void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#define LPR_DEBUG(comp, ...) lpr_log(LPR_LOG_DEBUG, comp, __VA_ARGS__)
+#define LPR_INFO(comp, ...)  lpr_log(LPR_LOG_INFO, comp, __VA_ARGS__)
+#define LPR_WARN(comp, ...)  lpr_log(LPR_LOG_WARN, comp, __VA_ARGS__)
+#define LPR_ERROR(comp, ...) lpr_log(LPR_LOG_ERROR, comp, __VA_ARGS__)
+
+/* Monotonic clock in milliseconds (CLOCK_MONOTONIC), as a double. */
+double lpr_monotonic_ms(void);
+
+/* Wall clock in milliseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t lpr_realtime_ms(void);
+
+/* Formats epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 25). */
+void lpr_format_utc_ms(int64_t epoch_ms, char *buf, unsigned buflen);
+
+/* Peak resident set size of this process in kilobytes (getrusage). */
+long lpr_peak_rss_kb(void);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * lpr_main.c - the `lpr` operator tool: dispatches to subcommands.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lpr_tool.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: lpr COMMAND [ARGS]\n"
+            "commands:\n"
+            "  read [--json] [--region us|eu|br|auto] IMAGE|DIR...  read plates in photos\n"
+            "run 'lpr COMMAND --help' for a command's options.\n");
+}
+
+const char *lpr_default_model_dir(const char *model)
+{
+    static const char *const dirs[] = {LPR_MODEL_DIR_SRC, LPR_MODEL_DIR_INSTALL};
+    char path[4096];
+    for (unsigned i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s.traineddata", dirs[i], model);
+        if (access(path, R_OK) == 0)
+            return dirs[i];
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("lpr %s\n", LPR_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "read"))
+        return lpr_cmd_read(argc - 1, argv + 1);
+    fprintf(stderr, "lpr: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,247 @@
+/*
+ * candidates.c - turns per-character readings into ranked plate candidates.
+ *
+ * Each position carries the engine's best character and its alternatives;
+ * the usual confusions of plate lettering (O/0/D/Q, I/1, B/8, S/5, Z/2, G/6)
+ * are added with a lower confidence. A beam search over positions yields the
+ * best strings by mean confidence. Region formats (br LLLNNNN and Mercosul
+ * LLLNLNN; generic lengths for us and eu) constrain the letter/digit class
+ * per position, so "ABC1Z34" becomes "ABC1234" only where a br plate must have
+ * a digit. Pure functions: no Leptonica, no Tesseract.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ocr_internal.h"
+
+/* Format strings: L = letter, N = digit, A = either. */
+static const char *const br_formats[] = {"LLLNNNN", "LLLNLNN", NULL};
+
+static int fits_class(char fmt, char c)
+{
+    if (fmt == 'L')
+        return c >= 'A' && c <= 'Z';
+    if (fmt == 'N')
+        return c >= '0' && c <= '9';
+    return 1;
+}
+
+static int generic_length_ok(lpr_region region, size_t len)
+{
+    switch (region) {
+    case LPR_REGION_US: return len >= 4 && len <= 8;
+    case LPR_REGION_EU: return len >= 4 && len <= 9;
+    case LPR_REGION_BR: return len == 7;
+    default: return len >= 4 && len <= 9;
+    }
+}
+
+int lpr_region_format_match(lpr_region region, const char *text)
+{
+    size_t len = strlen(text);
+    if (region == LPR_REGION_BR) {
+        for (int f = 0; br_formats[f]; f++) {
+            if (strlen(br_formats[f]) != len)
+                continue;
+            size_t i;
+            for (i = 0; i < len && fits_class(br_formats[f][i], text[i]); i++)
+                ;
+            if (i == len)
+                return 1;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < len; i++)
+        if (!isalnum((unsigned char)text[i]))
+            return 0;
+    return generic_length_ok(region, len);
+}
+
+/* Pairs of characters read for each other on plates, both directions. */
+static const char *const confusions[] = {
+    "O0", "OD", "OQ", "0D", "0Q", "I1", "IT", "1T", "B8", "S5", "Z2",
+    "G6", "A4", "E6", "L4", "UV", "MN", "HM", "KX", "B3", "J1", "Y7",
+    "PR", "CG", "F7", NULL};
+
+void lpr_add_confusions(lpr_charpos *pos, float factor)
+{
+    int base = pos->n;
+    for (int a = 0; a < base; a++) {
+        char c = pos->ch[a];
+        for (int k = 0; confusions[k]; k++) {
+            char other;
+            if (confusions[k][0] == c)
+                other = confusions[k][1];
+            else if (confusions[k][1] == c)
+                other = confusions[k][0];
+            else
+                continue;
+            if (pos->n >= LPR_MAX_ALTS)
+                return;
+            int dup = 0;
+            for (int i = 0; i < pos->n; i++)
+                dup |= pos->ch[i] == other;
+            if (dup)
+                continue;
+            pos->ch[pos->n] = other;
+            pos->conf[pos->n] = pos->conf[a] * factor;
+            pos->n++;
+        }
+    }
+}
+
+typedef struct beam_item {
+    char text[LPR_MAX_TEXT];
+    float sum;
+} beam_item;
+
+#define BEAM 48
+
+/* Beam search over positions; fmt (may be NULL) restricts each position's
+ * class. Returns the number of complete strings written to out (sorted). */
+static int beam_search(const lpr_charpos *pos, int n, const char *fmt,
+                       beam_item *out, int max)
+{
+    beam_item cur[BEAM], next[BEAM * LPR_MAX_ALTS];
+    int ncur = 1;
+
+    if (n <= 0 || n >= LPR_MAX_TEXT)
+        return 0;
+    memset(&cur[0], 0, sizeof cur[0]);
+    for (int p = 0; p < n; p++) {
+        int nnext = 0;
+        for (int b = 0; b < ncur; b++) {
+            for (int a = 0; a < pos[p].n; a++) {
+                char c = pos[p].ch[a];
+                if (fmt && !fits_class(fmt[p], c))
+                    continue;
+                next[nnext] = cur[b];
+                next[nnext].text[p] = c;
+                next[nnext].text[p + 1] = '\0';
+                next[nnext].sum += pos[p].conf[a];
+                nnext++;
+            }
+        }
+        if (nnext == 0)
+            return 0;
+        /* keep the BEAM best: partial selection sort */
+        ncur = nnext < BEAM ? nnext : BEAM;
+        for (int i = 0; i < ncur; i++) {
+            int best = i;
+            for (int j = i + 1; j < nnext; j++)
+                if (next[j].sum > next[best].sum)
+                    best = j;
+            beam_item t = next[i];
+            next[i] = next[best];
+            next[best] = t;
+            cur[i] = next[i];
+        }
+    }
+    if (ncur > max)
+        ncur = max;
+    memcpy(out, cur, (size_t)ncur * sizeof *out);
+    return ncur;
+}
+
+static int add_candidate(lpr_candidate *out, int count, int max,
+                         const char *text, float conf)
+{
+    for (int i = 0; i < count; i++) {
+        if (!strcmp(out[i].text, text)) {
+            if (conf > out[i].confidence)
+                out[i].confidence = conf;
+            return count;
+        }
+    }
+    if (count < max) {
+        snprintf(out[count].text, sizeof out[count].text, "%s", text);
+        out[count].confidence = conf;
+        return count + 1;
+    }
+    /* replace the weakest if better */
+    int worst = 0;
+    for (int i = 1; i < count; i++)
+        if (out[i].confidence < out[worst].confidence)
+            worst = i;
+    if (conf > out[worst].confidence) {
+        snprintf(out[worst].text, sizeof out[worst].text, "%s", text);
+        out[worst].confidence = conf;
+    }
+    return count;
+}
+
+static void sort_candidates(lpr_candidate *c, int n)
+{
+    for (int i = 1; i < n; i++) {
+        lpr_candidate t = c[i];
+        int j = i - 1;
+        while (j >= 0 && c[j].confidence < t.confidence) {
+            c[j + 1] = c[j];
+            j--;
+        }
+        c[j + 1] = t;
+    }
+}
+
+/* Candidates under one region's rules. Returns count, *quality = how well
+ * the best candidate fits the region (its confidence, or -1 if none fit). */
+static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
+                             lpr_candidate *out, int max, float *quality)
+{
+    beam_item items[BEAM];
+    int count = 0;
+
+    *quality = -1.0f;
+    if (region == LPR_REGION_BR) {
+        for (int f = 0; br_formats[f]; f++) {
+            if ((int)strlen(br_formats[f]) != n)
+                continue;
+            int k = beam_search(pos, n, br_formats[f], items, BEAM);
+            for (int i = 0; i < k; i++)
+                count = add_candidate(out, count, max, items[i].text,
+                                      items[i].sum / (float)n);
+        }
+    } else {
+        int k = beam_search(pos, n, NULL, items, BEAM);
+        for (int i = 0; i < k; i++) {
+            float conf = items[i].sum / (float)n;
+            if (!generic_length_ok(region, (size_t)n))
+                conf *= 0.5f; /* implausible length: keep, rank low */
+            count = add_candidate(out, count, max, items[i].text, conf);
+        }
+    }
+    sort_candidates(out, count);
+    if (count > 0 && lpr_region_format_match(region, out[0].text))
+        *quality = out[0].confidence;
+    return count;
+}
+
+int lpr_candidates(const lpr_charpos *pos, int n, lpr_region region,
+                   float line_aspect, lpr_candidate *out, int max,
+                   lpr_region *region_out)
+{
+    if (max > LPR_MAX_CANDIDATES)
+        max = LPR_MAX_CANDIDATES;
+    if (region != LPR_REGION_AUTO) {
+        float q;
+        *region_out = region;
+        return region_candidates(pos, n, region, out, max, &q);
+    }
+
+    /* auto: a line that fits a br format nearly as well as it reads
+     * unconstrained is br; otherwise wide plates are eu, the rest us. */
+    lpr_candidate free_c[LPR_MAX_CANDIDATES], br_c[LPR_MAX_CANDIDATES];
+    float qfree, qbr;
+    lpr_region generic = line_aspect > 5.0f ? LPR_REGION_EU : LPR_REGION_US;
+    int nf = region_candidates(pos, n, generic, free_c, max, &qfree);
+    int nb = n == 7 ? region_candidates(pos, n, LPR_REGION_BR, br_c, max, &qbr) : 0;
+    if (nb > 0 && nf > 0 && qbr >= 0.85f * free_c[0].confidence) {
+        *region_out = LPR_REGION_BR;
+        memcpy(out, br_c, (size_t)nb * sizeof *out);
+        return nb;
+    }
+    *region_out = generic;
+    memcpy(out, free_c, (size_t)nf * sizeof *out);
+    return nf;
+}

@@ -1,0 +1,100 @@
+/*
+ * lpr_ocr.h - find licence plates in an image and read them.
+ *
+ * Localisation is character-first (Leptonica): adaptive binarisation in both
+ * polarities, connected components of character size, grouped into lines of
+ * similar height, baseline and spacing; each line is deskewed, cleaned to its
+ * character band and read by Tesseract in single-line mode. Candidates come
+ * from per-character alternatives, the usual confusions (O/0, I/1, B/8 ...)
+ * and the region's plate formats.
+ *
+ * One lpr_ocr holds one Tesseract engine: create it once per thread and reuse
+ * it. Not thread-safe; use one lpr_ocr per worker thread.
+ */
+#ifndef LPR_OCR_H
+#define LPR_OCR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lpr_common.h"
+
+#define LPR_MAX_TEXT 16       /* plate text incl. NUL */
+#define LPR_MAX_CANDIDATES 10 /* candidates per plate */
+#define LPR_MAX_PLATES 8      /* plates per image */
+
+typedef enum lpr_region {
+    LPR_REGION_AUTO = 0,
+    LPR_REGION_US,
+    LPR_REGION_EU,
+    LPR_REGION_BR
+} lpr_region;
+
+typedef struct lpr_box {
+    int x, y, w, h; /* pixels, top-left origin */
+} lpr_box;
+
+typedef struct lpr_candidate {
+    char text[LPR_MAX_TEXT]; /* upper-case A-Z0-9 */
+    float confidence;        /* 0..100 */
+} lpr_candidate;
+
+typedef struct lpr_plate {
+    char text[LPR_MAX_TEXT];  /* best candidate's text */
+    float confidence;         /* best candidate's confidence, 0..100 */
+    lpr_box box;              /* estimated plate box in image pixels */
+    lpr_box text_box;         /* tight box around the character line */
+    lpr_region region;        /* region whose rules ranked the candidates */
+    int n_candidates;         /* 1..LPR_MAX_CANDIDATES, best first */
+    lpr_candidate candidates[LPR_MAX_CANDIDATES];
+} lpr_plate;
+
+typedef struct lpr_ocr_result {
+    int width, height;   /* image size in pixels */
+    double ms;           /* time spent localising and reading (not decoding) */
+    int n_plates;        /* plates found, best first */
+    lpr_plate plates[LPR_MAX_PLATES];
+} lpr_ocr_result;
+
+typedef struct lpr_ocr_config {
+    const char *model_dir;  /* tessdata directory; NULL: Tesseract's default */
+    const char *model;      /* traineddata name without suffix; default "eng" */
+    lpr_region region;      /* plate formats to apply; default auto */
+    int max_plates;         /* 1..LPR_MAX_PLATES; default LPR_MAX_PLATES */
+    int max_lines;          /* text lines read per image (bounds time); default 8 */
+    long max_pixels;        /* images larger than this are refused; default 50e6 */
+} lpr_ocr_config;
+
+typedef struct lpr_ocr lpr_ocr;
+
+/* Fills cfg with the defaults documented above. */
+void lpr_ocr_config_init(lpr_ocr_config *cfg);
+
+/* Loads the model once. On failure logs which model/dir and returns
+ * LPR_ENOENT or LPR_EINVAL. Caller frees *out with lpr_ocr_free(). */
+lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out);
+void lpr_ocr_free(lpr_ocr *ocr); /* NULL is a no-op */
+
+/* Reads an encoded image file (JPEG, PNG, BMP, TIFF, PNM). Errors:
+ * LPR_EIO unreadable, LPR_EFORMAT not a decodable image, LPR_ETOOBIG larger
+ * than max_pixels (checked from the header, before decoding). The reason is
+ * logged once naming the file. */
+lpr_err lpr_ocr_read_file(lpr_ocr *ocr, const char *path, lpr_ocr_result *out);
+
+/* Same for an encoded image in memory; 'name' is used in log lines. */
+lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len,
+                         const char *name, lpr_ocr_result *out);
+
+/* Reads an 8-bit grey frame (e.g. the Y plane of a camera frame). */
+lpr_err lpr_ocr_read_gray(lpr_ocr *ocr, const uint8_t *pixels, int width,
+                          int height, int stride, lpr_ocr_result *out);
+
+/* "auto", "us", "eu", "br". */
+const char *lpr_region_name(lpr_region region);
+/* Parses a region name; LPR_EINVAL for anything else. */
+lpr_err lpr_region_parse(const char *name, lpr_region *out);
+
+/* Normalises plate text for comparison: upper case, A-Z0-9 only. */
+void lpr_plate_normalise(const char *in, char *out, size_t outlen);
+
+#endif

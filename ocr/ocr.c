@@ -1,0 +1,314 @@
+/*
+ * ocr.c - the public lpr_ocr API: engine life cycle, image decoding with
+ * limits, and the pipeline locate -> recognise -> candidates per image.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "recognize.h"
+
+#define MAX_FILE_BYTES (256L * 1024 * 1024)
+#define WHITELIST "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#define MIN_PLATE_CHARS 4
+
+struct lpr_ocr {
+    lpr_ocr_config cfg;
+    TessBaseAPI *api;
+};
+
+void lpr_ocr_config_init(lpr_ocr_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->model = "eng";
+    cfg->region = LPR_REGION_AUTO;
+    cfg->max_plates = LPR_MAX_PLATES;
+    cfg->max_lines = 8;
+    cfg->max_pixels = 50L * 1000 * 1000;
+}
+
+const char *lpr_region_name(lpr_region region)
+{
+    switch (region) {
+    case LPR_REGION_US: return "us";
+    case LPR_REGION_EU: return "eu";
+    case LPR_REGION_BR: return "br";
+    default: return "auto";
+    }
+}
+
+lpr_err lpr_region_parse(const char *name, lpr_region *out)
+{
+    static const lpr_region all[] = {LPR_REGION_AUTO, LPR_REGION_US,
+                                     LPR_REGION_EU, LPR_REGION_BR};
+    for (unsigned i = 0; name && i < sizeof all / sizeof all[0]; i++) {
+        if (!strcmp(name, lpr_region_name(all[i]))) {
+            *out = all[i];
+            return LPR_OK;
+        }
+    }
+    return LPR_EINVAL;
+}
+
+void lpr_plate_normalise(const char *in, char *out, size_t outlen)
+{
+    size_t n = 0;
+    for (; in && *in && n + 1 < outlen; in++)
+        if (isalnum((unsigned char)*in))
+            out[n++] = (char)toupper((unsigned char)*in);
+    if (outlen)
+        out[n] = '\0';
+}
+
+lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
+{
+    static int quiet_leptonica;
+    char *vars[] = {"load_system_dawg", "load_freq_dawg", "load_punc_dawg",
+                    "load_number_dawg", "load_unambig_dawg", "load_bigram_dawg"};
+    char *vals[] = {"0", "0", "0", "0", "0", "0"};
+    lpr_ocr *ocr;
+
+    *out = NULL;
+    if (!quiet_leptonica) {
+        /* our own log lines name the file and reason; Leptonica's would be
+         * a second, less useful line for the same problem */
+        setMsgSeverity(L_SEVERITY_NONE);
+        quiet_leptonica = 1;
+    }
+    ocr = calloc(1, sizeof *ocr);
+    if (!ocr)
+        return LPR_ENOMEM;
+    lpr_ocr_config_init(&ocr->cfg);
+    if (cfg) {
+        ocr->cfg = *cfg;
+        if (!ocr->cfg.model)
+            ocr->cfg.model = "eng";
+        if (ocr->cfg.max_plates <= 0 || ocr->cfg.max_plates > LPR_MAX_PLATES)
+            ocr->cfg.max_plates = LPR_MAX_PLATES;
+        if (ocr->cfg.max_lines <= 0)
+            ocr->cfg.max_lines = 8;
+        if (ocr->cfg.max_pixels <= 0)
+            ocr->cfg.max_pixels = 50L * 1000 * 1000;
+    }
+    if (ocr->cfg.model_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s.traineddata", ocr->cfg.model_dir,
+                 ocr->cfg.model);
+        if (access(path, R_OK) != 0) {
+            LPR_ERROR("ocr", "model %s: %s", path, strerror(errno));
+            free(ocr);
+            return LPR_ENOENT;
+        }
+    }
+    ocr->api = TessBaseAPICreate();
+    if (!ocr->api) {
+        free(ocr);
+        return LPR_ENOMEM;
+    }
+    if (TessBaseAPIInit4(ocr->api, ocr->cfg.model_dir, ocr->cfg.model, OEM_LSTM_ONLY,
+                         NULL, 0, vars, vals, sizeof vars / sizeof vars[0], 0) != 0) {
+        LPR_ERROR("ocr", "model '%s' in %s: Tesseract could not load it", ocr->cfg.model,
+                  ocr->cfg.model_dir ? ocr->cfg.model_dir : "the default tessdata");
+        lpr_ocr_free(ocr);
+        return LPR_ENOENT;
+    }
+    TessBaseAPISetPageSegMode(ocr->api, PSM_SINGLE_LINE);
+    TessBaseAPISetVariable(ocr->api, "tessedit_char_whitelist", WHITELIST);
+    TessBaseAPISetVariable(ocr->api, "lstm_choice_mode", "2");
+    TessBaseAPISetVariable(ocr->api, "debug_file", "/dev/null");
+    *out = ocr;
+    return LPR_OK;
+}
+
+void lpr_ocr_free(lpr_ocr *ocr)
+{
+    if (!ocr)
+        return;
+    if (ocr->api) {
+        TessBaseAPIEnd(ocr->api);
+        TessBaseAPIDelete(ocr->api);
+    }
+    free(ocr);
+}
+
+static int cmp_plate(const void *a, const void *b)
+{
+    const lpr_plate *pa = a, *pb = b;
+    return (pa->confidence < pb->confidence) - (pa->confidence > pb->confidence);
+}
+
+/* The pipeline over one 8 bpp grey image. */
+static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
+{
+    lpr_textline lines[32];
+    int maxl = ocr->cfg.max_lines < 32 ? ocr->cfg.max_lines : 32;
+    double t0 = lpr_monotonic_ms();
+
+    memset(out, 0, sizeof *out);
+    out->width = pixGetWidth(grey);
+    out->height = pixGetHeight(grey);
+    int nl = lpr_locate(grey, lines, maxl);
+    if (nl < 0) {
+        LPR_ERROR("ocr", "plate localisation failed on a %dx%d image", out->width,
+                  out->height);
+        return LPR_EINTERNAL;
+    }
+    for (int i = 0; i < nl && out->n_plates < LPR_MAX_PLATES; i++) {
+        lpr_charpos pos[LPR_LINE_MAX_CHARS];
+        int n = lpr_recognize_line(ocr->api, grey, &lines[i], pos, LPR_LINE_MAX_CHARS);
+        if (n < MIN_PLATE_CHARS)
+            continue;
+        for (int k = 0; k < n; k++)
+            lpr_add_confusions(&pos[k], 0.6f);
+        lpr_plate *p = &out->plates[out->n_plates];
+        memset(p, 0, sizeof *p);
+        float aspect = (float)lines[i].box.w / (lines[i].char_h > 0 ? lines[i].char_h : 1);
+        p->n_candidates = lpr_candidates(pos, n, ocr->cfg.region, aspect, p->candidates,
+                                         LPR_MAX_CANDIDATES, &p->region);
+        if (p->n_candidates <= 0)
+            continue;
+        memcpy(p->text, p->candidates[0].text, sizeof p->text);
+        p->confidence = p->candidates[0].confidence;
+        p->text_box = lines[i].box;
+        p->box = lpr_plate_box_from_line(&lines[i], p->region, out->width, out->height);
+        out->n_plates++;
+    }
+    qsort(out->plates, (size_t)out->n_plates, sizeof out->plates[0], cmp_plate);
+    if (out->n_plates > ocr->cfg.max_plates)
+        out->n_plates = ocr->cfg.max_plates;
+    out->ms = lpr_monotonic_ms() - t0;
+    return LPR_OK;
+}
+
+/* A JPEG must end with its EOI marker (FF D9), possibly followed by padding;
+ * libjpeg silently fills a truncated one with grey. */
+static int jpeg_truncated(const unsigned char *d, size_t len)
+{
+    if (len < 4 || d[0] != 0xFF || d[1] != 0xD8)
+        return 0;
+    size_t lo = len > 1024 ? len - 1024 : 2;
+    for (size_t i = len - 1; i > lo; i--)
+        if (d[i - 1] == 0xFF && d[i] == 0xD9)
+            return 0;
+    return 1;
+}
+
+lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len,
+                         const char *name, lpr_ocr_result *out)
+{
+    l_int32 format, w, h, bps, spp, iscmap;
+    PIX *pix = NULL, *grey = NULL;
+    lpr_err rc;
+
+    memset(out, 0, sizeof *out);
+    if (!name)
+        name = "(memory)";
+    if (len == 0) {
+        LPR_ERROR("ocr", "%s: empty file", name);
+        return LPR_EFORMAT;
+    }
+    if (pixReadHeaderMem(data, len, &format, &w, &h, &bps, &spp, &iscmap) != 0 ||
+        w <= 0 || h <= 0) {
+        LPR_ERROR("ocr", "%s: not a readable image (unknown or corrupt header)", name);
+        return LPR_EFORMAT;
+    }
+    out->width = w;
+    out->height = h;
+    if ((long)w * (long)h > ocr->cfg.max_pixels) {
+        LPR_ERROR("ocr", "%s: image is %dx%d, over the limit of %ld pixels", name, w,
+                  h, ocr->cfg.max_pixels);
+        return LPR_ETOOBIG;
+    }
+    if (jpeg_truncated(data, len)) {
+        LPR_ERROR("ocr", "%s: truncated JPEG (no end-of-image marker)", name);
+        return LPR_EFORMAT;
+    }
+    pix = pixReadMem(data, len);
+    if (!pix) {
+        LPR_ERROR("ocr", "%s: corrupt image data (decoder failed)", name);
+        return LPR_EFORMAT;
+    }
+    grey = pixConvertTo8(pix, 0);
+    pixDestroy(&pix);
+    if (!grey) {
+        LPR_ERROR("ocr", "%s: cannot convert %d-bit image to grey", name, bps * spp);
+        return LPR_EFORMAT;
+    }
+    rc = read_grey(ocr, grey, out);
+    pixDestroy(&grey);
+    return rc;
+}
+
+lpr_err lpr_ocr_read_file(lpr_ocr *ocr, const char *path, lpr_ocr_result *out)
+{
+    struct stat st;
+    unsigned char *buf = NULL;
+    lpr_err rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    memset(out, 0, sizeof *out);
+    if (fd < 0) {
+        LPR_ERROR("ocr", "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? LPR_ENOENT : LPR_EIO;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        LPR_ERROR("ocr", "%s: not a regular file", path);
+        close(fd);
+        return LPR_EIO;
+    }
+    if (st.st_size > MAX_FILE_BYTES) {
+        LPR_ERROR("ocr", "%s: file is %lld bytes, over the %ld byte limit", path,
+                  (long long)st.st_size, MAX_FILE_BYTES);
+        close(fd);
+        return LPR_ETOOBIG;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        close(fd);
+        return LPR_ENOMEM;
+    }
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            LPR_ERROR("ocr", "%s: read failed: %s", path, r < 0 ? strerror(errno) : "short read");
+            free(buf);
+            close(fd);
+            return LPR_EIO;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    rc = lpr_ocr_read_mem(ocr, buf, got, path, out);
+    free(buf);
+    return rc;
+}
+
+lpr_err lpr_ocr_read_gray(lpr_ocr *ocr, const uint8_t *pixels, int width,
+                          int height, int stride, lpr_ocr_result *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!pixels || width <= 0 || height <= 0 || stride < width)
+        return LPR_EINVAL;
+    if ((long)width * height > ocr->cfg.max_pixels)
+        return LPR_ETOOBIG;
+    PIX *grey = pixCreate(width, height, 8);
+    if (!grey)
+        return LPR_ENOMEM;
+    for (int y = 0; y < height; y++) {
+        l_uint32 *line = pixGetData(grey) + (size_t)y * (size_t)pixGetWpl(grey);
+        const uint8_t *src = pixels + (size_t)y * (size_t)stride;
+        for (int x = 0; x < width; x++)
+            SET_DATA_BYTE(line, x, src[x]);
+    }
+    lpr_err rc = read_grey(ocr, grey, out);
+    pixDestroy(&grey);
+    return rc;
+}

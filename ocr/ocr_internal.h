@@ -1,0 +1,58 @@
+/*
+ * ocr_internal.h - private interfaces between the ocr/ files: the text-line
+ * locator (locate.c), the line reader (recognize.c) and the candidate
+ * generator (candidates.c). Unit tests include it; nothing outside ocr/ does.
+ */
+#ifndef LPR_OCR_INTERNAL_H
+#define LPR_OCR_INTERNAL_H
+
+#include <leptonica/allheaders.h>
+
+#include "lpr_ocr.h"
+
+#define LPR_LINE_MAX_CHARS 16
+#define LPR_MAX_ALTS 4
+
+/* A line of character-like components: a plate candidate. */
+typedef struct lpr_textline {
+    lpr_box box;                          /* tight box of the chars, image px */
+    int n_chars;
+    lpr_box chars[LPR_LINE_MAX_CHARS];    /* char boxes, left to right */
+    float char_h;                         /* median char height, px */
+    float angle_deg;                      /* baseline slope, + = clockwise */
+    int inverted;                         /* 1: light characters on dark */
+    float score;                          /* higher = more plate-like */
+} lpr_textline;
+
+/* Finds up to max text lines in an 8 bpp grey image, best first.
+ * Returns the count (0..max) or -1 on a Leptonica failure. */
+int lpr_locate(PIX *grey, lpr_textline *lines, int max);
+
+/* Estimates the full plate box from a character line (plates are taller
+ * than their characters: frame, state or city banner). Clipped to w x h. */
+lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region,
+                                int img_w, int img_h);
+
+/* One recognised character position and its alternatives, best first. */
+typedef struct lpr_charpos {
+    int n;                    /* 1..LPR_MAX_ALTS */
+    char ch[LPR_MAX_ALTS];
+    float conf[LPR_MAX_ALTS]; /* 0..100 */
+} lpr_charpos;
+
+/* Ranks candidate texts for a sequence of character positions under the
+ * region's plate formats. Writes up to max candidates (best first, distinct)
+ * and returns the count; *region_out gets the region whose rule ranked best
+ * (for LPR_REGION_AUTO the chosen one). */
+int lpr_candidates(const lpr_charpos *pos, int n, lpr_region region,
+                   float line_aspect, lpr_candidate *out, int max,
+                   lpr_region *region_out);
+
+/* Fills 'pos' with the usual visual confusions of 'c' (O/0, I/1, B/8 ...)
+ * appended after the existing alternatives, scaled by 'factor'. */
+void lpr_add_confusions(lpr_charpos *pos, float factor);
+
+/* 1 if text matches one of the region's formats (L letter, N digit). */
+int lpr_region_format_match(lpr_region region, const char *text);
+
+#endif

@@ -1,0 +1,150 @@
+/*
+ * test_candidates.c - candidate generation, confusions and region formats.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ocr_internal.h"
+
+static int make_pos(const char *text, float conf, lpr_charpos *pos)
+{
+    int n = (int)strlen(text);
+    for (int i = 0; i < n; i++) {
+        memset(&pos[i], 0, sizeof pos[i]);
+        pos[i].n = 1;
+        pos[i].ch[0] = text[i];
+        pos[i].conf[0] = conf;
+    }
+    return n;
+}
+
+static void test_confusions_added(void **state)
+{
+    (void)state;
+    lpr_charpos p = {.n = 1, .ch = {'O'}, .conf = {80}};
+    lpr_add_confusions(&p, 0.5f);
+    assert_true(p.n >= 3);
+    assert_int_equal(p.ch[0], 'O');
+    int has0 = 0;
+    for (int i = 1; i < p.n; i++) {
+        if (p.ch[i] == '0') {
+            has0 = 1;
+            assert_float_equal(p.conf[i], 40.0f, 0.01f);
+        }
+    }
+    assert_true(has0);
+}
+
+static void test_region_formats(void **state)
+{
+    (void)state;
+    assert_true(lpr_region_format_match(LPR_REGION_BR, "ABC1234"));
+    assert_true(lpr_region_format_match(LPR_REGION_BR, "ABC1D23"));
+    assert_false(lpr_region_format_match(LPR_REGION_BR, "AB12345"));
+    assert_false(lpr_region_format_match(LPR_REGION_BR, "ABC123"));
+    assert_true(lpr_region_format_match(LPR_REGION_US, "7ABC123"));
+    assert_false(lpr_region_format_match(LPR_REGION_US, "AB1"));
+    assert_true(lpr_region_format_match(LPR_REGION_EU, "B123XYZ"));
+}
+
+static void test_br_fixes_classes(void **state)
+{
+    (void)state;
+    lpr_charpos pos[8];
+    int n = make_pos("A8C1234", 90, pos);
+    for (int i = 0; i < n; i++)
+        lpr_add_confusions(&pos[i], 0.6f);
+    lpr_candidate c[LPR_MAX_CANDIDATES];
+    lpr_region r;
+    int k = lpr_candidates(pos, n, LPR_REGION_BR, 3.0f, c, LPR_MAX_CANDIDATES, &r);
+    assert_true(k > 0);
+    assert_int_equal(r, LPR_REGION_BR);
+    assert_string_equal(c[0].text, "ABC1234");
+    for (int i = 0; i < k; i++)
+        assert_true(lpr_region_format_match(LPR_REGION_BR, c[i].text));
+}
+
+static void test_candidates_sorted_distinct_bounded(void **state)
+{
+    (void)state;
+    lpr_charpos pos[8];
+    int n = make_pos("O0I1B8S", 70, pos);
+    for (int i = 0; i < n; i++)
+        lpr_add_confusions(&pos[i], 0.6f);
+    lpr_candidate c[LPR_MAX_CANDIDATES];
+    lpr_region r;
+    int k = lpr_candidates(pos, n, LPR_REGION_US, 3.0f, c, LPR_MAX_CANDIDATES, &r);
+    assert_int_equal(k, LPR_MAX_CANDIDATES);
+    assert_string_equal(c[0].text, "O0I1B8S");
+    for (int i = 1; i < k; i++) {
+        assert_true(c[i - 1].confidence >= c[i].confidence);
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(c[i].text, c[j].text);
+    }
+}
+
+static void test_low_confidence_position_varies_first(void **state)
+{
+    (void)state;
+    lpr_charpos pos[8];
+    int n = make_pos("ABC123", 95, pos);
+    pos[4].conf[0] = 40; /* the '2' is doubtful */
+    for (int i = 0; i < n; i++)
+        lpr_add_confusions(&pos[i], 0.6f);
+    lpr_candidate c[LPR_MAX_CANDIDATES];
+    lpr_region r;
+    int k = lpr_candidates(pos, n, LPR_REGION_US, 3.0f, c, LPR_MAX_CANDIDATES, &r);
+    assert_true(k >= 2);
+    assert_string_equal(c[0].text, "ABC123");
+    /* the runner-up changes the doubtful 2 into its confusion Z */
+    assert_string_equal(c[1].text, "ABC1Z3");
+}
+
+static void test_auto_region(void **state)
+{
+    (void)state;
+    lpr_charpos pos[8];
+    lpr_candidate c[LPR_MAX_CANDIDATES];
+    lpr_region r;
+    int n = make_pos("MHA0361", 90, pos);
+    lpr_candidates(pos, n, LPR_REGION_AUTO, 3.0f, c, LPR_MAX_CANDIDATES, &r);
+    assert_int_equal(r, LPR_REGION_BR);
+    n = make_pos("7ABC12", 90, pos);
+    lpr_candidates(pos, n, LPR_REGION_AUTO, 3.0f, c, LPR_MAX_CANDIDATES, &r);
+    assert_int_equal(r, LPR_REGION_US);
+    n = make_pos("B12XYZ", 90, pos);
+    lpr_candidates(pos, n, LPR_REGION_AUTO, 7.0f, c, LPR_MAX_CANDIDATES, &r);
+    assert_int_equal(r, LPR_REGION_EU);
+}
+
+static void test_region_names(void **state)
+{
+    (void)state;
+    lpr_region r;
+    assert_int_equal(lpr_region_parse("br", &r), LPR_OK);
+    assert_int_equal(r, LPR_REGION_BR);
+    assert_int_equal(lpr_region_parse("xx", &r), LPR_EINVAL);
+    assert_string_equal(lpr_region_name(LPR_REGION_EU), "eu");
+    char buf[16];
+    lpr_plate_normalise("ab-c 12.3", buf, sizeof buf);
+    assert_string_equal(buf, "ABC123");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_confusions_added),
+        cmocka_unit_test(test_region_formats),
+        cmocka_unit_test(test_br_fixes_classes),
+        cmocka_unit_test(test_candidates_sorted_distinct_bounded),
+        cmocka_unit_test(test_low_confidence_position_varies_first),
+        cmocka_unit_test(test_auto_region),
+        cmocka_unit_test(test_region_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
