@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lpr_ocr.h"
 #include "lpr_tool.h"
 
 static void usage(FILE *f)
@@ -30,6 +31,7 @@ const char *lpr_default_model_dir(const char *model)
 
 int main(int argc, char **argv)
 {
+    lpr_ocr_process_init(argv);
     if (argc < 2) {
         usage(stderr);
         return 2;

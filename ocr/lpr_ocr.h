@@ -61,11 +61,17 @@ typedef struct lpr_ocr_config {
     const char *model;      /* traineddata name without suffix; default "eng" */
     lpr_region region;      /* plate formats to apply; default auto */
     int max_plates;         /* 1..LPR_MAX_PLATES; default LPR_MAX_PLATES */
-    int max_lines;          /* text lines read per image (bounds time); default 8 */
+    int max_lines;          /* text lines read per image (bounds time); default 5 */
     long max_pixels;        /* images larger than this are refused; default 50e6 */
 } lpr_ocr_config;
 
 typedef struct lpr_ocr lpr_ocr;
+
+/* Call first thing in main() of a program that reads plates: makes
+ * Tesseract single-threaded per engine (sets OMP_THREAD_LIMIT=1 and
+ * re-executes the program when it was not set). Returns only if no re-exec
+ * was needed or possible. */
+void lpr_ocr_process_init(char **argv);
 
 /* Fills cfg with the defaults documented above. */
 void lpr_ocr_config_init(lpr_ocr_config *cfg);

@@ -19,6 +19,7 @@
 
 #define TARGET_CHAR_H 36
 #define BORDER 12
+#define CONFIDENT 88.0f
 
 static void clip_box(lpr_box *b, int w, int h)
 {
@@ -222,9 +223,15 @@ int lpr_recognize_line(TessBaseAPI *api, PIX *grey, const lpr_textline *line,
     PIX *lg = line_grey(grey, line);
     if (!lg)
         return 0;
-    PIX *forms[2] = {line_clean_binary(lg), line_norm_grey(lg)};
-    pixDestroy(&lg);
+    PIX *forms[2] = {line_clean_binary(lg), NULL};
     for (int f = 0; f < 2; f++) {
+        if (f == 1) {
+            /* the grey form is read only when the clean one is doubtful:
+             * it costs a second LSTM pass */
+            if (counts[0] >= 4 && means[0] >= CONFIDENT)
+                break;
+            forms[1] = line_norm_grey(lg);
+        }
         if (!forms[f])
             continue;
         counts[f] = read_pix(api, forms[f], reads[f], LPR_LINE_MAX_CHARS, &means[f]);
@@ -232,6 +239,7 @@ int lpr_recognize_line(TessBaseAPI *api, PIX *grey, const lpr_textline *line,
             counts[f] = 0;
         pixDestroy(&forms[f]);
     }
+    pixDestroy(&lg);
     /* vote: same length -> merge per position; otherwise the more confident */
     int best = means[0] * (float)(counts[0] >= 4) >= means[1] * (float)(counts[1] >= 4) ? 0 : 1;
     int n = counts[best] < max ? counts[best] : max;
