@@ -157,6 +157,20 @@ static int cmp_plate(const void *a, const void *b)
     return (pa->confidence < pb->confidence) - (pa->confidence > pb->confidence);
 }
 
+/* Intersection area over the smaller box's area. */
+static float overlap_of_smaller(lpr_box a, lpr_box b)
+{
+    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
+    int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
+    int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
+    if (x1 <= x0 || y1 <= y0)
+        return 0.0f;
+    float inter = (float)(x1 - x0) * (float)(y1 - y0);
+    float amin = (float)a.w * (float)a.h < (float)b.w * (float)b.h ? (float)a.w * (float)a.h
+                                                                   : (float)b.w * (float)b.h;
+    return amin > 0 ? inter / amin : 0.0f;
+}
+
 /* The pipeline over one 8 bpp grey image. */
 static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
 {
@@ -194,6 +208,17 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
         out->n_plates++;
     }
     qsort(out->plates, (size_t)out->n_plates, sizeof out->plates[0], cmp_plate);
+    /* a plate cannot sit inside another: drop lines mostly covered by a
+     * better plate's characters (a fragment of it, read a second time) */
+    int kept = 0;
+    for (int i = 0; i < out->n_plates; i++) {
+        int inside = 0;
+        for (int k = 0; k < kept && !inside; k++)
+            inside = overlap_of_smaller(out->plates[i].text_box, out->plates[k].text_box) > 0.5f;
+        if (!inside)
+            out->plates[kept++] = out->plates[i];
+    }
+    out->n_plates = kept;
     if (out->n_plates > ocr->cfg.max_plates)
         out->n_plates = ocr->cfg.max_plates;
     out->ms = lpr_monotonic_ms() - t0;
