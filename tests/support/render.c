@@ -20,7 +20,9 @@ static PIX *render_plate_pix(const char *text, int char_h, int inverted, lpr_box
     PIX *plate = pixCreate(pw, ph, 8);
     pixSetAll(plate); /* white */
     /* frame */
-    pixRenderBoxArb(plate, boxCreate(1, 1, pw - 2, ph - 2), 2, 0, 0, 0);
+    BOX *frame = boxCreate(1, 1, pw - 2, ph - 2);
+    pixRenderBoxArb(plate, frame, 2, 0, 0, 0);
+    boxDestroy(&frame);
     PIX *p32 = pixConvertTo32(plate);
     pixDestroy(&plate);
     l_int32 width, ovf;

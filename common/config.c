@@ -1,0 +1,224 @@
+/*
+ * config.c - table-driven INI loader over inih (see lpr_config.h). Each key
+ * is one row: section, name, type, where it lands and its allowed range.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <ini.h>
+
+#include "lpr_config.h"
+
+typedef enum { T_STR, T_INT, T_DBL, T_BOOL, T_ID } key_type;
+
+typedef struct key_def {
+    const char *section, *name;
+    key_type type;
+    size_t offset, size;
+    double min, max;
+} key_def;
+
+#define K(sec, nm, type, field, lo, hi) \
+    {sec, nm, type, offsetof(lpr_config, field), sizeof(((lpr_config *)0)->field), lo, hi}
+
+static const key_def keys[] = {
+    K("device", "id", T_ID, device.id, 0, 0),
+    K("device", "owner", T_STR, device.owner, 0, 0),
+    K("device", "model", T_STR, device.model, 0, 0),
+    K("camera", "source", T_STR, camera.source, 0, 0),
+    K("camera", "id", T_ID, camera.id, 0, 0),
+    K("camera", "bearing_deg", T_DBL, camera.bearing_deg, 0, 360),
+    K("camera", "scene_images", T_BOOL, camera.scene_images, 0, 1),
+    K("ocr", "model", T_STR, ocr.model, 0, 0),
+    K("ocr", "model_dir", T_STR, ocr.model_dir, 0, 0),
+    K("ocr", "region", T_STR, ocr.region, 0, 0),
+    K("gps", "server", T_STR, gps.server, 0, 0),
+    K("gps", "fixed", T_STR, gps.fixed, 0, 0),
+    K("gps", "max_extrapolate_ms", T_INT, gps.max_extrapolate_ms, 0, 60000),
+    K("spool", "path", T_STR, spool.path, 0, 0),
+    K("spool", "max_mb", T_DBL, spool.max_mb, 0.01, 1e6),
+    K("spool", "max_age_days", T_DBL, spool.max_age_days, 0.0001, 3650),
+    K("uplink", "host", T_STR, uplink.host, 0, 0),
+    K("uplink", "port", T_INT, uplink.port, 1, 65535),
+    K("uplink", "ca", T_STR, uplink.ca, 0, 0),
+    K("uplink", "cert", T_STR, uplink.cert, 0, 0),
+    K("uplink", "key", T_STR, uplink.key, 0, 0),
+    K("uplink", "sign_key", T_STR, uplink.sign_key, 0, 0),
+    K("uplink", "topic_prefix", T_STR, uplink.topic_prefix, 0, 0),
+    K("uplink", "inflight", T_INT, uplink.inflight, 1, 65535),
+    K("uplink", "insecure", T_BOOL, uplink.insecure, 0, 1),
+    K("uplink", "health_interval_s", T_INT, uplink.health_interval_s, 1, 86400),
+    K("uplink", "keepalive_s", T_INT, uplink.keepalive_s, 5, 3600),
+};
+
+void lpr_config_defaults(lpr_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    snprintf(cfg->camera.id, sizeof cfg->camera.id, "cam0");
+    cfg->camera.bearing_deg = -1;
+    snprintf(cfg->ocr.region, sizeof cfg->ocr.region, "auto");
+    snprintf(cfg->gps.server, sizeof cfg->gps.server, "127.0.0.1:2947");
+    cfg->gps.max_extrapolate_ms = 2000;
+    snprintf(cfg->spool.path, sizeof cfg->spool.path, "/var/lib/lpr/spool.db");
+    cfg->spool.max_mb = 512;
+    cfg->spool.max_age_days = 30;
+    cfg->uplink.port = 8883;
+    cfg->uplink.inflight = 32;
+    cfg->uplink.health_interval_s = 60;
+    cfg->uplink.keepalive_s = 30;
+}
+
+typedef struct parse_ctx {
+    lpr_config *cfg;
+    char msg[256];
+} parse_ctx;
+
+static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
+{
+    char *base = (char *)ctx->cfg + k->offset;
+    char *end;
+    switch (k->type) {
+    case T_ID:
+        if (!value[0] || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                       "0123456789_-") != strlen(value)) {
+            snprintf(ctx->msg, sizeof ctx->msg,
+                     "[%s] %s: '%s' must be letters, digits, '_' or '-'", k->section,
+                     k->name, value);
+            return 0;
+        }
+        /* fall through */
+    case T_STR:
+        if (strlen(value) >= k->size) {
+            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: value longer than %zu characters",
+                     k->section, k->name, k->size - 1);
+            return 0;
+        }
+        memcpy(base, value, strlen(value) + 1);
+        return 1;
+    case T_BOOL:
+        if (!strcmp(value, "true") || !strcmp(value, "yes") || !strcmp(value, "1"))
+            *(int *)base = 1;
+        else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
+            *(int *)base = 0;
+        else {
+            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' is not true or false",
+                     k->section, k->name, value);
+            return 0;
+        }
+        return 1;
+    case T_INT: {
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno || end == value || *end || v < k->min || v > k->max) {
+            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' is not an integer in %g..%g",
+                     k->section, k->name, value, k->min, k->max);
+            return 0;
+        }
+        *(int *)base = (int)v;
+        return 1;
+    }
+    case T_DBL: {
+        errno = 0;
+        double v = strtod(value, &end);
+        if (errno || end == value || *end || v < k->min || v > k->max) {
+            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' is not a number in %g..%g",
+                     k->section, k->name, value, k->min, k->max);
+            return 0;
+        }
+        *(double *)base = v;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    parse_ctx *ctx = user;
+    int section_known = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (strcmp(keys[i].section, section))
+            continue;
+        section_known = 1;
+        if (!strcmp(keys[i].name, name))
+            return set_value(ctx, &keys[i], value);
+    }
+    if (!section_known)
+        snprintf(ctx->msg, sizeof ctx->msg, "unknown section [%s]", section);
+    else
+        snprintf(ctx->msg, sizeof ctx->msg, "unknown key '%s' in [%s]", name, section);
+    return 0;
+}
+
+static lpr_err finish(parse_ctx *ctx, int rc, const char *name, char *err, size_t errlen)
+{
+    lpr_config *cfg = ctx->cfg;
+    if (rc > 0) {
+        snprintf(err, errlen, "%s:%d: %s", name, rc,
+                 ctx->msg[0] ? ctx->msg : "syntax error (expected [section] or key = value)");
+        return LPR_EINVAL;
+    }
+    if (!cfg->device.id[0]) {
+        snprintf(err, errlen, "%s: [device] id is required", name);
+        return LPR_EINVAL;
+    }
+    if (!cfg->uplink.topic_prefix[0])
+        snprintf(cfg->uplink.topic_prefix, sizeof cfg->uplink.topic_prefix, "lpr/v1/%s/",
+                 cfg->device.id);
+    if (strcmp(cfg->ocr.region, "us") && strcmp(cfg->ocr.region, "eu") &&
+        strcmp(cfg->ocr.region, "br") && strcmp(cfg->ocr.region, "auto")) {
+        snprintf(err, errlen, "%s: [ocr] region: '%s' is not us, eu, br or auto", name,
+                 cfg->ocr.region);
+        return LPR_EINVAL;
+    }
+    return LPR_OK;
+}
+
+lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
+                               char *err, size_t errlen)
+{
+    parse_ctx ctx = {cfg, ""};
+    lpr_config_defaults(cfg);
+    int rc = ini_parse_string(text, handler, &ctx);
+    return finish(&ctx, rc, name, err, errlen);
+}
+
+lpr_err lpr_config_load(const char *path, lpr_config *cfg, char *err, size_t errlen)
+{
+    parse_ctx ctx = {cfg, ""};
+    lpr_config_defaults(cfg);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? LPR_ENOENT : LPR_EIO;
+    }
+    int rc = ini_parse_file(f, handler, &ctx);
+    fclose(f);
+    return finish(&ctx, rc, path, err, errlen);
+}
+
+lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (!path || !path[0]) {
+        snprintf(err, errlen, "no key file configured");
+        return LPR_ENOENT;
+    }
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return LPR_ENOENT;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        return LPR_EINVAL;
+    }
+    if (st.st_mode & 077) {
+        snprintf(err, errlen, "%s: mode %04o lets group or others read it; chmod 600 it",
+                 path, (unsigned)(st.st_mode & 07777));
+        return LPR_EPERM;
+    }
+    return LPR_OK;
+}

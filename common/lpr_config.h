@@ -1,0 +1,70 @@
+/*
+ * lpr_config.h - the one INI file (/etc/lpr/lpr.conf) read by lprd and
+ * lpr-uplink, parsed with inih. Unknown sections or keys and bad values are
+ * errors that name file:line; nothing is silently defaulted over a bad value.
+ */
+#ifndef LPR_CONFIG_H
+#define LPR_CONFIG_H
+
+#include <stddef.h>
+
+#include "lpr_common.h"
+
+#define LPR_CFG_STR 512
+
+typedef struct lpr_config {
+    struct {
+        char id[64];            /* required: [A-Za-z0-9_-], used in topics and read ids */
+        char owner[128];
+        char model[128];
+    } device;
+    struct {
+        char source[LPR_CFG_STR];   /* libcamera[:N] | v4l2:/dev/videoN | gst:... | file:... */
+        char id[64];                /* camera id in reads; default "cam0" */
+        double bearing_deg;         /* -1 = unknown */
+        int scene_images;           /* 0/1: full scene in a separate message */
+    } camera;
+    struct {
+        char model[128];            /* traineddata name */
+        char model_dir[LPR_CFG_STR];
+        char region[8];             /* us | eu | br | auto */
+    } ocr;
+    struct {
+        char server[256];           /* host:port of gpsd; default 127.0.0.1:2947 */
+        char fixed[128];            /* "LAT,LON[,ALT]" for a fixed site, or empty */
+        int max_extrapolate_ms;     /* default 2000 */
+    } gps;
+    struct {
+        char path[LPR_CFG_STR];     /* default /var/lib/lpr/spool.db */
+        double max_mb;              /* default 512 */
+        double max_age_days;        /* default 30 */
+    } spool;
+    struct {
+        char host[256];
+        int port;                   /* default 8883 */
+        char ca[LPR_CFG_STR], cert[LPR_CFG_STR], key[LPR_CFG_STR];
+        char sign_key[LPR_CFG_STR]; /* device signing key (ECDSA P-256 PEM, 0600) */
+        char topic_prefix[256];     /* default lpr/v1/<device id>/ */
+        int inflight;               /* default 32 */
+        int insecure;               /* default 0: plaintext MQTT only if 1 */
+        int health_interval_s;      /* default 60 */
+        int keepalive_s;            /* default 30 */
+    } uplink;
+} lpr_config;
+
+/* Fills cfg with defaults. */
+void lpr_config_defaults(lpr_config *cfg);
+
+/* Loads path over the defaults. On error returns LPR_EINVAL/LPR_ENOENT and
+ * writes "FILE:LINE: reason" into err (never NULL on error). */
+lpr_err lpr_config_load(const char *path, lpr_config *cfg, char *err, size_t errlen);
+
+/* Same, from a string (tests); 'name' stands for the file in messages. */
+lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
+                               char *err, size_t errlen);
+
+/* Checks that a secret file exists, is a regular file and is not readable
+ * or writable by group or others. LPR_ENOENT or LPR_EPERM, reason in err. */
+lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen);
+
+#endif
