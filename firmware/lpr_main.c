@@ -14,6 +14,9 @@ static void usage(FILE *f)
             "usage: lpr COMMAND [ARGS]\n"
             "commands:\n"
             "  read [--json] [--region us|eu|br|auto] IMAGE|DIR...  read plates in photos\n"
+            "  keygen --out DIR [--force]          make the device signing key\n"
+            "  verify --pub PUB.pem [FILE]         check signed reads from a subscriber\n"
+            "  spool stats|push|export --spool P   inspect or fill the spool\n"
             "run 'lpr COMMAND --help' for a command's options.\n");
 }
 
@@ -44,8 +47,16 @@ int main(int argc, char **argv)
         printf("lpr %s\n", LPR_VERSION);
         return 0;
     }
-    if (!strcmp(argv[1], "read"))
-        return lpr_cmd_read(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"read", lpr_cmd_read},
+                {"keygen", lpr_cmd_keygen},
+                {"verify", lpr_cmd_verify},
+                {"spool", lpr_cmd_spool}};
+    for (unsigned i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        if (!strcmp(argv[1], cmds[i].name))
+            return cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "lpr: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -1,0 +1,230 @@
+/*
+ * cmd_keys.c - `lpr keygen` (device signing key) and `lpr verify` (checks
+ * signed reads as a subscriber received them).
+ *
+ * verify reads one message per line, either as mosquitto_sub -V 5
+ * -F '%P\t%x' prints it ("alg:ES256 kid:... sig:...<TAB>hex payload") or as
+ * JSON {"payload":"...","properties":{"alg":...,"kid":...,"sig":...}}.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "lpr_sign.h"
+#include "lpr_tool.h"
+
+int lpr_cmd_keygen(int argc, char **argv)
+{
+    static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                         {"force", no_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    int force = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:fh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': dir = optarg; break;
+        case 'f': force = 1; break;
+        case 'h':
+            printf("usage: lpr keygen --out DIR [--force]\n"
+                   "Writes DIR/device.key (ECDSA P-256, PEM, mode 0600) and "
+                   "DIR/device.pub.pem;\nprints the key id. Never overwrites without --force.\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (!dir) {
+        fprintf(stderr, "lpr keygen: --out DIR is required\n");
+        return 2;
+    }
+    char kid[LPR_KID_LEN];
+    lpr_err rc = lpr_keygen(dir, force, kid);
+    if (rc != LPR_OK) {
+        fprintf(stderr, "lpr keygen: %s: %s\n", dir, lpr_strerror(rc));
+        return 1;
+    }
+    printf("%s\n", kid);
+    return 0;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+typedef struct message {
+    char *payload;
+    size_t len;
+    char alg[16], kid[LPR_KID_LEN + 8], sig[160];
+} message;
+
+/* Parses one input line into m; returns NULL or a reason. */
+static const char *parse_line(char *line, message *m)
+{
+    memset(m, 0, sizeof *m);
+    if (line[0] == '{') {
+        json_error_t e;
+        json_t *j = json_loads(line, 0, &e);
+        const char *p = NULL, *alg = "", *kid = "", *sig = "";
+        if (!j || json_unpack(j, "{s:s,s:{s?s,s?s,s?s}}", "payload", &p, "properties", "alg",
+                              &alg, "kid", &kid, "sig", &sig) != 0) {
+            json_decref(j);
+            return "not a message (want payload and properties)";
+        }
+        m->len = strlen(p);
+        m->payload = strdup(p);
+        snprintf(m->alg, sizeof m->alg, "%s", alg);
+        snprintf(m->kid, sizeof m->kid, "%s", kid);
+        snprintf(m->sig, sizeof m->sig, "%s", sig);
+        json_decref(j);
+        return m->payload ? NULL : "out of memory";
+    }
+    char *tab = strchr(line, '\t');
+    if (!tab)
+        return "no TAB between properties and payload";
+    *tab = '\0';
+    char *hex = tab + 1;
+    size_t hl = strcspn(hex, "\r\n");
+    if (hl % 2)
+        return "payload hex has odd length";
+    m->payload = malloc(hl / 2 + 1);
+    if (!m->payload)
+        return "out of memory";
+    for (size_t i = 0; i < hl / 2; i++) {
+        int a = hexval(hex[2 * i]), b = hexval(hex[2 * i + 1]);
+        if (a < 0 || b < 0)
+            return "payload is not hex";
+        m->payload[i] = (char)(a * 16 + b);
+    }
+    m->len = hl / 2;
+    m->payload[m->len] = '\0';
+    for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok;
+         tok = strtok_r(NULL, " ", &save)) {
+        char *colon = strchr(tok, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        if (!strcmp(tok, "alg"))
+            snprintf(m->alg, sizeof m->alg, "%s", colon + 1);
+        else if (!strcmp(tok, "kid"))
+            snprintf(m->kid, sizeof m->kid, "%s", colon + 1);
+        else if (!strcmp(tok, "sig"))
+            snprintf(m->sig, sizeof m->sig, "%s", colon + 1);
+    }
+    return NULL;
+}
+
+/* Checks one message; prints a line; returns 1 if valid. */
+static int verify_one(lpr_verifier *v, message *m, long lineno, int quiet)
+{
+    unsigned char sig[LPR_SIG_MAX];
+    size_t sl;
+    const char *why = NULL;
+    json_t *j = json_loadb(m->payload, m->len, 0, NULL);
+    const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
+    char where[128];
+    if (id)
+        snprintf(where, sizeof where, "%s", id);
+    else
+        snprintf(where, sizeof where, "line %ld", lineno);
+
+    if (!m->sig[0])
+        why = "no sig property (unsigned)";
+    else if (strcmp(m->alg, "ES256"))
+        why = "alg is not ES256";
+    else if (strcmp(m->kid, lpr_verifier_kid(v)))
+        why = "kid does not match this public key";
+    else if (lpr_base64_decode(m->sig, sig, sizeof sig, &sl) != LPR_OK)
+        why = "sig is not base64";
+    else if (lpr_verify(v, m->payload, m->len, sig, sl) != LPR_OK)
+        why = "BAD SIGNATURE: payload altered or signed by another key";
+    if (why) {
+        printf("INVALID %s: %s\n", where, why);
+    } else if (!quiet) {
+        json_t *plate = json_object_get(j, "plate"), *loc = json_object_get(j, "location");
+        const char *text = json_string_value(json_object_get(plate, "text"));
+        const char *at = json_string_value(json_object_get(j, "observed_at"));
+        printf("valid   %s plate=%s at=%s", where, text ? text : "-", at ? at : "-");
+        if (loc && json_object_get(loc, "lat"))
+            printf(" pos=%.6f,%.6f fix=%s", json_real_value(json_object_get(loc, "lat")),
+                   json_real_value(json_object_get(loc, "lon")),
+                   json_string_value(json_object_get(loc, "fix")) ? json_string_value(json_object_get(loc, "fix")) : "-");
+        printf("\n");
+    }
+    json_decref(j);
+    fflush(stdout);
+    return why == NULL;
+}
+
+int lpr_cmd_verify(int argc, char **argv)
+{
+    static const struct option opts[] = {{"pub", required_argument, NULL, 'p'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *pub = NULL;
+    int quiet = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': pub = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            printf("usage: lpr verify --pub device.pub.pem [--quiet] [FILE]\n"
+                   "Checks signed reads, one message per line, as printed by\n"
+                   "  mosquitto_sub -V 5 -F '%%P\\t%%x' -t 'lpr/v1/+/read'\n"
+                   "or JSON {\"payload\":...,\"properties\":{\"alg\",\"kid\",\"sig\"}}.\n"
+                   "Prints valid/INVALID per read and a summary; exit 1 if any is invalid.\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (!pub) {
+        fprintf(stderr, "lpr verify: --pub FILE is required\n");
+        return 2;
+    }
+    FILE *in = stdin;
+    if (optind < argc && !(in = fopen(argv[optind], "r"))) {
+        fprintf(stderr, "lpr verify: %s: %m\n", argv[optind]);
+        return 1;
+    }
+    lpr_verifier *v;
+    if (lpr_verifier_load(pub, &v) != LPR_OK) {
+        fprintf(stderr, "lpr verify: %s: cannot load public key\n", pub);
+        return 1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    long lineno = 0, good = 0, bad = 0;
+    while (getline(&line, &cap, in) > 0) {
+        message m;
+        lineno++;
+        if (line[0] == '\n')
+            continue;
+        const char *why = parse_line(line, &m);
+        if (why) {
+            printf("INVALID line %ld: %s\n", lineno, why);
+            bad++;
+        } else if (verify_one(v, &m, lineno, quiet))
+            good++;
+        else
+            bad++;
+        free(m.payload);
+    }
+    free(line);
+    if (in != stdin)
+        fclose(in);
+    lpr_verifier_free(v);
+    printf("%ld valid, %ld invalid\n", good, bad);
+    return bad ? 1 : 0;
+}

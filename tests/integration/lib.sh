@@ -1,0 +1,148 @@
+# lib.sh - shared helpers for the integration tests: test certificates made
+# with openssl at test time (no keys are committed), a real mosquitto with
+# TLS on 127.0.0.1, and a device config. Source it; set LPR_BIN to the build
+# dir's firmware/ and UPLINK_BIN to uplink/.
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# make_certs DIR: ca.crt, server.crt/key (CN/SAN localhost, 127.0.0.1),
+# client certs for device cam-test and cam-other, an expired client cert,
+# and a second, unrelated CA.
+make_certs() {
+  local d=$1
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj "/CN=lpr-test-ca" -keyout ca.key -out ca.crt 2>/dev/null
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+      -subj "/CN=other-ca" -keyout other-ca.key -out other-ca.crt 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > san.ext
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+      -keyout server.key -out server.csr 2>/dev/null
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile san.ext -out server.crt 2>/dev/null
+    for cn in cam-test cam-other store; do
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$cn" \
+        -keyout "$cn.key" -out "$cn.csr" 2>/dev/null
+      openssl x509 -req -in "$cn.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -out "$cn.crt" 2>/dev/null
+    done
+    # expired: valid from two days ago for one day
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=cam-test" \
+      -keyout expired.key -out expired.csr 2>/dev/null
+    openssl x509 -req -in expired.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+      -not_before "$(date -u -d '-2 days' +%Y%m%d%H%M%SZ)" \
+      -not_after "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" -out expired.crt 2>/dev/null ||
+    openssl x509 -req -in expired.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days -1 \
+      -out expired.crt 2>/dev/null
+    chmod 600 ./*.key
+  )
+}
+
+# start_broker DIR PORT [persist]: mosquitto with TLS, client certs
+# required, identity as username, ACL from board/broker when present.
+start_broker() {
+  local d=$1 port=$2 persist=${3:-false}
+  cat > "$d/mosquitto.conf" <<CONF
+per_listener_settings false
+user root
+listener $port 127.0.0.1
+cafile $d/ca.crt
+certfile $d/server.crt
+keyfile $d/server.key
+require_certificate true
+use_identity_as_username true
+tls_version tlsv1.2
+allow_anonymous false
+acl_file $d/acl
+persistence $persist
+persistence_location $d/
+max_inflight_messages 0
+max_queued_messages 0
+CONF
+  cat > "$d/acl" <<ACL
+pattern write lpr/v1/%u/#
+pattern read lpr/v1/%u/#
+user store
+topic read lpr/v1/#
+ACL
+  mosquitto -c "$d/mosquitto.conf" > "$d/broker.log" 2>&1 &
+  echo $! > "$d/broker.pid"
+  for _ in $(seq 1 50); do
+    if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "broker did not start:" >&2; cat "$d/broker.log" >&2
+  return 1
+}
+
+stop_broker() {
+  local d=$1
+  [ -f "$d/broker.pid" ] && kill "$(cat "$d/broker.pid")" 2>/dev/null && wait "$(cat "$d/broker.pid")" 2>/dev/null
+  rm -f "$d/broker.pid"
+  return 0
+}
+
+# write_config DIR PORT DEVICE [extra lines...]: lpr.conf for a device
+write_config() {
+  local d=$1 port=$2 dev=$3
+  shift 3
+  cat > "$d/$dev.conf" <<CONF
+[device]
+id = $dev
+owner = test-owner
+model = test-model
+
+[spool]
+path = $d/$dev-spool.db
+
+[uplink]
+host = localhost
+port = $port
+ca = $d/ca.crt
+cert = $d/$dev.crt
+key = $d/$dev.key
+sign_key = $d/keys-$dev/device.key
+inflight = 64
+health_interval_s = 1
+CONF
+  for line in "$@"; do
+    python3 - "$d/$dev.conf" "$line" <<'PY'
+import sys, configparser
+path, line = sys.argv[1], sys.argv[2]
+sec, kv = line.split('.', 1)
+k, v = kv.split('=', 1)
+text = open(path).read().splitlines()
+out, insec, done = [], None, False
+for l in text:
+    s = l.strip()
+    if s.startswith('['):
+        if insec == sec and not done:
+            out.append(f"{k} = {v}"); done = True
+        insec = s[1:-1]
+    if insec == sec and s.split('=')[0].strip() == k:
+        if not done:
+            out.append(f"{k} = {v}"); done = True
+        continue
+    out.append(l)
+if not done:
+    if insec != sec:
+        out.append(f"[{sec}]")
+    out.append(f"{k} = {v}")
+open(path, 'w').write('\n'.join(out) + '\n')
+PY
+  done
+}
+
+# sub DIR PORT TOPIC COUNT OUTFILE [client-id] [extra args]: background
+# subscriber as the store, printing "properties<TAB>hex payload" per message
+sub() {
+  local d=$1 port=$2 topic=$3 count=$4 out=$5
+  shift 5
+  mosquitto_sub -h localhost -p "$port" -V 5 --cafile "$d/ca.crt" --cert "$d/store.crt" \
+    --key "$d/store.key" -t "$topic" -q 1 -C "$count" -F '%P\t%x' "$@" > "$out" 2>"$out.err" &
+  echo $!
+}

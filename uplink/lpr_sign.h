@@ -1,0 +1,45 @@
+/*
+ * lpr_sign.h - device signing keys and read signatures (mbedTLS).
+ *
+ * ES256: ECDSA P-256 over SHA-256 of the exact payload bytes, DER signature.
+ * The key id (kid) is the hex of the first 16 bytes of SHA-256 of the public
+ * key's DER SubjectPublicKeyInfo. Anyone holding device.pub.pem checks a
+ * read with: openssl dgst -sha256 -verify device.pub.pem -signature sig.der
+ */
+#ifndef LPR_SIGN_H
+#define LPR_SIGN_H
+
+#include <stddef.h>
+
+#include "lpr_common.h"
+
+#define LPR_SIG_MAX 80       /* DER ECDSA P-256 signature, at most 72 bytes */
+#define LPR_KID_LEN 33       /* 32 hex digits + NUL */
+
+typedef struct lpr_signer lpr_signer;
+typedef struct lpr_verifier lpr_verifier;
+
+/* Writes DIR/device.key (PEM, mode 0600) and DIR/device.pub.pem; kid gets the
+ * key id. LPR_EEXIST if either file exists and !force. */
+lpr_err lpr_keygen(const char *dir, int force, char kid[LPR_KID_LEN]);
+
+/* Loads a private key; refuses (LPR_EPERM) a file group/others can read. */
+lpr_err lpr_signer_load(const char *key_path, lpr_signer **out);
+void lpr_signer_free(lpr_signer *s);
+const char *lpr_signer_kid(const lpr_signer *s);
+/* Signs data; sig gets the DER signature (LPR_SIG_MAX bytes room). */
+lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig,
+                 size_t *sig_len);
+
+lpr_err lpr_verifier_load(const char *pub_path, lpr_verifier **out);
+void lpr_verifier_free(lpr_verifier *v);
+const char *lpr_verifier_kid(const lpr_verifier *v);
+/* LPR_OK if sig is a valid signature of data by this key, else LPR_ECRYPTO. */
+lpr_err lpr_verify(lpr_verifier *v, const void *data, size_t len, const unsigned char *sig,
+                   size_t sig_len);
+
+/* Base64 (standard alphabet, padded). Return LPR_EINVAL on bad input. */
+lpr_err lpr_base64_encode(const unsigned char *in, size_t len, char *out, size_t outlen);
+lpr_err lpr_base64_decode(const char *in, unsigned char *out, size_t outlen, size_t *len);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * lpr_spool.h - the on-disk spool of reads: the one hand-over between the
+ * camera process (appends) and the uplink process (signs, publishes,
+ * deletes on PUBACK).
+ *
+ * SQLite in WAL mode with synchronous=FULL: one writer and one reader
+ * process at once, and a kill -9 or power cut of either loses nothing that
+ * lpr_spool_append() returned LPR_OK for. seq is strictly increasing per
+ * device across restarts (kept in the database, not derived from rows, so
+ * deleting rows never reuses a number); id = "<device>-<seq>".
+ * Quotas (max_mb, max_age_days) drop the oldest reads and count them: never
+ * silent loss, never a full disk that stops the camera.
+ *
+ * One lpr_spool per thread; open the same file from several processes.
+ */
+#ifndef LPR_SPOOL_H
+#define LPR_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lpr_common.h"
+
+typedef struct lpr_spool lpr_spool;
+
+typedef struct lpr_spool_opts {
+    const char *device_id;   /* required for append; stamps device/seq/id */
+    double max_mb;           /* database size quota; <= 0: none */
+    double max_age_days;     /* age quota; <= 0: none */
+} lpr_spool_opts;
+
+typedef struct lpr_spool_row {
+    int64_t seq;
+    char id[96];
+    unsigned char *payload;  /* exact bytes to publish (JSON, UTF-8) */
+    size_t payload_len;
+    unsigned char *sig;      /* DER ECDSA signature, NULL until signed */
+    size_t sig_len;
+    int64_t created_ms;      /* epoch ms when spooled */
+    int attempts;            /* publish attempts so far */
+} lpr_spool_row;
+
+typedef struct lpr_spool_stats {
+    int64_t depth;           /* reads waiting */
+    int64_t bytes;           /* payload + signature bytes waiting */
+    int64_t db_bytes;        /* database pages in use */
+    int64_t oldest_ms;       /* created_ms of the oldest read, 0 if empty */
+    int64_t dropped;         /* reads dropped by quotas, ever */
+    int64_t next_seq;        /* the seq the next append gets */
+} lpr_spool_stats;
+
+/* Opens (creating if needed) the spool at path. Errors name the path. */
+lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool **out);
+void lpr_spool_close(lpr_spool *spool); /* NULL is a no-op */
+
+/* Appends one read given as a JSON object text. The spool sets "schema"
+ * (when absent), "device", "seq" and "id" and stores the compact JSON it
+ * serialises; *seq_out and id (may be NULL) get what was assigned.
+ * LPR_EFORMAT if json is not a JSON object. Runs the quotas afterwards. */
+lpr_err lpr_spool_append(lpr_spool *spool, const char *json, size_t len,
+                         int64_t *seq_out, char *id, size_t idlen);
+
+/* Oldest reads with seq > after_seq, up to max, into rows[]; *n gets the
+ * count. Free each with lpr_spool_row_clear(). */
+lpr_err lpr_spool_fetch(lpr_spool *spool, int64_t after_seq, int max,
+                        lpr_spool_row *rows, int *n);
+void lpr_spool_row_clear(lpr_spool_row *row);
+
+/* Stores the signature of a read (once; a read keeps its first one). */
+lpr_err lpr_spool_set_signature(lpr_spool *spool, int64_t seq,
+                                const unsigned char *sig, size_t len);
+/* Counts one publish attempt of seq. */
+lpr_err lpr_spool_note_attempt(lpr_spool *spool, int64_t seq);
+
+/* Deletes reads (after the broker acknowledged them). */
+lpr_err lpr_spool_delete(lpr_spool *spool, const int64_t *seqs, int n);
+
+/* Applies the quotas now; *dropped (may be NULL) gets how many went. */
+lpr_err lpr_spool_enforce(lpr_spool *spool, int64_t now_ms, int64_t *dropped);
+
+lpr_err lpr_spool_get_stats(lpr_spool *spool, int64_t now_ms, lpr_spool_stats *st);
+
+#endif

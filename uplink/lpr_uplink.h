@@ -1,0 +1,45 @@
+/*
+ * lpr_uplink.h - drains the spool to the MQTT broker: signs each read once
+ * (stored with it, so a retry sends the same bytes and signature), publishes
+ * it on <prefix>read at QoS 1 with up to [uplink] inflight unacknowledged,
+ * and deletes it from the spool only on PUBACK. Keeps a retained
+ * <prefix>status (birth "online", last will "offline") and publishes
+ * <prefix>health every health_interval_s. Reconnects with capped
+ * exponential backoff and jitter; the spool keeps filling meanwhile.
+ *
+ * One lpr_uplink per process (Paho callbacks find it through a static).
+ */
+#ifndef LPR_UPLINK_H
+#define LPR_UPLINK_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "lpr_common.h"
+#include "lpr_config.h"
+
+typedef struct lpr_uplink lpr_uplink;
+
+typedef struct lpr_uplink_counters {
+    int64_t sent;         /* reads acknowledged by the broker */
+    int64_t published;    /* publish calls (incl. retries) */
+    int64_t reconnects;   /* successful connects after the first */
+    int64_t inflight;     /* now unacknowledged */
+    double ack_ms_p50, ack_ms_p99; /* publish -> PUBACK over the last 4096 */
+} lpr_uplink_counters;
+
+/* Checks the config (key permissions, TLS files) and opens the spool; does
+ * not connect yet. Errors are logged naming the file. */
+lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out);
+void lpr_uplink_free(lpr_uplink *u);
+
+/* Runs until *stop becomes non-zero (e.g. from SIGTERM), then finishes
+ * in-flight publishes for up to drain_ms and disconnects cleanly.
+ * If exit_when_empty, returns once the spool is empty and nothing is in
+ * flight (for `lpr spool` pushes and benchmarks). */
+lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when_empty,
+                       int drain_ms);
+
+void lpr_uplink_get_counters(lpr_uplink *u, lpr_uplink_counters *c);
+
+#endif

@@ -1,0 +1,230 @@
+/*
+ * sign.c - ES256 device keys and signatures over mbedTLS 2.28 (see
+ * lpr_sign.h). The private key never leaves this file's structs; key files
+ * are created 0600 with O_EXCL unless --force.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecdsa.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/sha256.h>
+
+#include "lpr_config.h"
+#include "lpr_sign.h"
+
+struct lpr_signer {
+    mbedtls_pk_context pk;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    char kid[LPR_KID_LEN];
+};
+
+struct lpr_verifier {
+    mbedtls_pk_context pk;
+    char kid[LPR_KID_LEN];
+};
+
+static lpr_err compute_kid(mbedtls_pk_context *pk, char kid[LPR_KID_LEN])
+{
+    unsigned char der[256], hash[32];
+    /* mbedtls writes DER at the end of the buffer */
+    int n = mbedtls_pk_write_pubkey_der(pk, der, sizeof der);
+    if (n <= 0)
+        return LPR_ECRYPTO;
+    if (mbedtls_sha256_ret(der + sizeof der - n, (size_t)n, hash, 0) != 0)
+        return LPR_ECRYPTO;
+    for (int i = 0; i < 16; i++)
+        snprintf(kid + 2 * i, 3, "%02x", hash[i]);
+    return LPR_OK;
+}
+
+static int write_file(const char *path, const unsigned char *data, size_t len, mode_t mode,
+                      int force)
+{
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
+    int fd = open(path, flags, mode);
+    if (fd < 0)
+        return -1;
+    if (fchmod(fd, mode) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return close(fd);
+}
+
+lpr_err lpr_keygen(const char *dir, int force, char kid[LPR_KID_LEN])
+{
+    char key_path[1024], pub_path[1024];
+    unsigned char pem[1024];
+    mbedtls_pk_context pk;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    lpr_err rc = LPR_ECRYPTO;
+    const char *pers = "lpr-keygen";
+
+    snprintf(key_path, sizeof key_path, "%s/device.key", dir);
+    snprintf(pub_path, sizeof pub_path, "%s/device.pub.pem", dir);
+    if (!force && (access(key_path, F_OK) == 0 || access(pub_path, F_OK) == 0)) {
+        LPR_ERROR("keygen", "%s: key exists; use --force to replace it", key_path);
+        return LPR_EEXIST;
+    }
+    mbedtls_pk_init(&pk);
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
+                              (const unsigned char *)pers, strlen(pers)) != 0 ||
+        mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
+        mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk),
+                            mbedtls_ctr_drbg_random, &drbg) != 0) {
+        LPR_ERROR("keygen", "ECDSA P-256 key generation failed");
+        goto out;
+    }
+    if (mbedtls_pk_write_key_pem(&pk, pem, sizeof pem) != 0 ||
+        write_file(key_path, pem, strlen((char *)pem), 0600, force) != 0) {
+        LPR_ERROR("keygen", "%s: cannot write: %s", key_path, strerror(errno));
+        rc = LPR_EIO;
+        goto out;
+    }
+    if (mbedtls_pk_write_pubkey_pem(&pk, pem, sizeof pem) != 0 ||
+        write_file(pub_path, pem, strlen((char *)pem), 0644, force) != 0) {
+        LPR_ERROR("keygen", "%s: cannot write: %s", pub_path, strerror(errno));
+        rc = LPR_EIO;
+        goto out;
+    }
+    rc = compute_kid(&pk, kid);
+out:
+    mbedtls_platform_zeroize(pem, sizeof pem);
+    mbedtls_pk_free(&pk);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&entropy);
+    return rc;
+}
+
+lpr_err lpr_signer_load(const char *key_path, lpr_signer **out)
+{
+    char err[600];
+    const char *pers = "lpr-sign";
+    lpr_err rc = lpr_check_secret_file(key_path, err, sizeof err);
+    *out = NULL;
+    if (rc != LPR_OK) {
+        LPR_ERROR("sign", "signing key %s", err);
+        return rc;
+    }
+    lpr_signer *s = calloc(1, sizeof *s);
+    if (!s)
+        return LPR_ENOMEM;
+    mbedtls_pk_init(&s->pk);
+    mbedtls_entropy_init(&s->entropy);
+    mbedtls_ctr_drbg_init(&s->drbg);
+    int mrc = mbedtls_pk_parse_keyfile(&s->pk, key_path, NULL);
+    if (mrc != 0 || !mbedtls_pk_can_do(&s->pk, MBEDTLS_PK_ECDSA) ||
+        mbedtls_pk_ec(s->pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
+        LPR_ERROR("sign", "signing key %s: not an ECDSA P-256 private key in PEM/DER",
+                  key_path);
+        lpr_signer_free(s);
+        return LPR_EFORMAT;
+    }
+    if (mbedtls_ctr_drbg_seed(&s->drbg, mbedtls_entropy_func, &s->entropy,
+                              (const unsigned char *)pers, strlen(pers)) != 0 ||
+        compute_kid(&s->pk, s->kid) != LPR_OK) {
+        lpr_signer_free(s);
+        return LPR_ECRYPTO;
+    }
+    *out = s;
+    return LPR_OK;
+}
+
+void lpr_signer_free(lpr_signer *s)
+{
+    if (!s)
+        return;
+    mbedtls_pk_free(&s->pk);
+    mbedtls_ctr_drbg_free(&s->drbg);
+    mbedtls_entropy_free(&s->entropy);
+    free(s);
+}
+
+const char *lpr_signer_kid(const lpr_signer *s) { return s->kid; }
+
+lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig,
+                 size_t *sig_len)
+{
+    unsigned char hash[32];
+    if (mbedtls_sha256_ret(data, len, hash, 0) != 0)
+        return LPR_ECRYPTO;
+    if (mbedtls_pk_sign(&s->pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, sig_len,
+                        mbedtls_ctr_drbg_random, &s->drbg) != 0 ||
+        *sig_len > LPR_SIG_MAX) {
+        LPR_ERROR("sign", "ECDSA signing failed");
+        return LPR_ECRYPTO;
+    }
+    return LPR_OK;
+}
+
+lpr_err lpr_verifier_load(const char *pub_path, lpr_verifier **out)
+{
+    *out = NULL;
+    lpr_verifier *v = calloc(1, sizeof *v);
+    if (!v)
+        return LPR_ENOMEM;
+    mbedtls_pk_init(&v->pk);
+    if (mbedtls_pk_parse_public_keyfile(&v->pk, pub_path) != 0 ||
+        !mbedtls_pk_can_do(&v->pk, MBEDTLS_PK_ECDSA)) {
+        LPR_ERROR("verify", "%s: not an ECDSA public key (PEM)", pub_path);
+        lpr_verifier_free(v);
+        return LPR_EFORMAT;
+    }
+    if (compute_kid(&v->pk, v->kid) != LPR_OK) {
+        lpr_verifier_free(v);
+        return LPR_ECRYPTO;
+    }
+    *out = v;
+    return LPR_OK;
+}
+
+void lpr_verifier_free(lpr_verifier *v)
+{
+    if (!v)
+        return;
+    mbedtls_pk_free(&v->pk);
+    free(v);
+}
+
+const char *lpr_verifier_kid(const lpr_verifier *v) { return v->kid; }
+
+lpr_err lpr_verify(lpr_verifier *v, const void *data, size_t len, const unsigned char *sig,
+                   size_t sig_len)
+{
+    unsigned char hash[32];
+    if (mbedtls_sha256_ret(data, len, hash, 0) != 0)
+        return LPR_ECRYPTO;
+    return mbedtls_pk_verify(&v->pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, sig_len) == 0
+               ? LPR_OK
+               : LPR_ECRYPTO;
+}
+
+lpr_err lpr_base64_encode(const unsigned char *in, size_t len, char *out, size_t outlen)
+{
+    size_t olen;
+    return mbedtls_base64_encode((unsigned char *)out, outlen, &olen, in, len) == 0
+               ? LPR_OK
+               : LPR_EINVAL;
+}
+
+lpr_err lpr_base64_decode(const char *in, unsigned char *out, size_t outlen, size_t *len)
+{
+    return mbedtls_base64_decode(out, outlen, len, (const unsigned char *)in, strlen(in)) == 0
+               ? LPR_OK
+               : LPR_EINVAL;
+}

@@ -1,0 +1,393 @@
+/*
+ * spool.c - the SQLite spool (see lpr_spool.h).
+ *
+ * Schema: reads(seq PRIMARY KEY, id UNIQUE, payload, sig, created_ms,
+ * attempts) and meta(key, value) holding next_seq and dropped. An append is
+ * one IMMEDIATE transaction: take next_seq, insert, bump next_seq. A full
+ * disk on append drops the oldest reads (counted) and retries once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "lpr_spool.h"
+
+struct lpr_spool {
+    sqlite3 *db;
+    char path[512];
+    char device[64];
+    double max_mb, max_age_days;
+};
+
+static const char *const schema_sql =
+    "CREATE TABLE IF NOT EXISTS reads("
+    " seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, payload BLOB NOT NULL,"
+    " sig BLOB, created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO meta VALUES('next_seq', 1);"
+    "INSERT OR IGNORE INTO meta VALUES('dropped', 0);";
+
+static lpr_err db_error(lpr_spool *s, const char *what)
+{
+    int code = sqlite3_errcode(s->db);
+    LPR_ERROR("spool", "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    if (code == SQLITE_FULL)
+        return LPR_EFULL;
+    if (code == SQLITE_CANTOPEN || code == SQLITE_IOERR || code == SQLITE_READONLY)
+        return LPR_EIO;
+    return LPR_EDB;
+}
+
+static int exec_sql(lpr_spool *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool **out)
+{
+    lpr_spool *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return LPR_ENOMEM;
+    snprintf(s->path, sizeof s->path, "%s", path);
+    if (opts) {
+        if (opts->device_id)
+            snprintf(s->device, sizeof s->device, "%s", opts->device_id);
+        s->max_mb = opts->max_mb;
+        s->max_age_days = opts->max_age_days;
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        lpr_err rc = db_error(s, "cannot open spool");
+        lpr_spool_close(s);
+        return rc == LPR_EDB ? LPR_EIO : rc;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    /* WAL: the camera appends while the uplink reads and deletes;
+     * synchronous=FULL: a committed read survives a power cut. */
+    if (exec_sql(s, "PRAGMA journal_mode=WAL;") != SQLITE_OK ||
+        exec_sql(s, "PRAGMA synchronous=FULL;") != SQLITE_OK ||
+        exec_sql(s, schema_sql) != SQLITE_OK) {
+        lpr_err rc = db_error(s, "cannot initialise spool");
+        lpr_spool_close(s);
+        return rc;
+    }
+    *out = s;
+    return LPR_OK;
+}
+
+void lpr_spool_close(lpr_spool *s)
+{
+    if (!s)
+        return;
+    sqlite3_close_v2(s->db);
+    free(s);
+}
+
+/* Builds the stored payload: schema, device, seq, id first, then the rest. */
+static char *stamp_payload(const json_t *in, const char *device, int64_t seq, char *id,
+                           size_t idlen)
+{
+    char idbuf[96];
+    const char *key;
+    json_t *value;
+    snprintf(idbuf, sizeof idbuf, "%s-%lld", device, (long long)seq);
+    if (id)
+        snprintf(id, idlen, "%s", idbuf);
+    json_t *o = json_object();
+    json_t *schema = json_object_get(in, "schema");
+    json_object_set_new(o, "schema", schema ? json_copy(schema) : json_string("lpr.read/1"));
+    json_object_set_new(o, "device", json_string(device));
+    json_object_set_new(o, "seq", json_integer((json_int_t)seq));
+    json_object_set_new(o, "id", json_string(idbuf));
+    json_object_foreach((json_t *)in, key, value) {
+        if (strcmp(key, "schema") && strcmp(key, "device") && strcmp(key, "seq") &&
+            strcmp(key, "id"))
+            json_object_set(o, key, value);
+    }
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    json_decref(o);
+    return text;
+}
+
+static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, char *id,
+                           size_t idlen)
+{
+    sqlite3_stmt *st = NULL;
+    char *payload = NULL;
+    char idbuf[96];
+    int64_t seq = 0;
+    lpr_err rc = LPR_OK;
+
+    if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
+        return db_error(s, "begin append");
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='next_seq'", -1, &st,
+                           NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        rc = db_error(s, "read next_seq");
+        goto out;
+    }
+    seq = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    payload = stamp_payload(obj, s->device, seq, idbuf, sizeof idbuf);
+    if (!payload) {
+        rc = LPR_ENOMEM;
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO reads(seq, id, payload, created_ms) VALUES(?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(s, "prepare insert");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_text(st, 2, idbuf, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 3, payload, (int)strlen(payload), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 4, lpr_realtime_ms());
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_error(s, "insert read");
+        goto out;
+    }
+    if (exec_sql(s, "UPDATE meta SET value = value + 1 WHERE key='next_seq';") != SQLITE_OK) {
+        rc = db_error(s, "bump next_seq");
+        goto out;
+    }
+    if (exec_sql(s, "COMMIT;") != SQLITE_OK) {
+        rc = db_error(s, "commit append");
+        goto out;
+    }
+    if (seq_out)
+        *seq_out = seq;
+    if (id)
+        snprintf(id, idlen, "%s", idbuf);
+out:
+    sqlite3_finalize(st);
+    free(payload);
+    if (rc != LPR_OK)
+        exec_sql(s, "ROLLBACK;");
+    return rc;
+}
+
+/* Drops the n oldest reads and counts them. */
+static lpr_err drop_oldest(lpr_spool *s, int64_t n, int64_t *dropped)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "BEGIN IMMEDIATE;"
+             "UPDATE meta SET value = value + (SELECT count(*) FROM (SELECT seq FROM reads"
+             " ORDER BY seq LIMIT %lld)) WHERE key='dropped';"
+             "DELETE FROM reads WHERE seq IN (SELECT seq FROM reads ORDER BY seq LIMIT %lld);"
+             "COMMIT;",
+             (long long)n, (long long)n);
+    int before = sqlite3_total_changes(s->db);
+    if (exec_sql(s, sql) != SQLITE_OK) {
+        exec_sql(s, "ROLLBACK;");
+        return db_error(s, "drop oldest reads");
+    }
+    if (dropped)
+        *dropped += (sqlite3_total_changes(s->db) - before) - 1; /* minus the meta row */
+    return LPR_OK;
+}
+
+lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *seq_out,
+                         char *id, size_t idlen)
+{
+    json_error_t jerr;
+    if (!s->device[0]) {
+        LPR_ERROR("spool", "%s: append needs a device id", s->path);
+        return LPR_EINVAL;
+    }
+    json_t *obj = json_loadb(json, len, 0, &jerr);
+    if (!obj || !json_is_object(obj)) {
+        LPR_ERROR("spool", "read is not a JSON object: %s (column %d)",
+                  obj ? "not an object" : jerr.text, jerr.column);
+        json_decref(obj);
+        return LPR_EFORMAT;
+    }
+    lpr_err rc = append_once(s, obj, seq_out, id, idlen);
+    if (rc == LPR_EFULL) {
+        /* disk full: make room by dropping the oldest (counted), retry once */
+        int64_t d = 0;
+        LPR_WARN("spool", "%s: disk full, dropping the oldest reads to make room", s->path);
+        if (drop_oldest(s, 64, &d) == LPR_OK)
+            rc = append_once(s, obj, seq_out, id, idlen);
+    }
+    json_decref(obj);
+    if (rc == LPR_OK)
+        lpr_spool_enforce(s, lpr_realtime_ms(), NULL);
+    return rc;
+}
+
+static int64_t query_int(lpr_spool *s, const char *sql, int64_t dflt)
+{
+    sqlite3_stmt *st;
+    int64_t v = dflt;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
+static int64_t db_bytes(lpr_spool *s)
+{
+    int64_t pages = query_int(s, "PRAGMA page_count", 0);
+    int64_t free_pages = query_int(s, "PRAGMA freelist_count", 0);
+    int64_t size = query_int(s, "PRAGMA page_size", 4096);
+    return (pages - free_pages) * size;
+}
+
+lpr_err lpr_spool_enforce(lpr_spool *s, int64_t now_ms, int64_t *dropped)
+{
+    int64_t d = 0;
+    lpr_err rc = LPR_OK;
+    if (s->max_age_days > 0) {
+        int64_t cutoff = now_ms - (int64_t)(s->max_age_days * 86400000.0);
+        int64_t n = 0;
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM reads WHERE created_ms < %lld",
+                 (long long)cutoff);
+        n = query_int(s, sql, 0);
+        if (n > 0)
+            rc = drop_oldest(s, n, &d);
+    }
+    if (rc == LPR_OK && s->max_mb > 0) {
+        int64_t limit = (int64_t)(s->max_mb * 1024 * 1024);
+        for (int guard = 0; guard < 1000 && db_bytes(s) > limit; guard++) {
+            int64_t depth = query_int(s, "SELECT count(*) FROM reads", 0);
+            if (depth == 0)
+                break;
+            rc = drop_oldest(s, depth / 50 + 1, &d);
+            if (rc != LPR_OK)
+                break;
+        }
+    }
+    if (d > 0)
+        LPR_WARN("spool", "%s: quota reached, dropped %lld oldest read(s)", s->path,
+                 (long long)d);
+    if (dropped)
+        *dropped = d;
+    return rc;
+}
+
+lpr_err lpr_spool_fetch(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row *rows, int *n)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, id, payload, sig, created_ms, attempts FROM reads"
+                           " WHERE seq > ? ORDER BY seq LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "prepare fetch");
+    sqlite3_bind_int64(st, 1, after_seq);
+    sqlite3_bind_int(st, 2, max);
+    int step;
+    while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        lpr_spool_row *r = &rows[*n];
+        memset(r, 0, sizeof *r);
+        r->seq = sqlite3_column_int64(st, 0);
+        snprintf(r->id, sizeof r->id, "%s", (const char *)sqlite3_column_text(st, 1));
+        r->payload_len = (size_t)sqlite3_column_bytes(st, 2);
+        r->payload = malloc(r->payload_len + 1);
+        if (!r->payload) {
+            sqlite3_finalize(st);
+            return LPR_ENOMEM;
+        }
+        memcpy(r->payload, sqlite3_column_blob(st, 2), r->payload_len);
+        r->payload[r->payload_len] = 0;
+        if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
+            r->sig_len = (size_t)sqlite3_column_bytes(st, 3);
+            r->sig = malloc(r->sig_len);
+            if (r->sig)
+                memcpy(r->sig, sqlite3_column_blob(st, 3), r->sig_len);
+        }
+        r->created_ms = sqlite3_column_int64(st, 4);
+        r->attempts = sqlite3_column_int(st, 5);
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    return LPR_OK;
+}
+
+void lpr_spool_row_clear(lpr_spool_row *r)
+{
+    free(r->payload);
+    free(r->sig);
+    memset(r, 0, sizeof *r);
+}
+
+static lpr_err exec_seq(lpr_spool *s, const char *sql, int64_t seq, const void *blob,
+                        size_t len, const char *what)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, what);
+    int i = 1;
+    if (blob)
+        sqlite3_bind_blob(st, i++, blob, (int)len, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, i, seq);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LPR_OK : db_error(s, what);
+}
+
+lpr_err lpr_spool_set_signature(lpr_spool *s, int64_t seq, const unsigned char *sig, size_t len)
+{
+    return exec_seq(s, "UPDATE reads SET sig = ? WHERE seq = ? AND sig IS NULL", seq, sig, len,
+                    "store signature");
+}
+
+lpr_err lpr_spool_note_attempt(lpr_spool *s, int64_t seq)
+{
+    return exec_seq(s, "UPDATE reads SET attempts = attempts + 1 WHERE seq = ?", seq, NULL, 0,
+                    "count attempt");
+}
+
+lpr_err lpr_spool_delete(lpr_spool *s, const int64_t *seqs, int n)
+{
+    sqlite3_stmt *st;
+    if (n <= 0)
+        return LPR_OK;
+    if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
+        return db_error(s, "begin delete");
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM reads WHERE seq = ?", -1, &st, NULL) !=
+        SQLITE_OK) {
+        exec_sql(s, "ROLLBACK;");
+        return db_error(s, "prepare delete");
+    }
+    for (int i = 0; i < n; i++) {
+        sqlite3_bind_int64(st, 1, seqs[i]);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            exec_sql(s, "ROLLBACK;");
+            return db_error(s, "delete read");
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (exec_sql(s, "COMMIT;") != SQLITE_OK) {
+        exec_sql(s, "ROLLBACK;");
+        return db_error(s, "commit delete");
+    }
+    return LPR_OK;
+}
+
+lpr_err lpr_spool_get_stats(lpr_spool *s, int64_t now_ms, lpr_spool_stats *st)
+{
+    (void)now_ms;
+    memset(st, 0, sizeof *st);
+    st->depth = query_int(s, "SELECT count(*) FROM reads", -1);
+    if (st->depth < 0)
+        return db_error(s, "stats");
+    st->bytes = query_int(s, "SELECT total(length(payload) + ifnull(length(sig),0)) FROM reads", 0);
+    st->oldest_ms = query_int(s, "SELECT min(created_ms) FROM reads", 0);
+    st->dropped = query_int(s, "SELECT value FROM meta WHERE key='dropped'", 0);
+    st->next_seq = query_int(s, "SELECT value FROM meta WHERE key='next_seq'", 0);
+    st->db_bytes = db_bytes(s);
+    return LPR_OK;
+}

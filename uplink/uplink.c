@@ -1,0 +1,607 @@
+/*
+ * uplink.c - the spool-to-broker loop of lpr-uplink (see lpr_uplink.h).
+ *
+ * Threads: Paho's threads run the callbacks, which only queue what happened
+ * (acked seqs, failed seqs, connection up/down) under a mutex and signal a
+ * condition variable; the one main-loop thread owns the spool connection,
+ * the signer and all decisions. After a reconnect the cursor goes back to
+ * the oldest read still spooled, so anything unacknowledged is sent again
+ * with the same bytes and signature (a duplicate, never a loss).
+ */
+#include <errno.h>
+#include <libgen.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <MQTTAsync.h>
+#include <jansson.h>
+
+#include "lpr_sign.h"
+#include "lpr_spool.h"
+#include "lpr_uplink.h"
+
+#define LAT_RING 4096
+#define QUEUE_MAX 65536
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 60000
+
+typedef struct inflight_slot {
+    int64_t seq;
+    double t_pub;
+} inflight_slot;
+
+struct lpr_uplink {
+    lpr_config cfg;
+    lpr_spool *spool;
+    lpr_signer *signer;
+    MQTTAsync client;
+    char uri[300];
+    char topic_read[300], topic_status[300], topic_health[300];
+    char will_payload[256];
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int connected;       /* set by callbacks */
+    int connecting;
+    int ever_connected;
+    int64_t acked[QUEUE_MAX];
+    double acked_t[QUEUE_MAX];
+    int nacked;
+    int64_t failed[QUEUE_MAX];
+    int nfailed;
+    double next_connect_ms;
+    double backoff_ms;
+
+    /* main-loop state */
+    inflight_slot *slots;
+    int nslots;
+    int64_t cursor;
+    int was_connected;
+    double start_ms;
+    double lat[LAT_RING];
+    int64_t nlat;
+    int64_t sent, published, reconnects;
+};
+
+static lpr_uplink *the_uplink; /* Paho callbacks reach the instance here */
+
+static double now_ms(void) { return lpr_monotonic_ms(); }
+
+static void schedule_reconnect_locked(lpr_uplink *u)
+{
+    /* capped exponential backoff with +-50% jitter, so a fleet that lost
+     * its broker does not come back in lockstep */
+    double jitter = 0.5 + (double)(rand() % 1000) / 1000.0;
+    u->next_connect_ms = now_ms() + u->backoff_ms * jitter;
+    u->backoff_ms *= 2;
+    if (u->backoff_ms > BACKOFF_MAX_MS)
+        u->backoff_ms = BACKOFF_MAX_MS;
+}
+
+static void on_connection_lost(void *ctx, char *cause)
+{
+    lpr_uplink *u = ctx;
+    LPR_WARN("uplink", "connection to %s lost: %s", u->uri, cause ? cause : "unknown cause");
+    pthread_mutex_lock(&u->mu);
+    u->connected = 0;
+    schedule_reconnect_locked(u);
+    pthread_cond_signal(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+}
+
+static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
+{
+    (void)ctx;
+    (void)topic_len;
+    MQTTAsync_freeMessage(&m);
+    MQTTAsync_free(topic);
+    return 1;
+}
+
+static void on_connect_ok(void *ctx, MQTTAsync_successData5 *resp)
+{
+    lpr_uplink *u = ctx;
+    (void)resp;
+    pthread_mutex_lock(&u->mu);
+    u->connected = 1;
+    u->connecting = 0;
+    u->backoff_ms = BACKOFF_MIN_MS;
+    pthread_cond_signal(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+}
+
+static void on_connect_fail(void *ctx, MQTTAsync_failureData5 *resp)
+{
+    lpr_uplink *u = ctx;
+    LPR_ERROR("uplink", "cannot connect to %s: %s (code %d, reason %d); reads stay spooled",
+              u->uri, resp && resp->message ? resp->message : "connection refused or TLS failure",
+              resp ? resp->code : 0, resp ? (int)resp->reasonCode : 0);
+    pthread_mutex_lock(&u->mu);
+    u->connecting = 0;
+    schedule_reconnect_locked(u);
+    pthread_mutex_unlock(&u->mu);
+}
+
+static void on_publish_ok(void *ctx, MQTTAsync_successData5 *resp)
+{
+    lpr_uplink *u = the_uplink;
+    (void)resp;
+    pthread_mutex_lock(&u->mu);
+    if (u->nacked < QUEUE_MAX) {
+        u->acked[u->nacked] = (int64_t)(intptr_t)ctx;
+        u->acked_t[u->nacked] = now_ms();
+        u->nacked++;
+    }
+    pthread_cond_signal(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+}
+
+static void on_publish_fail(void *ctx, MQTTAsync_failureData5 *resp)
+{
+    lpr_uplink *u = the_uplink;
+    LPR_WARN("uplink", "publish of seq %lld failed: %s", (long long)(intptr_t)ctx,
+             resp && resp->message ? resp->message : "no PUBACK");
+    pthread_mutex_lock(&u->mu);
+    if (u->nfailed < QUEUE_MAX)
+        u->failed[u->nfailed++] = (int64_t)(intptr_t)ctx;
+    pthread_cond_signal(&u->cv);
+    pthread_mutex_unlock(&u->mu);
+}
+
+static int on_ssl_error(const char *str, size_t len, void *ctx)
+{
+    lpr_uplink *u = ctx;
+    LPR_ERROR("uplink", "TLS with %s: %.*s", u->uri, (int)len, str);
+    return 0;
+}
+
+static lpr_err check_readable(const char *what, const char *path)
+{
+    if (!path[0]) {
+        LPR_ERROR("uplink", "[uplink] %s is not set", what);
+        return LPR_EINVAL;
+    }
+    if (access(path, R_OK) != 0) {
+        LPR_ERROR("uplink", "[uplink] %s %s: %s", what, path, strerror(errno));
+        return LPR_ENOENT;
+    }
+    return LPR_OK;
+}
+
+lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
+{
+    lpr_err rc;
+    char err[600];
+    *out = NULL;
+    if (the_uplink) {
+        LPR_ERROR("uplink", "one lpr_uplink per process");
+        return LPR_EINVAL;
+    }
+    lpr_uplink *u = calloc(1, sizeof *u);
+    if (!u)
+        return LPR_ENOMEM;
+    u->cfg = *cfg;
+    pthread_mutex_init(&u->mu, NULL);
+    pthread_cond_init(&u->cv, NULL);
+    u->backoff_ms = BACKOFF_MIN_MS;
+    if (!cfg->uplink.host[0]) {
+        LPR_ERROR("uplink", "[uplink] host is not set");
+        rc = LPR_EINVAL;
+        goto fail;
+    }
+    if ((rc = lpr_signer_load(cfg->uplink.sign_key, &u->signer)) != LPR_OK)
+        goto fail;
+    if (!cfg->uplink.insecure) {
+        if ((rc = check_readable("ca", cfg->uplink.ca)) != LPR_OK ||
+            (rc = check_readable("cert", cfg->uplink.cert)) != LPR_OK)
+            goto fail;
+        if ((rc = lpr_check_secret_file(cfg->uplink.key, err, sizeof err)) != LPR_OK) {
+            LPR_ERROR("uplink", "[uplink] key %s", err);
+            goto fail;
+        }
+    }
+    lpr_spool_opts so = {cfg->device.id, cfg->spool.max_mb, cfg->spool.max_age_days};
+    if ((rc = lpr_spool_open(cfg->spool.path, &so, &u->spool)) != LPR_OK)
+        goto fail;
+    u->nslots = cfg->uplink.inflight;
+    u->slots = calloc((size_t)u->nslots, sizeof *u->slots);
+    if (!u->slots) {
+        rc = LPR_ENOMEM;
+        goto fail;
+    }
+    snprintf(u->uri, sizeof u->uri, "%s://%s:%d", cfg->uplink.insecure ? "tcp" : "ssl",
+             cfg->uplink.host, cfg->uplink.port);
+    snprintf(u->topic_read, sizeof u->topic_read, "%sread", cfg->uplink.topic_prefix);
+    snprintf(u->topic_status, sizeof u->topic_status, "%sstatus", cfg->uplink.topic_prefix);
+    snprintf(u->topic_health, sizeof u->topic_health, "%shealth", cfg->uplink.topic_prefix);
+    snprintf(u->will_payload, sizeof u->will_payload, "{\"state\":\"offline\",\"device\":\"%s\"}",
+             cfg->device.id);
+    if (cfg->uplink.insecure)
+        LPR_WARN("uplink", "insecure = true: reads go to %s in PLAINTEXT, unauthenticated",
+                 u->uri);
+
+    MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
+    co.sendWhileDisconnected = 0;
+    if (MQTTAsync_createWithOptions(&u->client, u->uri, cfg->device.id,
+                                    MQTTCLIENT_PERSISTENCE_NONE, NULL, &co) != MQTTASYNC_SUCCESS) {
+        LPR_ERROR("uplink", "cannot create MQTT client for %s", u->uri);
+        rc = LPR_ENET;
+        goto fail;
+    }
+    MQTTAsync_setCallbacks(u->client, u, on_connection_lost, on_message, NULL);
+    the_uplink = u;
+    srand((unsigned)getpid() ^ (unsigned)time(NULL));
+    u->start_ms = now_ms();
+    *out = u;
+    return LPR_OK;
+fail:
+    lpr_uplink_free(u);
+    return rc;
+}
+
+void lpr_uplink_free(lpr_uplink *u)
+{
+    if (!u)
+        return;
+    if (u->client)
+        MQTTAsync_destroy(&u->client);
+    if (the_uplink == u)
+        the_uplink = NULL;
+    lpr_spool_close(u->spool);
+    lpr_signer_free(u->signer);
+    free(u->slots);
+    pthread_mutex_destroy(&u->mu);
+    pthread_cond_destroy(&u->cv);
+    free(u);
+}
+
+static void start_connect(lpr_uplink *u)
+{
+    MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer5;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+    MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
+    MQTTProperties props = MQTTProperties_initializer;
+
+    opts.keepAliveInterval = u->cfg.uplink.keepalive_s;
+    opts.cleanstart = 1;
+    opts.connectTimeout = 10;
+    opts.maxInflight = u->nslots + 16;
+    opts.onSuccess5 = on_connect_ok;
+    opts.onFailure5 = on_connect_fail;
+    opts.context = u;
+    will.topicName = u->topic_status;
+    will.message = u->will_payload;
+    will.retained = 1;
+    will.qos = 1;
+    opts.will = &will;
+    opts.connectProperties = &props;
+    if (!u->cfg.uplink.insecure) {
+        ssl.trustStore = u->cfg.uplink.ca;
+        ssl.keyStore = u->cfg.uplink.cert;
+        ssl.privateKey = u->cfg.uplink.key;
+        ssl.enableServerCertAuth = 1;
+        ssl.verify = 1; /* hostname check */
+        ssl.sslVersion = MQTT_SSL_VERSION_TLS_1_2;
+        ssl.ssl_error_cb = on_ssl_error;
+        ssl.ssl_error_context = u;
+        opts.ssl = &ssl;
+    }
+    pthread_mutex_lock(&u->mu);
+    u->connecting = 1;
+    pthread_mutex_unlock(&u->mu);
+    int rc = MQTTAsync_connect(u->client, &opts);
+    if (rc != MQTTASYNC_SUCCESS) {
+        LPR_ERROR("uplink", "cannot start connecting to %s: %s", u->uri, MQTTAsync_strerror(rc));
+        pthread_mutex_lock(&u->mu);
+        u->connecting = 0;
+        schedule_reconnect_locked(u);
+        pthread_mutex_unlock(&u->mu);
+    }
+}
+
+static int publish_simple(lpr_uplink *u, const char *topic, const char *payload, int retained)
+{
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    msg.payload = (void *)payload;
+    msg.payloadlen = (int)strlen(payload);
+    msg.qos = 1;
+    msg.retained = retained;
+    return MQTTAsync_sendMessage(u->client, topic, &msg, &ro);
+}
+
+static void add_user_prop(MQTTProperties *props, const char *k, const char *v)
+{
+    MQTTProperty p;
+    memset(&p, 0, sizeof p);
+    p.identifier = MQTTPROPERTY_CODE_USER_PROPERTY;
+    p.value.data.data = (char *)k;
+    p.value.data.len = (int)strlen(k);
+    p.value.value.data = (char *)v;
+    p.value.value.len = (int)strlen(v);
+    MQTTProperties_add(props, &p);
+}
+
+static void publish_birth(lpr_uplink *u)
+{
+    char ts[32], buf[512];
+    lpr_format_utc_ms(lpr_realtime_ms(), ts, sizeof ts);
+    snprintf(buf, sizeof buf,
+             "{\"state\":\"online\",\"device\":\"%s\",\"kid\":\"%s\",\"since\":\"%s\","
+             "\"owner\":\"%s\",\"model\":\"%s\"}",
+             u->cfg.device.id, lpr_signer_kid(u->signer), ts, u->cfg.device.owner,
+             u->cfg.device.model);
+    publish_simple(u, u->topic_status, buf, 1);
+}
+
+static int64_t disk_free_mb(const char *path)
+{
+    char copy[LPR_CFG_STR];
+    struct statvfs sv;
+    snprintf(copy, sizeof copy, "%s", path);
+    if (statvfs(dirname(copy), &sv) != 0)
+        return -1;
+    return (int64_t)((double)sv.f_bavail * (double)sv.f_frsize / 1048576.0);
+}
+
+static double cpu_temp_c(void)
+{
+    FILE *f = fopen("/sys/class/thermal/thermal_zone0/temp", "r");
+    long milli;
+    if (!f)
+        return -1000;
+    int ok = fscanf(f, "%ld", &milli) == 1;
+    fclose(f);
+    return ok ? (double)milli / 1000.0 : -1000;
+}
+
+static void publish_health(lpr_uplink *u)
+{
+    lpr_spool_stats st;
+    lpr_uplink_counters c;
+    char ts[32];
+    int64_t now = lpr_realtime_ms();
+    if (lpr_spool_get_stats(u->spool, now, &st) != LPR_OK)
+        return;
+    lpr_uplink_get_counters(u, &c);
+    lpr_format_utc_ms(now, ts, sizeof ts);
+    json_t *h = json_pack("{s:s,s:s,s:I,s:{s:I,s:f,s:I,s:I},s:I,s:I,s:I,s:I}", "device",
+                          u->cfg.device.id, "ts", ts, "uptime_s",
+                          (json_int_t)((now_ms() - u->start_ms) / 1000), "spool", "depth",
+                          (json_int_t)st.depth, "oldest_age_s",
+                          st.oldest_ms ? (double)(now - st.oldest_ms) / 1000.0 : 0.0, "bytes",
+                          (json_int_t)st.bytes, "dropped", (json_int_t)st.dropped, "sent",
+                          (json_int_t)c.sent, "inflight", (json_int_t)c.inflight,
+                          "reconnects", (json_int_t)c.reconnects, "disk_free_mb",
+                          (json_int_t)disk_free_mb(u->cfg.spool.path));
+    double t = cpu_temp_c();
+    if (t > -999)
+        json_object_set_new(h, "cpu_temp_c", json_real(t));
+    char *s = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (s) {
+        publish_simple(u, u->topic_health, s, 0);
+        free(s);
+    }
+    json_decref(h);
+}
+
+static int slot_find(lpr_uplink *u, int64_t seq)
+{
+    for (int i = 0; i < u->nslots; i++)
+        if (u->slots[i].seq == seq)
+            return i;
+    return -1;
+}
+
+static int slots_used(lpr_uplink *u)
+{
+    int n = 0;
+    for (int i = 0; i < u->nslots; i++)
+        n += u->slots[i].seq != 0;
+    return n;
+}
+
+/* Publishes reads after the cursor while there is room in flight. */
+static void fill_inflight(lpr_uplink *u)
+{
+    lpr_spool_row rows[256];
+    int room = u->nslots - slots_used(u);
+    if (room <= 0)
+        return;
+    if (room > 256)
+        room = 256;
+    int n = 0;
+    if (lpr_spool_fetch(u->spool, u->cursor, room, rows, &n) != LPR_OK || n == 0)
+        return;
+    for (int i = 0; i < n; i++) {
+        lpr_spool_row *r = &rows[i];
+        if (!r->sig) {
+            unsigned char sig[LPR_SIG_MAX];
+            size_t sl = 0;
+            if (lpr_sign(u->signer, r->payload, r->payload_len, sig, &sl) != LPR_OK)
+                break;
+            /* store before sending: a retry must carry the same signature */
+            if (lpr_spool_set_signature(u->spool, r->seq, sig, sl) != LPR_OK)
+                break;
+            r->sig = malloc(sl);
+            if (!r->sig)
+                break;
+            memcpy(r->sig, sig, sl);
+            r->sig_len = sl;
+        }
+        char sig64[128];
+        if (lpr_base64_encode(r->sig, r->sig_len, sig64, sizeof sig64) != LPR_OK)
+            break;
+        MQTTProperties props = MQTTProperties_initializer;
+        add_user_prop(&props, "alg", "ES256");
+        add_user_prop(&props, "kid", lpr_signer_kid(u->signer));
+        add_user_prop(&props, "sig", sig64);
+        MQTTAsync_message msg = MQTTAsync_message_initializer;
+        msg.payload = r->payload;
+        msg.payloadlen = (int)r->payload_len;
+        msg.qos = 1;
+        msg.properties = props;
+        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+        ro.onSuccess5 = on_publish_ok;
+        ro.onFailure5 = on_publish_fail;
+        ro.context = (void *)(intptr_t)r->seq;
+        int slot = slot_find(u, 0);
+        int prc = slot >= 0 ? MQTTAsync_sendMessage(u->client, u->topic_read, &msg, &ro)
+                            : MQTTASYNC_FAILURE;
+        MQTTProperties_free(&props);
+        if (prc != MQTTASYNC_SUCCESS)
+            break;
+        u->slots[slot].seq = r->seq;
+        u->slots[slot].t_pub = now_ms();
+        u->cursor = r->seq;
+        u->published++;
+    }
+    for (int i = 0; i < n; i++)
+        lpr_spool_row_clear(&rows[i]);
+}
+
+static void handle_acks(lpr_uplink *u, const int64_t *seqs, const double *ts, int n)
+{
+    if (n == 0)
+        return;
+    if (lpr_spool_delete(u->spool, seqs, n) != LPR_OK)
+        return; /* stays spooled; sent again later: a duplicate, not a loss */
+    for (int i = 0; i < n; i++) {
+        int s = slot_find(u, seqs[i]);
+        if (s >= 0) {
+            u->lat[u->nlat % LAT_RING] = ts[i] - u->slots[s].t_pub;
+            u->nlat++;
+            u->slots[s].seq = 0;
+        }
+    }
+    u->sent += n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void lpr_uplink_get_counters(lpr_uplink *u, lpr_uplink_counters *c)
+{
+    static double tmp[LAT_RING];
+    memset(c, 0, sizeof *c);
+    c->sent = u->sent;
+    c->published = u->published;
+    c->reconnects = u->reconnects;
+    c->inflight = slots_used(u);
+    int n = u->nlat < LAT_RING ? (int)u->nlat : LAT_RING;
+    if (n > 0) {
+        memcpy(tmp, u->lat, (size_t)n * sizeof tmp[0]);
+        qsort(tmp, (size_t)n, sizeof tmp[0], cmp_double);
+        c->ack_ms_p50 = tmp[n / 2];
+        c->ack_ms_p99 = tmp[(int)((n - 1) * 0.99)];
+    }
+}
+
+lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when_empty,
+                       int drain_ms)
+{
+    static int64_t acked[QUEUE_MAX], failed[QUEUE_MAX];
+    static double acked_t[QUEUE_MAX];
+    double next_health = now_ms() + 1000.0 * u->cfg.uplink.health_interval_s;
+    double next_enforce = now_ms() + 60000.0;
+    double stop_deadline = 0;
+
+    LPR_INFO("uplink", "device %s, key id %s, broker %s, spool %s", u->cfg.device.id,
+             lpr_signer_kid(u->signer), u->uri, u->cfg.spool.path);
+    start_connect(u);
+    for (;;) {
+        int na, nf, conn, connecting;
+        pthread_mutex_lock(&u->mu);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        if (u->nacked == 0 && u->nfailed == 0)
+            pthread_cond_timedwait(&u->cv, &u->mu, &ts);
+        na = u->nacked;
+        memcpy(acked, u->acked, (size_t)na * sizeof acked[0]);
+        memcpy(acked_t, u->acked_t, (size_t)na * sizeof acked_t[0]);
+        u->nacked = 0;
+        nf = u->nfailed;
+        memcpy(failed, u->failed, (size_t)nf * sizeof failed[0]);
+        u->nfailed = 0;
+        conn = u->connected;
+        connecting = u->connecting;
+        double next_connect = u->next_connect_ms;
+        pthread_mutex_unlock(&u->mu);
+
+        handle_acks(u, acked, acked_t, na);
+        for (int i = 0; i < nf; i++) {
+            int s = slot_find(u, failed[i]);
+            if (s >= 0)
+                u->slots[s].seq = 0;
+            if (failed[i] - 1 < u->cursor)
+                u->cursor = failed[i] - 1;
+        }
+        double now = now_ms();
+        if (conn && !u->was_connected) {
+            /* (re)connected: everything unacknowledged goes again */
+            u->was_connected = 1;
+            if (u->ever_connected)
+                u->reconnects++;
+            u->ever_connected = 1;
+            memset(u->slots, 0, (size_t)u->nslots * sizeof *u->slots);
+            u->cursor = 0;
+            LPR_INFO("uplink", "connected to %s", u->uri);
+            publish_birth(u);
+        } else if (!conn && u->was_connected) {
+            u->was_connected = 0;
+            memset(u->slots, 0, (size_t)u->nslots * sizeof *u->slots);
+            u->cursor = 0;
+        }
+        if (*stop) {
+            if (stop_deadline == 0)
+                stop_deadline = now + drain_ms;
+            if (!conn || slots_used(u) == 0 || now >= stop_deadline)
+                break;
+            continue; /* only collect acks while draining */
+        }
+        if (conn) {
+            fill_inflight(u);
+            if (now >= next_health) {
+                publish_health(u);
+                next_health = now + 1000.0 * u->cfg.uplink.health_interval_s;
+            }
+            if (exit_when_empty && slots_used(u) == 0) {
+                lpr_spool_stats st;
+                if (lpr_spool_get_stats(u->spool, 0, &st) == LPR_OK && st.depth == 0)
+                    break;
+            }
+        } else if (!connecting && now >= next_connect) {
+            start_connect(u);
+        }
+        if (now >= next_enforce) {
+            lpr_spool_enforce(u->spool, lpr_realtime_ms(), NULL);
+            next_enforce = now + 60000.0;
+        }
+    }
+    if (u->was_connected) {
+        /* a clean goodbye: the retained status says offline, as the will would */
+        MQTTAsync_disconnectOptions dopts = MQTTAsync_disconnectOptions_initializer5;
+        dopts.timeout = 2000;
+        publish_simple(u, u->topic_status, u->will_payload, 1);
+        usleep(200000);
+        MQTTAsync_disconnect(u->client, &dopts);
+        for (int i = 0; i < 100 && MQTTAsync_isConnected(u->client); i++)
+            usleep(20000);
+    }
+    LPR_INFO("uplink", "stopped: %lld sent, %d still in flight stay spooled",
+             (long long)u->sent, slots_used(u));
+    return LPR_OK;
+}
