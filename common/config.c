@@ -40,7 +40,7 @@ static const key_def keys[] = {
     K("gps", "max_extrapolate_ms", T_INT, gps.max_extrapolate_ms, 0, 60000),
     K("spool", "path", T_STR, spool.path, 0, 0),
     K("spool", "max_mb", T_DBL, spool.max_mb, 0.01, 1e6),
-    K("spool", "max_age_days", T_DBL, spool.max_age_days, 0.0001, 3650),
+    K("spool", "max_age_days", T_DBL, spool.max_age_days, 1e-6, 3650),
     K("uplink", "host", T_STR, uplink.host, 0, 0),
     K("uplink", "port", T_INT, uplink.port, 1, 65535),
     K("uplink", "ca", T_STR, uplink.ca, 0, 0),

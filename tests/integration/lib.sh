@@ -7,7 +7,8 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# make_certs DIR: ca.crt, server.crt/key (CN/SAN localhost, 127.0.0.1),
+# make_certs DIR: ca.crt, server.crt/key (CN/SAN localhost only, so that
+# connecting to 127.0.0.1 is a hostname mismatch),
 # client certs for device cam-test and cam-other, an expired client cert,
 # and a second, unrelated CA.
 make_certs() {
@@ -19,7 +20,7 @@ make_certs() {
       -subj "/CN=lpr-test-ca" -keyout ca.key -out ca.crt 2>/dev/null
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
       -subj "/CN=other-ca" -keyout other-ca.key -out other-ca.crt 2>/dev/null
-    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > san.ext
+    printf 'subjectAltName=DNS:localhost\n' > san.ext
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
       -keyout server.key -out server.csr 2>/dev/null
     openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
@@ -42,34 +43,23 @@ make_certs() {
   )
 }
 
-# start_broker DIR PORT [persist]: mosquitto with TLS, client certs
-# required, identity as username, ACL from board/broker when present.
+# start_broker DIR PORT [persist]: the shipped board/broker/mosquitto.conf
+# and lpr.acl with this test's certificates, port and folders.
 start_broker() {
   local d=$1 port=$2 persist=${3:-false}
-  cat > "$d/mosquitto.conf" <<CONF
-per_listener_settings false
-user root
-listener $port 127.0.0.1
-cafile $d/ca.crt
-certfile $d/server.crt
-keyfile $d/server.key
-require_certificate true
-use_identity_as_username true
-tls_version tlsv1.2
-allow_anonymous false
-acl_file $d/acl
-persistence $persist
-persistence_location $d/
-max_inflight_messages 0
-max_queued_messages 0
-CONF
-  cat > "$d/acl" <<ACL
-pattern write lpr/v1/%u/#
-pattern read lpr/v1/%u/#
-user store
-topic read lpr/v1/#
-ACL
-  mosquitto -c "$d/mosquitto.conf" > "$d/broker.log" 2>&1 &
+  local board
+  board=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../board/broker" && pwd)
+  sed -e "s|^listener 8883|listener $port 127.0.0.1|" \
+      -e "s|/etc/mosquitto/certs/fleet-ca.crt|$d/ca.crt|" \
+      -e "s|/etc/mosquitto/certs/broker.crt|$d/server.crt|" \
+      -e "s|/etc/mosquitto/certs/broker.key|$d/server.key|" \
+      -e "s|/etc/mosquitto/lpr.acl|$d/lpr.acl|" \
+      -e "s|^persistence true|persistence $persist|" \
+      -e "s|/var/lib/mosquitto/|$d/|" "$board/mosquitto.conf" > "$d/mosquitto.conf"
+  # as root, stay root so the test's 0600 keys stay readable
+  [ "$(id -u)" -eq 0 ] && echo "user root" >> "$d/mosquitto.conf"
+  cp "$board/lpr.acl" "$d/lpr.acl"
+  mosquitto -c "$d/mosquitto.conf" >> "$d/broker.log" 2>&1 &
   echo $! > "$d/broker.pid"
   for _ in $(seq 1 50); do
     if (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null; then return 0; fi

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Integration tests of the uplink against a real mosquitto with TLS on
+# 127.0.0.1 (started here, with certificates made here by openssl).
+# usage: test_uplink.sh BUILD_DIR SCENARIO
+# Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
+# acl, shared, store-restart, badconfig.
+set -euo pipefail
+B=$1
+scenario=$2
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+LPR=$B/firmware/lpr
+UPLINK=$B/uplink/lpr-uplink
+T=$(mktemp -d /tmp/lpr-it.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  stop_broker "$T"
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL [$scenario]: $*" >&2; exit 1; }
+
+make_certs "$T"
+PORT=$(free_port)
+for dev in cam-test cam-other; do
+  mkdir -p "$T/keys-$dev"
+  "$LPR" keygen --out "$T/keys-$dev" > "$T/keys-$dev/kid"
+  write_config "$T" "$PORT" "$dev"
+done
+CONF=$T/cam-test.conf
+SPOOL=$T/cam-test-spool.db
+PUB=$T/keys-cam-test/device.pub.pem
+
+# gen_reads N [START]: JSON reads as the camera writes them (without seq/id)
+gen_reads() {
+  python3 - "$1" "${2:-0}" <<'PY'
+import json, sys
+n, start = int(sys.argv[1]), int(sys.argv[2])
+for i in range(start, start + n):
+    print(json.dumps({"observed_at": "2026-11-26T06:00:00.000Z", "time_source": "gps",
+                      "plate": {"text": "T%06d" % i, "confidence": 91.5, "region": "us"},
+                      "location": {"lat": 47.6, "lon": -122.3, "fix": "3d"},
+                      "images": {"plate_jpeg": "QUJD" * 100}}, separators=(",", ":")))
+PY
+}
+push() { "$LPR" spool push --config "$CONF" > /dev/null; }
+depth() { "$LPR" spool stats --spool "$SPOOL" | awk '$1=="depth"{print $2}'; }
+stat_of() { "$LPR" spool stats --spool "$SPOOL" | awk -v k="$1" '$1==k{print $2}'; }
+# distinct ids received, from a subscriber's output file
+ids_of() { "$LPR" verify --pub "$PUB" "$1" | awk '$1=="valid"{print $2}' | sort -u; }
+start_sub() { # OUT [extra mosquitto_sub args]: runs until killed
+  local out=$1; shift
+  mosquitto_sub -h localhost -p "$PORT" -V 5 --cafile "$T/ca.crt" --cert "$T/store.crt" \
+    --key "$T/store.key" -q 1 -F '%P\t%x' "$@" >> "$out" 2>>"$out.err" &
+  PIDS+=($!)
+  sleep 0.5
+}
+wait_count() { # FILE N TIMEOUT_S: until FILE has >= N distinct valid ids
+  for _ in $(seq 1 $(($3 * 10))); do
+    [ "$(ids_of "$1" | wc -l)" -ge "$2" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+case $scenario in
+drain)
+  start_broker "$T" "$PORT"
+  gen_reads 10000 | push
+  [ "$(depth)" -eq 10000 ] || fail "spool depth $(depth), want 10000"
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  "$UPLINK" --config "$CONF" --once 2> "$T/uplink.log" || fail "uplink failed: $(tail -3 "$T/uplink.log")"
+  wait_count "$T/sub.out" 10000 30 || fail "only $(ids_of "$T/sub.out" | wc -l) of 10000 arrived"
+  "$LPR" verify --pub "$PUB" --quiet "$T/sub.out" > "$T/verify.out" || fail "$(tail -3 "$T/verify.out")"
+  [ "$(ids_of "$T/sub.out" | wc -l)" -eq 10000 ] || fail "ids not distinct"
+  [ "$(depth)" -eq 0 ] || fail "spool not empty after PUBACKs: $(depth)"
+  # the signature checks with plain openssl, over the exact payload bytes
+  head -1 "$T/sub.out" | cut -f2 | xxd -r -p > "$T/payload.json"
+  head -1 "$T/sub.out" | cut -f1 | tr ' ' '\n' | sed -n 's/^sig://p' | base64 -d > "$T/sig.der"
+  openssl dgst -sha256 -verify "$PUB" -signature "$T/sig.der" "$T/payload.json" | grep -q 'Verified OK' ||
+    fail "openssl does not verify the signature"
+  # a tampered payload fails
+  sed 's/T0/X0/' "$T/payload.json" > "$T/tampered.json"
+  ! openssl dgst -sha256 -verify "$PUB" -signature "$T/sig.der" "$T/tampered.json" >/dev/null 2>&1 ||
+    fail "tampered payload verified"
+  tail -1 "$T/verify.out"
+  ;;
+broker-restart)
+  start_broker "$T" "$PORT" true
+  gen_reads 4000 | push
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read' -c -i store-restart
+  "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  for _ in $(seq 1 100); do [ "$(depth)" -lt 3500 ] && break; sleep 0.05; done
+  stop_broker "$T"
+  before=$(depth)
+  gen_reads 500 4000 | push     # the camera keeps spooling meanwhile
+  sleep 1
+  start_broker "$T" "$PORT" true
+  for _ in $(seq 1 300); do [ "$(depth)" -eq 0 ] && break; sleep 0.1; done
+  [ "$(depth)" -eq 0 ] || fail "spool not drained after the broker came back: $(depth)"
+  wait_count "$T/sub.out" 4500 30 || fail "lost reads: $(ids_of "$T/sub.out" | wc -l) of 4500 arrived"
+  kill -TERM $UP; wait $UP || true
+  grep -q "connection to .* lost" "$T/uplink.log" || fail "no disconnect logged"
+  echo "broker stopped with $before spooled; all 4500 arrived"
+  ;;
+kill9)
+  start_broker "$T" "$PORT"
+  gen_reads 5000 | push
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!
+  for _ in $(seq 1 200); do [ "$(depth)" -lt 3000 ] && break; sleep 0.02; done
+  kill -9 $UP; wait $UP 2>/dev/null || true
+  echo "killed with $(depth) spooled"
+  "$UPLINK" --config "$CONF" --once 2>> "$T/uplink.log" || fail "restart failed"
+  wait_count "$T/sub.out" 5000 30 || fail "lost reads: $(ids_of "$T/sub.out" | wc -l) of 5000"
+  # duplicates only as the same id with the same bytes and signature
+  dup_ids=$(cut -f2 "$T/sub.out" | sort | uniq -d | wc -l)
+  conflicting=$(awk -F'\t' '{print $2}' "$T/sub.out" | sort -u | wc -l)
+  [ "$conflicting" -eq 5000 ] || fail "the same id arrived with different bytes ($conflicting payloads)"
+  "$LPR" verify --pub "$PUB" --quiet "$T/sub.out" > /dev/null || fail "invalid signatures"
+  echo "all 5000 arrived, $dup_ids resent as exact duplicates"
+  ;;
+concurrent)
+  secs=${LPR_SOAK_S:-60}
+  start_broker "$T" "$PORT"
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  n=0; end=$((SECONDS + secs))
+  while [ $SECONDS -lt $end ]; do gen_reads 50 $n | push; n=$((n + 50)); sleep 0.2; done
+  for _ in $(seq 1 300); do [ "$(depth)" -eq 0 ] && break; sleep 0.1; done
+  wait_count "$T/sub.out" $n 30 || fail "lost reads: $(ids_of "$T/sub.out" | wc -l) of $n"
+  kill -TERM $UP; wait $UP || true
+  echo "$n reads appended over ${secs}s while draining; all arrived"
+  ;;
+tls)
+  start_broker "$T" "$PORT"
+  gen_reads 20 | push
+  check_refused() { # NAME CONFIG EXPECT_LOG
+    timeout -s TERM 6 "$UPLINK" --config "$2" 2> "$T/$1.log" || true
+    grep -qi "$3" "$T/$1.log" || fail "$1: want a log line matching '$3', got: $(cat "$T/$1.log")"
+    [ "$(depth)" -eq 20 ] || fail "$1: reads left the spool ($(depth) remain)"
+    echo "$1: $(grep -i -m1 "$3" "$T/$1.log")"
+  }
+  write_config "$T" "$PORT" cam-test "uplink.ca=$T/other-ca.crt"
+  check_refused wrong-ca "$CONF" "cannot connect"
+  write_config "$T" "$PORT" cam-test "uplink.host=127.0.0.1"
+  check_refused wrong-host "$CONF" "cannot connect"
+  write_config "$T" "$PORT" cam-test "uplink.cert=$T/expired.crt" "uplink.key=$T/expired.key"
+  check_refused expired-cert "$CONF" "cannot connect"
+  write_config "$T" "$PORT" cam-test
+  "$UPLINK" --config "$CONF" --once 2> "$T/ok.log" || fail "good config failed"
+  [ "$(depth)" -eq 0 ] || fail "good config did not drain"
+  ;;
+quota)
+  start_broker "$T" "$PORT"
+  write_config "$T" "$PORT" cam-test "spool.max_mb=0.2"
+  gen_reads 1000 | push 2> "$T/push.log"
+  dropped=$(stat_of dropped); d=$(depth); dbb=$(stat_of db_bytes)
+  [ "$dropped" -gt 0 ] || fail "nothing dropped at 0.2 MB"
+  [ $((d + dropped)) -eq 1000 ] || fail "depth $d + dropped $dropped != 1000"
+  [ "$dbb" -le $((210 * 1024)) ] || fail "db uses $dbb bytes over a 0.2 MB quota"
+  grep -q "quota reached" "$T/push.log" || fail "drop not logged"
+  # the oldest went: the first remaining seq is dropped+1
+  "$LPR" spool export --spool "$SPOOL" > "$T/export.jsonl"
+  first=$(head -1 "$T/export.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["seq"])')
+  [ "$first" -eq $((dropped + 1)) ] || fail "first remaining seq $first, want $((dropped + 1))"
+  # health reports it
+  start_sub "$T/health.out" -t 'lpr/v1/cam-test/health' -C 1 -F '%p'
+  timeout -s TERM 4 "$UPLINK" --config "$CONF" 2> "$T/uplink.log" || true
+  grep -q "\"dropped\":$dropped" "$T/health.out" || fail "health lacks dropped=$dropped: $(cat "$T/health.out")"
+  # age quota
+  write_config "$T" "$PORT" cam-test "spool.max_age_days=0.00002"
+  gen_reads 5 | push 2>/dev/null; sleep 2.5; gen_reads 1 | push 2>/dev/null
+  [ "$(depth)" -eq 1 ] || fail "age quota: depth $(depth), want 1"
+  echo "size quota dropped $dropped (counted, logged, in health); age quota dropped old reads"
+  ;;
+keyperm)
+  chmod 644 "$T/keys-cam-test/device.key"
+  rc=0; "$UPLINK" --config "$CONF" 2> "$T/err" || rc=$?
+  [ $rc -ne 0 ] || fail "started with a 0644 key"
+  grep -q "device.key: mode 0644 lets group or others read it" "$T/err" || fail "unclear: $(cat "$T/err")"
+  chmod 600 "$T/keys-cam-test/device.key"; chmod 640 "$T/cam-test.key"
+  rc=0; "$UPLINK" --config "$CONF" 2> "$T/err2" || rc=$?
+  [ $rc -ne 0 ] && grep -q "cam-test.key: mode 0640" "$T/err2" || fail "TLS key 0640 accepted"
+  head -1 "$T/err"
+  ;;
+acl)
+  start_broker "$T" "$PORT"
+  start_sub "$T/sub.out" -t 'lpr/v1/#' -F '%t %p'
+  pubas() { mosquitto_pub -h localhost -p "$PORT" -V 5 --cafile "$T/ca.crt" --cert "$T/$1.crt" \
+              --key "$T/$1.key" -q 1 -t "$2" -m "$3" 2>&1 || true; }
+  pubas cam-test lpr/v1/cam-test/read own > /dev/null
+  pubas cam-test lpr/v1/cam-other/read forged > "$T/forged.log"
+  pubas cam-test lpr/v1/cam-other/status forged2 >> "$T/forged.log"
+  sleep 1
+  grep -q "lpr/v1/cam-test/read own" "$T/sub.out" || fail "own prefix not delivered"
+  ! grep -q forged "$T/sub.out" || fail "a device published under another device's prefix"
+  echo "ACL: cam-test cannot write lpr/v1/cam-other/ ($(tr '\n' ' ' < "$T/forged.log"))"
+  ;;
+shared)
+  start_broker "$T" "$PORT"
+  gen_reads 2000 | push
+  start_sub "$T/a.out" -t '$share/store/lpr/v1/+/read' -i store-a
+  start_sub "$T/b.out" -t '$share/store/lpr/v1/+/read' -i store-b
+  "$UPLINK" --config "$CONF" --once 2> "$T/uplink.log"
+  sleep 1
+  na=$(ids_of "$T/a.out" | wc -l); nb=$(ids_of "$T/b.out" | wc -l)
+  all=$(cat "$T/a.out" "$T/b.out" > "$T/ab.out"; ids_of "$T/ab.out" | wc -l)
+  total=$(( $(grep -c . "$T/a.out") + $(grep -c . "$T/b.out") ))
+  [ "$all" -eq 2000 ] || fail "share group received $all distinct of 2000"
+  [ "$total" -eq 2000 ] || fail "share group received $total messages for 2000 reads (duplicates)"
+  [ "$na" -gt 0 ] && [ "$nb" -gt 0 ] || fail "one member got nothing ($na/$nb)"
+  echo "shared subscription: $na + $nb = 2000, each read once"
+  ;;
+store-restart)
+  start_broker "$T" "$PORT" true
+  gen_reads 3000 | push
+  start_sub "$T/s.out" -t 'lpr/v1/+/read' -c -i store-persist
+  SUBPID=${PIDS[-1]}
+  "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  for _ in $(seq 1 200); do [ "$(cat "$T/s.out" 2>/dev/null | wc -l)" -ge 500 ] && break; sleep 0.02; done
+  kill $SUBPID; wait $SUBPID 2>/dev/null || true   # the store goes down mid-stream
+  for _ in $(seq 1 300); do [ "$(depth)" -eq 0 ] && break; sleep 0.1; done
+  got=$(ids_of "$T/s.out" | wc -l)
+  start_sub "$T/s.out" -t 'lpr/v1/+/read' -c -i store-persist   # and comes back
+  wait_count "$T/s.out" 3000 30 || fail "store lost reads: $(ids_of "$T/s.out" | wc -l) of 3000"
+  kill -TERM $UP; wait $UP || true
+  echo "store had $got when it went down; its persistent session delivered the rest: 3000"
+  ;;
+badconfig)
+  printf '[device]\nid = cam-test\n[uplink]\nport = 99999\n' > "$T/bad1.conf"
+  printf '[device]\nid = cam-test\n[uplink]\nhots = x\n' > "$T/bad2.conf"
+  printf '[device]\nid = cam test\n' > "$T/bad3.conf"
+  printf '[device]\nid = a\n[nosuch]\nx = 1\n' > "$T/bad4.conf"
+  printf 'garbage line\n' > "$T/bad5.conf"
+  for f in bad1:4:port bad2:4:hots bad3:2:id bad4:4:nosuch bad5:1:syntax; do
+    IFS=: read -r name line what <<< "$f"
+    rc=0; "$UPLINK" --config "$T/$name.conf" 2> "$T/err" || rc=$?
+    [ $rc -eq 1 ] || fail "$name: exit $rc"
+    [ "$(wc -l < "$T/err")" -eq 1 ] || fail "$name: want one line: $(cat "$T/err")"
+    grep -q "$T/$name.conf:$line: .*$what" "$T/err" || fail "$name: want file:$line naming $what: $(cat "$T/err")"
+    cat "$T/err"
+  done
+  rc=0; "$UPLINK" --config "$T/missing.conf" 2> "$T/err" || rc=$?
+  [ $rc -eq 1 ] && grep -q "missing.conf: No such file" "$T/err" || fail "missing config: $(cat "$T/err")"
+  ;;
+*)
+  fail "unknown scenario"
+  ;;
+esac
+echo "PASS [$scenario]"

@@ -1,0 +1,74 @@
+/*
+ * test_config.c - the INI loader: defaults, every error names file:line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lpr_config.h"
+
+static void test_defaults_and_values(void **state)
+{
+    (void)state;
+    lpr_config c;
+    char err[600] = "";
+    const char *ini = "[device]\nid = cam-0042\nowner = City\n\n[spool]\nmax_mb = 64\n"
+                      "[uplink]\nhost = broker.example\ninsecure = false\ninflight = 8\n";
+    assert_int_equal(lpr_config_load_string(ini, "t.conf", &c, err, sizeof err), LPR_OK);
+    assert_string_equal(c.device.id, "cam-0042");
+    assert_string_equal(c.device.owner, "City");
+    assert_float_equal(c.spool.max_mb, 64, 1e-9);
+    assert_float_equal(c.spool.max_age_days, 30, 1e-9);
+    assert_int_equal(c.uplink.port, 8883);
+    assert_int_equal(c.uplink.inflight, 8);
+    assert_int_equal(c.uplink.insecure, 0);
+    assert_int_equal(c.uplink.health_interval_s, 60);
+    assert_string_equal(c.uplink.topic_prefix, "lpr/v1/cam-0042/");
+    assert_string_equal(c.gps.server, "127.0.0.1:2947");
+}
+
+static void expect_error(const char *ini, const char *want)
+{
+    lpr_config c;
+    char err[600] = "";
+    assert_int_equal(lpr_config_load_string(ini, "t.conf", &c, err, sizeof err), LPR_EINVAL);
+    if (!strstr(err, want))
+        print_error("got '%s', want '%s'\n", err, want);
+    assert_non_null(strstr(err, want));
+}
+
+static void test_errors_name_line(void **state)
+{
+    (void)state;
+    expect_error("[device]\nid = a\n[uplink]\nport = 0\n", "t.conf:4: [uplink] port");
+    expect_error("[device]\nid = a\nbogus = 1\n", "t.conf:3: unknown key 'bogus' in [device]");
+    expect_error("[device]\nid = a\n[uplink]\ninsecure = maybe\n", "t.conf:4: [uplink] insecure");
+    expect_error("[device]\nid = a/b\n", "t.conf:2: [device] id");
+    expect_error("[spool]\nmax_mb = lots\n", "t.conf:2: [spool] max_mb");
+    expect_error("[spool]\nmax_mb = 5\n", "t.conf: [device] id is required");
+    expect_error("[device]\nid = a\n[ocr]\nregion = mars\n", "[ocr] region: 'mars'");
+    expect_error("just words\n", "t.conf:1: syntax error");
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    lpr_config c;
+    char err[600];
+    assert_int_equal(lpr_config_load("/nonexistent/lpr.conf", &c, err, sizeof err), LPR_ENOENT);
+    assert_non_null(strstr(err, "/nonexistent/lpr.conf: No such file"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_and_values),
+        cmocka_unit_test(test_errors_name_line),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,167 @@
+/*
+ * test_spool.c - the SQLite spool: seq strictly increasing across reopen
+ * and deletes, ids, stamped payloads, signatures stored once, quotas.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lpr_spool.h"
+
+static char dbpath[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lpr-spool-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    snprintf(dbpath, sizeof dbpath, "%s/spool.db", dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf \"$(dirname %s)\"", dbpath);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static const char *READ = "{\"plate\":{\"text\":\"ABC123\"},\"seq\":999,\"id\":\"forged\"}";
+
+static void test_seq_survives_reopen_and_delete(void **state)
+{
+    (void)state;
+    lpr_spool_opts o = {"cam-1", 0, 0};
+    lpr_spool *s;
+    int64_t seq;
+    char id[96];
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    for (int i = 1; i <= 3; i++) {
+        assert_int_equal(lpr_spool_append(s, READ, strlen(READ), &seq, id, sizeof id), LPR_OK);
+        assert_int_equal(seq, i);
+    }
+    assert_string_equal(id, "cam-1-3");
+    int64_t del[] = {2, 3};
+    assert_int_equal(lpr_spool_delete(s, del, 2), LPR_OK);
+    lpr_spool_close(s);
+    /* reopen: the next seq continues after the deleted ones, never reused */
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    assert_int_equal(lpr_spool_append(s, READ, strlen(READ), &seq, id, sizeof id), LPR_OK);
+    assert_int_equal(seq, 4);
+    assert_string_equal(id, "cam-1-4");
+    lpr_spool_stats st;
+    assert_int_equal(lpr_spool_get_stats(s, 0, &st), LPR_OK);
+    assert_int_equal(st.depth, 2);
+    assert_int_equal(st.next_seq, 5);
+    lpr_spool_close(s);
+}
+
+static void test_payload_stamped(void **state)
+{
+    (void)state;
+    lpr_spool_opts o = {"cam-2", 0, 0};
+    lpr_spool *s;
+    lpr_spool_row rows[4];
+    int n;
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    assert_int_equal(lpr_spool_append(s, READ, strlen(READ), NULL, NULL, 0), LPR_OK);
+    assert_int_equal(lpr_spool_fetch(s, 0, 4, rows, &n), LPR_OK);
+    assert_int_equal(n, 1);
+    /* the spool's device/seq/id win over whatever the caller put there */
+    assert_string_equal((char *)rows[0].payload,
+                        "{\"schema\":\"lpr.read/1\",\"device\":\"cam-2\",\"seq\":1,"
+                        "\"id\":\"cam-2-1\",\"plate\":{\"text\":\"ABC123\"}}");
+    assert_null(rows[0].sig);
+    lpr_spool_row_clear(&rows[0]);
+    lpr_spool_close(s);
+}
+
+static void test_signature_stored_once(void **state)
+{
+    (void)state;
+    lpr_spool_opts o = {"cam-3", 0, 0};
+    lpr_spool *s;
+    lpr_spool_row rows[2];
+    int n;
+    const unsigned char a[] = {1, 2, 3}, b[] = {9, 9};
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    assert_int_equal(lpr_spool_append(s, READ, strlen(READ), NULL, NULL, 0), LPR_OK);
+    assert_int_equal(lpr_spool_set_signature(s, 1, a, sizeof a), LPR_OK);
+    assert_int_equal(lpr_spool_set_signature(s, 1, b, sizeof b), LPR_OK);
+    assert_int_equal(lpr_spool_note_attempt(s, 1), LPR_OK);
+    assert_int_equal(lpr_spool_fetch(s, 0, 2, rows, &n), LPR_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].sig_len, 3);
+    assert_memory_equal(rows[0].sig, a, 3);
+    assert_int_equal(rows[0].attempts, 1);
+    lpr_spool_row_clear(&rows[0]);
+    lpr_spool_close(s);
+}
+
+static void test_rejects_non_object(void **state)
+{
+    (void)state;
+    lpr_spool_opts o = {"cam-4", 0, 0};
+    lpr_spool *s;
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    assert_int_equal(lpr_spool_append(s, "[1,2]", 5, NULL, NULL, 0), LPR_EFORMAT);
+    assert_int_equal(lpr_spool_append(s, "{broken", 7, NULL, NULL, 0), LPR_EFORMAT);
+    lpr_spool_stats st;
+    lpr_spool_get_stats(s, 0, &st);
+    assert_int_equal(st.depth, 0);
+    assert_int_equal(st.next_seq, 1); /* a rejected read takes no number */
+    lpr_spool_close(s);
+}
+
+static void test_size_quota_drops_oldest_counted(void **state)
+{
+    (void)state;
+    lpr_spool_opts o = {"cam-5", 0.1, 0};
+    lpr_spool *s;
+    char big[2048];
+    snprintf(big, sizeof big, "{\"images\":{\"plate_jpeg\":\"%01500d\"}}", 0);
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(lpr_spool_append(s, big, strlen(big), NULL, NULL, 0), LPR_OK);
+    lpr_spool_stats st;
+    assert_int_equal(lpr_spool_get_stats(s, 0, &st), LPR_OK);
+    assert_true(st.dropped > 0);
+    assert_int_equal(st.depth + st.dropped, 200);
+    assert_true(st.db_bytes <= (int64_t)(0.1 * 1024 * 1024) + 4096);
+    lpr_spool_row r[1];
+    int n;
+    assert_int_equal(lpr_spool_fetch(s, 0, 1, r, &n), LPR_OK);
+    assert_int_equal(r[0].seq, st.dropped + 1); /* the oldest went first */
+    lpr_spool_row_clear(&r[0]);
+    lpr_spool_close(s);
+}
+
+static void test_open_bad_path(void **state)
+{
+    (void)state;
+    lpr_spool *s;
+    assert_int_equal(lpr_spool_open("/nonexistent-dir/x/spool.db", NULL, &s), LPR_EIO);
+    assert_null(s);
+}
+
+int main(void)
+{
+    lpr_log_set_level(LPR_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_seq_survives_reopen_and_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_payload_stamped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signature_stored_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejects_non_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_size_quota_drops_oldest_counted, setup, teardown),
+        cmocka_unit_test(test_open_bad_path),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
