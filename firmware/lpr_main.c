@@ -17,6 +17,7 @@ static void usage(FILE *f)
             "  keygen --out DIR [--force]          make the device signing key\n"
             "  verify --pub PUB.pem [FILE]         check signed reads from a subscriber\n"
             "  spool stats|push|export --spool P   inspect or fill the spool\n"
+            "  gps [--server H:P] [--json]         fixes from gpsd, or --nmea LOG\n"
             "run 'lpr COMMAND --help' for a command's options.\n");
 }
 
@@ -53,7 +54,8 @@ int main(int argc, char **argv)
     } cmds[] = {{"read", lpr_cmd_read},
                 {"keygen", lpr_cmd_keygen},
                 {"verify", lpr_cmd_verify},
-                {"spool", lpr_cmd_spool}};
+                {"spool", lpr_cmd_spool},
+                {"gps", lpr_cmd_gps}};
     for (unsigned i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

@@ -10,6 +10,7 @@ int lpr_cmd_read(int argc, char **argv);
 int lpr_cmd_keygen(int argc, char **argv);
 int lpr_cmd_verify(int argc, char **argv);
 int lpr_cmd_spool(int argc, char **argv);
+int lpr_cmd_gps(int argc, char **argv);
 
 /* Model directory to use when none is configured: the source tree's while
  * running from a build tree, else the installed one; NULL if neither holds

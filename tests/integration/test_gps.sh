@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# GPS integration tests: a real gpsd fed by gpsfake with the recorded NMEA
+# logs in ../shared/datasets/nmea, on a loopback port.
+# usage: test_gps.sh BUILD_DIR SCENARIO   (positions | restart | nofix | garbage)
+set -euo pipefail
+B=$1
+scenario=$2
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+LPR=$B/firmware/lpr
+DATA=${LPR_DATASETS:-$here/../../../shared/datasets}/nmea
+T=$(mktemp -d /tmp/lpr-gps.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  pkill -f "gpsfake.*-P $PORT" 2>/dev/null || true
+  pkill -f "gpsd.*$PORT" 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL [gps $scenario]: $*" >&2; exit 1; }
+PORT=$(free_port)
+fake() { # LOG [CYCLE]: gpsfake in the background on PORT
+  gpsfake -1 -q -P "$PORT" -c "${2:-0.02}" "$1" >> "$T/gpsfake.log" 2>&1 &
+  PIDS+=($!)
+}
+
+case $scenario in
+positions)
+  # every position gpsd reports equals one of the logged RMC/GGA fixes (1e-6 deg)
+  log=$DATA/quectel-l76k-nmea.log
+  "$LPR" gps --nmea "$log" --json > "$T/logged.jsonl" 2> /dev/null
+  fake "$log"
+  timeout 60 "$LPR" gps --server "127.0.0.1:$PORT" --json --count 60 --timeout 30 > "$T/gpsd.jsonl" ||
+    fail "client got $(wc -l < "$T/gpsd.jsonl") reports"
+  python3 - "$T/logged.jsonl" "$T/gpsd.jsonl" <<'PY' || exit 1
+import json, sys
+logged = [json.loads(l) for l in open(sys.argv[1])]
+got = [json.loads(l) for l in open(sys.argv[2])]
+pos = {(round(f["location"]["lat"], 6), round(f["location"]["lon"], 6), f["time"]) for f in logged}
+fixes = [g for g in got if g["location"]["fix"] in ("2d", "3d")]
+if len(fixes) < 30:
+    sys.exit("FAIL: only %d fixes from gpsd" % len(fixes))
+for g in fixes:
+    key = (round(g["location"]["lat"], 6), round(g["location"]["lon"], 6), g["time"])
+    if key not in pos:
+        sys.exit("FAIL: gpsd position %s not among the logged fixes" % (key,))
+for g in got:
+    loc = g["location"]
+    if loc["fix"] == "none" and ("lat" in loc or "lon" in loc):
+        sys.exit("FAIL: a no-fix report carries coordinates: %s" % g)
+print("%d gpsd fixes, all equal to logged RMC/GGA positions and times" % len(fixes))
+PY
+  ;;
+restart)
+  log=$DATA/quectel-l76k-nmea.log
+  fake "$log" 0.05
+  timeout 90 "$LPR" gps --server "127.0.0.1:$PORT" --json --count 80 --timeout 60 > "$T/out.jsonl" 2> "$T/err" &
+  CLIENT=$!
+  for _ in $(seq 1 100); do [ "$(wc -l < "$T/out.jsonl")" -ge 10 ] && break; sleep 0.1; done
+  before=$(wc -l < "$T/out.jsonl")
+  [ "$before" -ge 10 ] || fail "no reports before the restart"
+  pkill -f "gpsfake.*-P $PORT"; pkill -f "gpsd.*$PORT" || true
+  sleep 2
+  mid=$(wc -l < "$T/out.jsonl")
+  fake "$log" 0.05
+  wait $CLIENT || fail "client did not resume: $(wc -l < "$T/out.jsonl") reports; $(cat "$T/err")"
+  grep -q "went away; reconnecting" "$T/err" || fail "the loss of gpsd was not logged: $(cat "$T/err")"
+  echo "reports: $before before kill, $mid while down, 80 after gpsd came back"
+  ;;
+nofix)
+  # the MT3301 log starts without a fix (RMC V, GGA quality 0)
+  python3 - "$DATA/mtk-3301.log" > "$T/nofix.log" <<'PY'
+import sys
+for line in open(sys.argv[1], errors="replace"):
+    f = line.split(",")
+    if (f[0].endswith("RMC") and len(f) > 2 and f[2] == "A") or \
+       (f[0].endswith("GGA") and len(f) > 6 and f[6] not in ("", "0")):
+        break
+    sys.stdout.write(line)
+PY
+  grep -q ',V,' "$T/nofix.log" || fail "test log has no V sentences"
+  "$LPR" gps --nmea "$T/nofix.log" --json > "$T/replay.jsonl" 2> "$T/replay.err"
+  [ ! -s "$T/replay.jsonl" ] || fail "fixes from a log without fix: $(head -1 "$T/replay.jsonl")"
+  fake "$T/nofix.log" 0.05
+  timeout 30 "$LPR" gps --server "127.0.0.1:$PORT" --json --count 3 --timeout 20 > "$T/out.jsonl" || true
+  [ -s "$T/out.jsonl" ] || fail "no report from gpsd"
+  ! grep -q '"fix":"[23]d"' "$T/out.jsonl" || fail "a fix reported: $(head -1 "$T/out.jsonl")"
+  ! grep -q '"lat"' "$T/out.jsonl" || fail "coordinates without a fix: $(head -1 "$T/out.jsonl")"
+  echo "no fix: $(head -1 "$T/out.jsonl")"
+  ;;
+garbage)
+  { head -c 20000 /dev/urandom; printf '\n$GPRMC,garbage*00\n$GPGGA,1,2,3\n'; head -c 5000 /dev/urandom; } > "$T/garbage.log"
+  rc=0; "$LPR" gps --nmea "$T/garbage.log" > "$T/out" 2> "$T/err" || rc=$?
+  [ $rc -eq 1 ] || fail "garbage log: exit $rc"
+  grep -q "garbage.log: no valid NMEA sentence" "$T/err" || fail "unclear: $(cat "$T/err")"
+  # good sentences among bad ones are still read, the bad ones counted
+  { head -40 "$DATA/sirfstarv-nmea.log"; head -c 3000 /dev/urandom; echo; sed -n '41,$p' "$DATA/sirfstarv-nmea.log"; } > "$T/mixed.log"
+  "$LPR" gps --nmea "$T/mixed.log" --json > "$T/mixed.jsonl" 2> "$T/mixed.err" || fail "mixed log failed"
+  [ "$(wc -l < "$T/mixed.jsonl")" -gt 10 ] || fail "fixes lost among garbage"
+  # a real gpsd fed garbage: our client stays up and reports nothing false
+  fake "$T/garbage.log" 0.01
+  timeout 10 "$LPR" gps --server "127.0.0.1:$PORT" --json --count 1 --timeout 5 > "$T/g.jsonl" 2>&1 || true
+  ! grep -q '"fix":"[23]d"' "$T/g.jsonl" || fail "a fix from garbage"
+  echo "garbage: $(cat "$T/mixed.err")"
+  ;;
+*) fail "unknown scenario" ;;
+esac
+echo "PASS [gps $scenario]"
