@@ -42,4 +42,9 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
 
 void lpr_uplink_get_counters(lpr_uplink *u, lpr_uplink_counters *c);
 
+/* Repeats the TLS handshake with the configured CA, certificate, key and
+ * host name and writes in why one line saying what fails (or that it
+ * succeeds). Returns 1 if the handshake succeeds. Blocks up to ~5 s. */
+int lpr_tls_diagnose(const lpr_config *cfg, char *why, size_t len);
+
 #endif

@@ -248,13 +248,17 @@ lpr_err lpr_spool_enforce(lpr_spool *s, int64_t now_ms, int64_t *dropped)
     lpr_err rc = LPR_OK;
     if (s->max_age_days > 0) {
         int64_t cutoff = now_ms - (int64_t)(s->max_age_days * 86400000.0);
-        int64_t n = 0;
-        char sql[128];
-        snprintf(sql, sizeof sql, "SELECT count(*) FROM reads WHERE created_ms < %lld",
-                 (long long)cutoff);
-        n = query_int(s, sql, 0);
-        if (n > 0)
-            rc = drop_oldest(s, n, &d);
+        /* rows are in seq order, which is creation order: look at the
+         * oldest first (an index lookup) and count only when it is stale */
+        int64_t oldest = query_int(s, "SELECT created_ms FROM reads ORDER BY seq LIMIT 1", 0);
+        if (oldest && oldest < cutoff) {
+            char sql[128];
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM reads WHERE created_ms < %lld",
+                     (long long)cutoff);
+            int64_t n = query_int(s, sql, 0);
+            if (n > 0)
+                rc = drop_oldest(s, n, &d);
+        }
     }
     if (rc == LPR_OK && s->max_mb > 0) {
         int64_t limit = (int64_t)(s->max_mb * 1024 * 1024);
@@ -340,6 +344,38 @@ lpr_err lpr_spool_set_signature(lpr_spool *s, int64_t seq, const unsigned char *
 {
     return exec_seq(s, "UPDATE reads SET sig = ? WHERE seq = ? AND sig IS NULL", seq, sig, len,
                     "store signature");
+}
+
+lpr_err lpr_spool_set_signatures(lpr_spool *s, const lpr_spool_row *rows, int n)
+{
+    sqlite3_stmt *st;
+    if (n <= 0)
+        return LPR_OK;
+    if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
+        return db_error(s, "begin storing signatures");
+    if (sqlite3_prepare_v2(s->db, "UPDATE reads SET sig = ? WHERE seq = ? AND sig IS NULL", -1,
+                           &st, NULL) != SQLITE_OK) {
+        exec_sql(s, "ROLLBACK;");
+        return db_error(s, "prepare store signatures");
+    }
+    for (int i = 0; i < n; i++) {
+        if (!rows[i].sig)
+            continue;
+        sqlite3_bind_blob(st, 1, rows[i].sig, (int)rows[i].sig_len, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, rows[i].seq);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            exec_sql(s, "ROLLBACK;");
+            return db_error(s, "store signature");
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (exec_sql(s, "COMMIT;") != SQLITE_OK) {
+        exec_sql(s, "ROLLBACK;");
+        return db_error(s, "commit signatures");
+    }
+    return LPR_OK;
 }
 
 lpr_err lpr_spool_note_attempt(lpr_spool *s, int64_t seq)

@@ -56,6 +56,9 @@ struct lpr_uplink {
     int nfailed;
     double next_connect_ms;
     double backoff_ms;
+    int diagnose;          /* a connect failed: say why from the main loop */
+    char fail_msg[256];
+    char last_why[800];    /* the last reason logged, to log changes only */
 
     /* main-loop state */
     inflight_slot *slots;
@@ -118,10 +121,11 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData5 *resp)
 static void on_connect_fail(void *ctx, MQTTAsync_failureData5 *resp)
 {
     lpr_uplink *u = ctx;
-    LPR_ERROR("uplink", "cannot connect to %s: %s (code %d, reason %d); reads stay spooled",
-              u->uri, resp && resp->message ? resp->message : "connection refused or TLS failure",
-              resp ? resp->code : 0, resp ? (int)resp->reasonCode : 0);
     pthread_mutex_lock(&u->mu);
+    u->diagnose = !u->cfg.uplink.insecure;
+    snprintf(u->fail_msg, sizeof u->fail_msg, "%s (code %d, reason %d)",
+             resp && resp->message ? resp->message : "connection refused",
+             resp ? resp->code : 0, resp ? (int)resp->reasonCode : 0);
     u->connecting = 0;
     schedule_reconnect_locked(u);
     pthread_mutex_unlock(&u->mu);
@@ -156,7 +160,9 @@ static void on_publish_fail(void *ctx, MQTTAsync_failureData5 *resp)
 static int on_ssl_error(const char *str, size_t len, void *ctx)
 {
     lpr_uplink *u = ctx;
-    LPR_ERROR("uplink", "TLS with %s: %.*s", u->uri, (int)len, str);
+    /* OpenSSL's own text, multi-line; the diagnosis after a failed connect
+     * says the same in one line */
+    LPR_DEBUG("uplink", "TLS with %s: %.*s", u->uri, (int)strcspn(str, "\n") < (int)len ? (int)strcspn(str, "\n") : (int)len, str);
     return 0;
 }
 
@@ -418,22 +424,29 @@ static void fill_inflight(lpr_uplink *u)
     int n = 0;
     if (lpr_spool_fetch(u->spool, u->cursor, room, rows, &n) != LPR_OK || n == 0)
         return;
+    int fetched = n;
+    /* sign what is not signed yet, and store all new signatures in one
+     * transaction before anything is sent: a retry must carry the same one */
+    int nsign = 0;
     for (int i = 0; i < n; i++) {
         lpr_spool_row *r = &rows[i];
-        if (!r->sig) {
-            unsigned char sig[LPR_SIG_MAX];
-            size_t sl = 0;
-            if (lpr_sign(u->signer, r->payload, r->payload_len, sig, &sl) != LPR_OK)
-                break;
-            /* store before sending: a retry must carry the same signature */
-            if (lpr_spool_set_signature(u->spool, r->seq, sig, sl) != LPR_OK)
-                break;
-            r->sig = malloc(sl);
-            if (!r->sig)
-                break;
-            memcpy(r->sig, sig, sl);
-            r->sig_len = sl;
+        if (r->sig)
+            continue;
+        unsigned char sig[LPR_SIG_MAX];
+        size_t sl = 0;
+        if (lpr_sign(u->signer, r->payload, r->payload_len, sig, &sl) != LPR_OK ||
+            !(r->sig = malloc(sl))) {
+            n = i;
+            break;
         }
+        memcpy(r->sig, sig, sl);
+        r->sig_len = sl;
+        nsign++;
+    }
+    if (nsign && lpr_spool_set_signatures(u->spool, rows, n) != LPR_OK)
+        n = 0;
+    for (int i = 0; i < n; i++) {
+        lpr_spool_row *r = &rows[i];
         char sig64[128];
         if (lpr_base64_encode(r->sig, r->sig_len, sig64, sizeof sig64) != LPR_OK)
             break;
@@ -461,7 +474,7 @@ static void fill_inflight(lpr_uplink *u)
         u->cursor = r->seq;
         u->published++;
     }
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < fetched; i++)
         lpr_spool_row_clear(&rows[i]);
 }
 
@@ -539,7 +552,24 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         conn = u->connected;
         connecting = u->connecting;
         double next_connect = u->next_connect_ms;
+        int diagnose = u->diagnose;
+        char fail_msg[256];
+        snprintf(fail_msg, sizeof fail_msg, "%s", u->fail_msg);
+        u->diagnose = 0;
+        u->fail_msg[0] = 0;
         pthread_mutex_unlock(&u->mu);
+
+        if (fail_msg[0]) {
+            char why[512] = "";
+            if (diagnose)
+                lpr_tls_diagnose(&u->cfg, why, sizeof why);
+            char line[800];
+            snprintf(line, sizeof line, "%s%s%s", fail_msg, why[0] ? ": " : "", why);
+            /* one line per distinct reason, not one per retry */
+            if (strcmp(line, u->last_why))
+                LPR_ERROR("uplink", "cannot connect to %s: %s; reads stay spooled", u->uri, line);
+            snprintf(u->last_why, sizeof u->last_why, "%s", line);
+        }
 
         handle_acks(u, acked, acked_t, na);
         for (int i = 0; i < nf; i++) {
@@ -559,6 +589,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             memset(u->slots, 0, (size_t)u->nslots * sizeof *u->slots);
             u->cursor = 0;
             LPR_INFO("uplink", "connected to %s", u->uri);
+            u->last_why[0] = 0;
             publish_birth(u);
         } else if (!conn && u->was_connected) {
             u->was_connected = 0;

@@ -151,11 +151,11 @@ tls)
     echo "$1: $(grep -i -m1 "$3" "$T/$1.log")"
   }
   write_config "$T" "$PORT" cam-test "uplink.ca=$T/other-ca.crt"
-  check_refused wrong-ca "$CONF" "cannot connect"
+  check_refused wrong-ca "$CONF" "server certificate not trusted with CA"
   write_config "$T" "$PORT" cam-test "uplink.host=127.0.0.1"
-  check_refused wrong-host "$CONF" "cannot connect"
+  check_refused wrong-host "$CONF" "does not match host name '127.0.0.1'"
   write_config "$T" "$PORT" cam-test "uplink.cert=$T/expired.crt" "uplink.key=$T/expired.key"
-  check_refused expired-cert "$CONF" "cannot connect"
+  check_refused expired-cert "$CONF" "client certificate .* has expired"
   write_config "$T" "$PORT" cam-test
   "$UPLINK" --config "$CONF" --once 2> "$T/ok.log" || fail "good config failed"
   [ "$(depth)" -eq 0 ] || fail "good config did not drain"
