@@ -12,27 +12,7 @@
 
 #include "lpr_gps.h"
 #include "lpr_tool.h"
-
-static json_t *num_or_null(double v, double scale)
-{
-    return isnan(v) ? json_null() : json_real(round(v * scale) / scale);
-}
-
-json_t *lpr_position_json(const lpr_position *p)
-{
-    json_t *o = json_object();
-    if (p->fix != LPR_FIX_NONE) {
-        json_object_set_new(o, "lat", num_or_null(p->lat, 1e7));
-        json_object_set_new(o, "lon", num_or_null(p->lon, 1e7));
-    }
-    json_object_set_new(o, "alt_m", num_or_null(p->alt_m, 10));
-    json_object_set_new(o, "err_m", num_or_null(p->err_m, 10));
-    json_object_set_new(o, "speed_mps", num_or_null(p->speed_mps, 100));
-    json_object_set_new(o, "heading_deg", num_or_null(p->heading_deg, 10));
-    json_object_set_new(o, "fix", json_string(lpr_fix_mode_name(p->fix)));
-    json_object_set_new(o, "age_ms", json_integer(p->age_ms));
-    return o;
-}
+#include "readjson.h"
 
 static void print_fix(const lpr_fix *f, int json, lpr_time_source ts, const char *note)
 {

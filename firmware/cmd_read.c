@@ -191,7 +191,7 @@ int lpr_cmd_read(int argc, char **argv)
         return 2;
     }
     if (!model)
-        model = lpr_default_model_dir("lpr") ? "lpr" : "eng";
+        model = lpr_default_model();
     if (!model_dir)
         model_dir = lpr_default_model_dir(model);
     cfg.model = model;

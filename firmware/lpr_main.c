@@ -1,6 +1,7 @@
 /*
  * lpr_main.c - the `lpr` operator tool: dispatches to subcommands.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,24 +19,14 @@ static void usage(FILE *f)
             "  verify --pub PUB.pem [FILE]         check signed reads from a subscriber\n"
             "  spool stats|push|export --spool P   inspect or fill the spool\n"
             "  gps [--server H:P] [--json]         fixes from gpsd, or --nmea LOG\n"
+            "  replay [--gps LOG] VIDEO|DIR        the camera pipeline over footage\n"
             "run 'lpr COMMAND --help' for a command's options.\n");
-}
-
-const char *lpr_default_model_dir(const char *model)
-{
-    static const char *const dirs[] = {LPR_MODEL_DIR_SRC, LPR_MODEL_DIR_INSTALL};
-    char path[4096];
-    for (unsigned i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s.traineddata", dirs[i], model);
-        if (access(path, R_OK) == 0)
-            return dirs[i];
-    }
-    return NULL;
 }
 
 int main(int argc, char **argv)
 {
     lpr_ocr_process_init(argv);
+    signal(SIGPIPE, SIG_IGN); /* a closed pipe or socket is an error return, not death */
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -55,7 +46,8 @@ int main(int argc, char **argv)
                 {"keygen", lpr_cmd_keygen},
                 {"verify", lpr_cmd_verify},
                 {"spool", lpr_cmd_spool},
-                {"gps", lpr_cmd_gps}};
+                {"gps", lpr_cmd_gps},
+                {"replay", lpr_cmd_replay}};
     for (unsigned i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

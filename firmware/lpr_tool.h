@@ -11,10 +11,8 @@ int lpr_cmd_keygen(int argc, char **argv);
 int lpr_cmd_verify(int argc, char **argv);
 int lpr_cmd_spool(int argc, char **argv);
 int lpr_cmd_gps(int argc, char **argv);
+int lpr_cmd_replay(int argc, char **argv);
 
-/* Model directory to use when none is configured: the source tree's while
- * running from a build tree, else the installed one; NULL if neither holds
- * the named model (Tesseract's default tessdata is used then). */
-const char *lpr_default_model_dir(const char *model);
+#include "models.h"
 
 #endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,13 @@ static void *run(void *arg)
 {
     lpr_gps *g = arg;
     int backoff = 250, logged_down = 0;
+    /* libgps writes to the socket (WATCH commands) after gpsd may have
+     * gone: with SIGPIPE blocked in this thread the write fails with EPIPE
+     * instead of killing the process */
+    sigset_t pipe_set;
+    sigemptyset(&pipe_set);
+    sigaddset(&pipe_set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
     while (!should_stop(g)) {
         struct gps_data_t d;
         memset(&d, 0, sizeof d);

@@ -1,0 +1,195 @@
+/*
+ * lprd_main.c - `lprd --config FILE`: the camera daemon.
+ *
+ * Opens the configured source, reads plates, follows vehicles, stamps each
+ * read with time and position at its best frame's capture instant, and
+ * appends it to the spool (the uplink takes it from there). systemd-ready:
+ * READY=1 once the camera delivers, WATCHDOG=1 only while frames keep
+ * coming, SIGTERM flushes open tracks to the spool, SIGHUP reloads the
+ * config (the pipeline restarts; no read is lost, open tracks are flushed).
+ */
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "lpr_gps.h"
+#include "lpr_ocr.h"
+#include "lpr_spool.h"
+#include "models.h"
+#include "pipeline.h"
+#include "readjson.h"
+
+static volatile sig_atomic_t stop_flag, reload_flag, run_stop;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+    run_stop = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_flag = 1;
+    run_stop = 1;
+}
+
+typedef struct daemon_ctx {
+    lpr_config cfg;
+    lpr_spool *spool;
+    lpr_gps *gps;
+    int64_t reads, spool_errors;
+    int64_t progress;
+    int watchdog_stop;
+} daemon_ctx;
+
+static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, size_t len)
+{
+    daemon_ctx *d = arg;
+    int64_t wall = r->best_wall_ms ? r->best_wall_ms : lpr_realtime_ms();
+    lpr_read_meta m = {&d->cfg, 0, LPR_TIME_UNSYNCED, {0}};
+    m.observed_ms = lpr_time_stamp(d->gps, wall, &m.time_source);
+    lpr_gps_at(d->gps, wall, &m.pos);
+    json_t *o = lpr_read_build(r, jpeg, len, &m);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    char id[96] = "";
+    if (!text || lpr_spool_append(d->spool, text, strlen(text), NULL, id, sizeof id) != LPR_OK) {
+        d->spool_errors++;
+        LPR_ERROR("lprd", "read %s could not be spooled", r->plate.text);
+    } else {
+        d->reads++;
+        LPR_INFO("lprd", "read %s %s conf %.1f frames %d fix %s", id, r->plate.text,
+                 (double)r->plate.confidence, r->frames, lpr_fix_mode_name(m.pos.fix));
+    }
+    free(text);
+    json_decref(o);
+}
+
+/* Pings the systemd watchdog only while frames keep arriving. */
+static void *watchdog_main(void *arg)
+{
+    daemon_ctx *d = arg;
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0)
+        return NULL;
+    int64_t last = -1;
+    while (!__atomic_load_n(&d->watchdog_stop, __ATOMIC_RELAXED)) {
+        int64_t now = __atomic_load_n(&d->progress, __ATOMIC_RELAXED);
+        if (now != last)
+            sd_notify(0, "WATCHDOG=1");
+        last = now;
+        usleep((useconds_t)(usec / 2 > 100000 ? usec / 2 : 100000));
+    }
+    return NULL;
+}
+
+static int run_once(const char *path)
+{
+    daemon_ctx d;
+    char err[600];
+    int rc = 1;
+    memset(&d, 0, sizeof d);
+    if (lpr_config_load(path, &d.cfg, err, sizeof err) != LPR_OK) {
+        fprintf(stderr, "lprd: %s\n", err);
+        return 1;
+    }
+    if (!d.cfg.camera.source[0]) {
+        fprintf(stderr, "lprd: %s: [camera] source is not set\n", path);
+        return 1;
+    }
+    if (d.cfg.camera.scene_images) {
+        fprintf(stderr, "lprd: %s: [camera] scene_images = true is not supported yet; only "
+                        "plate crops are sent\n", path);
+        return 1;
+    }
+    lpr_pipeline_config pc;
+    lpr_pipeline_config_init(&pc);
+    pc.motion_gate = 1;
+    pc.progress = &d.progress;
+    lpr_region_parse(d.cfg.ocr.region, &pc.ocr.region);
+    pc.ocr.model = d.cfg.ocr.model[0] ? d.cfg.ocr.model : lpr_default_model();
+    pc.ocr.model_dir = d.cfg.ocr.model_dir[0] ? d.cfg.ocr.model_dir
+                                              : lpr_default_model_dir(pc.ocr.model);
+
+    lpr_spool_opts so = {d.cfg.device.id, d.cfg.spool.max_mb, d.cfg.spool.max_age_days};
+    if (lpr_spool_open(d.cfg.spool.path, &so, &d.spool) != LPR_OK)
+        return 1;
+    lpr_gps_config gc = {d.cfg.gps.server, d.cfg.gps.fixed, d.cfg.gps.max_extrapolate_ms};
+    if (lpr_gps_new(&gc, &d.gps) != LPR_OK)
+        goto out;
+    lpr_source *src;
+    if (lpr_source_open(d.cfg.camera.source, &src) != LPR_OK)
+        goto out;
+    sd_notify(0, "READY=1\nSTATUS=reading plates");
+    LPR_INFO("lprd", "device %s camera %s source %s spool %s", d.cfg.device.id,
+             d.cfg.camera.id, d.cfg.camera.source, d.cfg.spool.path);
+    pthread_t wd;
+    int wd_started = pthread_create(&wd, NULL, watchdog_main, &d) == 0;
+    lpr_pipeline_stats ps;
+    run_stop = 0;
+    lpr_err prc = lpr_pipeline_run(&pc, src, &run_stop, on_read, &d, &ps);
+    __atomic_store_n(&d.watchdog_stop, 1, __ATOMIC_RELAXED);
+    if (wd_started)
+        pthread_join(wd, NULL);
+    int live = lpr_source_is_live(src);
+    lpr_source_close(src);
+    LPR_INFO("lprd", "%lld frames (%.1f/s), %lld dropped, %lld gated, %lld reads spooled",
+             (long long)ps.frames, ps.seconds > 0 ? (double)ps.frames / ps.seconds : 0.0,
+             (long long)ps.dropped, (long long)ps.gated, (long long)d.reads);
+    rc = prc == LPR_OK && d.spool_errors == 0 ? 0 : 1;
+    if (prc == LPR_OK && !stop_flag && !reload_flag && live) {
+        LPR_ERROR("lprd", "%s: the camera stopped delivering frames", d.cfg.camera.source);
+        rc = 1;
+    }
+out:
+    lpr_gps_free(d.gps);
+    lpr_spool_close(d.spool);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *path = "/etc/lpr/lpr.conf";
+    int c;
+    lpr_ocr_process_init(argv);
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'h':
+            printf("usage: lprd [--config FILE]\nThe camera daemon: reads plates from "
+                   "[camera] source and spools signed-ready reads.\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    for (;;) {
+        int rc = run_once(path);
+        if (reload_flag && !stop_flag) {
+            reload_flag = 0;
+            sd_notify(0, "RELOADING=1");
+            LPR_INFO("lprd", "reloading %s", path);
+            continue;
+        }
+        sd_notify(0, "STOPPING=1");
+        return rc;
+    }
+}

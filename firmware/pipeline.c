@@ -1,0 +1,389 @@
+/*
+ * pipeline.c - capture thread, OCR workers, in-order tracking (see
+ * pipeline.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <leptonica/allheaders.h>
+#include <pthread.h>
+
+#include "pipeline.h"
+
+#define MAX_WORKERS 16
+#define GATE_STEP 8          /* motion gate samples every 8th pixel */
+#define GATE_THRESHOLD 2.0   /* mean absolute change (grey levels) that counts as motion */
+
+typedef struct result {
+    uint64_t index;
+    int64_t t_ms, wall_ms;
+    double captured_mono;
+    int n;
+    lpr_plate plates[LPR_MAX_PLATES];
+    PIX *crops[LPR_MAX_PLATES];
+    struct result *next;
+} result;
+
+typedef struct shared {
+    const lpr_pipeline_config *cfg;
+    lpr_source *src;
+    volatile sig_atomic_t *stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_frames, cv_space, cv_results;
+    /* frame queue */
+    lpr_frame *queue;
+    double *queue_mono;
+    int qhead, qcount, qcap;
+    int capture_done;
+    lpr_err capture_err;
+    /* results, any order; the consumer takes them by index */
+    result *results;
+    int tracks_open;
+    int workers_alive;
+    lpr_pipeline_stats st;
+} shared;
+
+void lpr_pipeline_config_init(lpr_pipeline_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    lpr_ocr_config_init(&cfg->ocr);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->workers = n > 0 ? (int)(n > MAX_WORKERS ? MAX_WORKERS : n) : 1;
+    cfg->min_confidence = 60.0f;
+}
+
+static void push_result(shared *s, result *r)
+{
+    pthread_mutex_lock(&s->mu);
+    r->next = s->results;
+    s->results = r;
+    pthread_cond_broadcast(&s->cv_results);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static result *empty_result(const lpr_frame *f, double mono)
+{
+    result *r = calloc(1, sizeof *r);
+    if (r) {
+        r->index = f->index;
+        r->t_ms = f->pts_ms;
+        r->wall_ms = f->wall_ms;
+        r->captured_mono = mono;
+    }
+    return r;
+}
+
+static double motion(const lpr_frame *a, const lpr_frame *b)
+{
+    if (!a->pixels || a->width != b->width || a->height != b->height)
+        return 1e9;
+    double sum = 0;
+    long n = 0;
+    for (int y = 0; y < a->height; y += GATE_STEP)
+        for (int x = 0; x < a->width; x += GATE_STEP) {
+            int d = (int)a->pixels[(size_t)y * (size_t)a->stride + (size_t)x] -
+                    (int)b->pixels[(size_t)y * (size_t)b->stride + (size_t)x];
+            sum += d < 0 ? -d : d;
+            n++;
+        }
+    return n ? sum / (double)n : 0;
+}
+
+static void *capture_main(void *arg)
+{
+    shared *s = arg;
+    lpr_frame prev = {0};
+    int live = lpr_source_is_live(s->src);
+    double t0 = lpr_monotonic_ms();
+    int64_t first_pts = -1;
+    for (;;) {
+        lpr_frame f;
+        if (*s->stop)
+            break;
+        lpr_err rc = lpr_source_read(s->src, &f);
+        if (rc != LPR_OK) {
+            if (rc != LPR_ENOENT)
+                s->capture_err = rc;
+            break;
+        }
+        double mono = lpr_monotonic_ms();
+        if (s->cfg->realtime && !live) {
+            if (first_pts < 0)
+                first_pts = f.pts_ms;
+            double due = t0 + (double)(f.pts_ms - first_pts);
+            while (lpr_monotonic_ms() < due && !*s->stop)
+                usleep(2000);
+            mono = lpr_monotonic_ms();
+        }
+        if (s->cfg->progress)
+            __atomic_add_fetch(s->cfg->progress, 1, __ATOMIC_RELAXED);
+        pthread_mutex_lock(&s->mu);
+        s->st.frames++;
+        int gate = s->cfg->motion_gate && !s->tracks_open;
+        pthread_mutex_unlock(&s->mu);
+        if (gate && motion(&prev, &f) < GATE_THRESHOLD) {
+            result *r = empty_result(&f, mono);
+            pthread_mutex_lock(&s->mu);
+            s->st.gated++;
+            pthread_mutex_unlock(&s->mu);
+            if (r)
+                push_result(s, r);
+            lpr_frame_clear(&f);
+            continue;
+        }
+        if (s->cfg->motion_gate) {
+            lpr_frame_clear(&prev);
+            prev = f;
+            prev.pixels = malloc((size_t)f.stride * (size_t)f.height);
+            if (prev.pixels)
+                memcpy(prev.pixels, f.pixels, (size_t)f.stride * (size_t)f.height);
+        }
+        pthread_mutex_lock(&s->mu);
+        while (s->qcount == s->qcap && !live && !*s->stop)
+            pthread_cond_wait(&s->cv_space, &s->mu);
+        if (s->qcount == s->qcap) {
+            /* live and behind: drop the oldest queued frame, keep the newest */
+            lpr_frame old = s->queue[s->qhead];
+            s->qhead = (s->qhead + 1) % s->qcap;
+            s->qcount--;
+            s->st.dropped++;
+            pthread_mutex_unlock(&s->mu);
+            result *r = empty_result(&old, mono);
+            if (r)
+                push_result(s, r);
+            lpr_frame_clear(&old);
+            pthread_mutex_lock(&s->mu);
+        }
+        int slot = (s->qhead + s->qcount) % s->qcap;
+        s->queue[slot] = f;
+        s->queue_mono[slot] = mono;
+        s->qcount++;
+        pthread_cond_signal(&s->cv_frames);
+        pthread_mutex_unlock(&s->mu);
+    }
+    lpr_frame_clear(&prev);
+    pthread_mutex_lock(&s->mu);
+    s->capture_done = 1;
+    pthread_cond_broadcast(&s->cv_frames);
+    pthread_cond_broadcast(&s->cv_results);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static PIX *crop_plate(const lpr_frame *f, lpr_box b)
+{
+    int mx = b.w / 8, my = b.h / 6;
+    int x0 = b.x - mx < 0 ? 0 : b.x - mx, y0 = b.y - my < 0 ? 0 : b.y - my;
+    int x1 = b.x + b.w + mx > f->width ? f->width : b.x + b.w + mx;
+    int y1 = b.y + b.h + my > f->height ? f->height : b.y + b.h + my;
+    if (x1 - x0 < 2 || y1 - y0 < 2)
+        return NULL;
+    PIX *p = pixCreate(x1 - x0, y1 - y0, 8);
+    if (!p)
+        return NULL;
+    for (int y = y0; y < y1; y++) {
+        l_uint32 *line = pixGetData(p) + (size_t)(y - y0) * (size_t)pixGetWpl(p);
+        for (int x = x0; x < x1; x++)
+            SET_DATA_BYTE(line, x - x0, f->pixels[(size_t)y * (size_t)f->stride + (size_t)x]);
+    }
+    return p;
+}
+
+static void *worker_main(void *arg)
+{
+    shared *s = arg;
+    lpr_ocr *ocr = NULL;
+    if (lpr_ocr_new(&s->cfg->ocr, &ocr) != LPR_OK) {
+        pthread_mutex_lock(&s->mu);
+        s->workers_alive--;
+        pthread_cond_broadcast(&s->cv_results);
+        pthread_mutex_unlock(&s->mu);
+        return NULL;
+    }
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (s->qcount == 0 && !s->capture_done)
+            pthread_cond_wait(&s->cv_frames, &s->mu);
+        if (s->qcount == 0) {
+            s->workers_alive--;
+            pthread_cond_broadcast(&s->cv_results);
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        lpr_frame f = s->queue[s->qhead];
+        double mono = s->queue_mono[s->qhead];
+        s->qhead = (s->qhead + 1) % s->qcap;
+        s->qcount--;
+        s->st.read++;
+        pthread_cond_signal(&s->cv_space);
+        pthread_mutex_unlock(&s->mu);
+
+        result *r = empty_result(&f, mono);
+        lpr_ocr_result o;
+        lpr_box roi = s->cfg->roi;
+        int ox = 0, oy = 0;
+        const uint8_t *px = f.pixels;
+        int w = f.width, h = f.height;
+        if (roi.w > 0 && roi.h > 0 && roi.x + roi.w <= f.width && roi.y + roi.h <= f.height) {
+            px = f.pixels + (size_t)roi.y * (size_t)f.stride + (size_t)roi.x;
+            w = roi.w;
+            h = roi.h;
+            ox = roi.x;
+            oy = roi.y;
+        }
+        if (r && lpr_ocr_read_gray(ocr, px, w, h, f.stride, &o) == LPR_OK) {
+            for (int i = 0; i < o.n_plates && r->n < LPR_MAX_PLATES; i++) {
+                lpr_plate p = o.plates[i];
+                if (p.confidence < s->cfg->min_confidence)
+                    continue;
+                p.box.x += ox;
+                p.box.y += oy;
+                p.text_box.x += ox;
+                p.text_box.y += oy;
+                r->plates[r->n] = p;
+                r->crops[r->n] = crop_plate(&f, p.box);
+                r->n++;
+            }
+        }
+        lpr_frame_clear(&f);
+        if (r)
+            push_result(s, r);
+    }
+    lpr_ocr_free(ocr);
+    return NULL;
+}
+
+typedef struct emit_ctx {
+    lpr_read_cb cb;
+    void *ctx;
+    shared *s;
+    double *lat;
+    int nlat, caplat;
+    double now_captured;
+} emit_ctx;
+
+static void free_pix(void *p)
+{
+    PIX *pix = p;
+    pixDestroy(&pix);
+}
+
+static void on_track_read(void *arg, lpr_track_read *read)
+{
+    emit_ctx *e = arg;
+    l_uint8 *jpeg = NULL;
+    size_t len = 0;
+    PIX *crop = read->image;
+    if (crop && pixWriteMemJpeg(&jpeg, &len, crop, 85, 0) != 0) {
+        jpeg = NULL;
+        len = 0;
+    }
+    e->cb(e->ctx, read, jpeg, len);
+    lept_free(jpeg);
+    e->s->st.reads++;
+    if (e->nlat < e->caplat)
+        e->lat[e->nlat++] = lpr_monotonic_ms() - e->now_captured;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
+                         volatile sig_atomic_t *stop, lpr_read_cb on_read, void *ctx,
+                         lpr_pipeline_stats *stats)
+{
+    shared s;
+    pthread_t cap, workers[MAX_WORKERS];
+    int nworkers = cfg->workers > 0 ? (cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers) : 1;
+    double t0 = lpr_monotonic_ms();
+    memset(&s, 0, sizeof s);
+    s.cfg = cfg;
+    s.src = src;
+    s.stop = stop;
+    s.qcap = cfg->queue_len > 0 ? cfg->queue_len : 2 * nworkers;
+    s.queue = calloc((size_t)s.qcap, sizeof *s.queue);
+    s.queue_mono = calloc((size_t)s.qcap, sizeof *s.queue_mono);
+    lpr_tracker *tr = lpr_tracker_new(&cfg->tracker, free_pix);
+    emit_ctx e = {on_read, ctx, &s, calloc(4096, sizeof(double)), 0, 4096, 0};
+    if (!s.queue || !s.queue_mono || !tr || !e.lat) {
+        free(s.queue);
+        free(s.queue_mono);
+        free(e.lat);
+        lpr_tracker_free(tr);
+        return LPR_ENOMEM;
+    }
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv_frames, NULL);
+    pthread_cond_init(&s.cv_space, NULL);
+    pthread_cond_init(&s.cv_results, NULL);
+    s.workers_alive = nworkers;
+    for (int i = 0; i < nworkers; i++)
+        pthread_create(&workers[i], NULL, worker_main, &s);
+    pthread_create(&cap, NULL, capture_main, &s);
+
+    uint64_t next = 0;
+    for (;;) {
+        pthread_mutex_lock(&s.mu);
+        result *r = NULL;
+        for (;;) {
+            result **pp = &s.results;
+            while (*pp && (*pp)->index != next)
+                pp = &(*pp)->next;
+            if (*pp) {
+                r = *pp;
+                *pp = r->next;
+                break;
+            }
+            if (s.capture_done && s.workers_alive == 0)
+                break;
+            pthread_cond_wait(&s.cv_results, &s.mu);
+        }
+        pthread_mutex_unlock(&s.mu);
+        if (!r)
+            break;
+        next++;
+        e.now_captured = r->captured_mono;
+        lpr_tracker_add(tr, r->t_ms, r->wall_ms, r->plates, (void **)r->crops, r->n,
+                        on_track_read, &e);
+        pthread_mutex_lock(&s.mu);
+        s.tracks_open = lpr_tracker_open(tr);
+        pthread_mutex_unlock(&s.mu);
+        free(r);
+    }
+    pthread_join(cap, NULL);
+    for (int i = 0; i < nworkers; i++)
+        pthread_join(workers[i], NULL);
+    e.now_captured = lpr_monotonic_ms();
+    lpr_tracker_flush(tr, on_track_read, &e);
+    lpr_tracker_free(tr);
+    /* results left behind (stop requested mid-way) */
+    while (s.results) {
+        result *r = s.results;
+        s.results = r->next;
+        for (int i = 0; i < r->n; i++)
+            pixDestroy(&r->crops[i]);
+        free(r);
+    }
+    for (int i = 0; i < s.qcount; i++)
+        lpr_frame_clear(&s.queue[(s.qhead + i) % s.qcap]);
+    s.st.seconds = (lpr_monotonic_ms() - t0) / 1000.0;
+    if (e.nlat > 0) {
+        qsort(e.lat, (size_t)e.nlat, sizeof e.lat[0], cmp_double);
+        s.st.capture_to_read_ms_p50 = e.lat[e.nlat / 2];
+        s.st.capture_to_read_ms_max = e.lat[e.nlat - 1];
+    }
+    if (stats)
+        *stats = s.st;
+    free(e.lat);
+    free(s.queue);
+    free(s.queue_mono);
+    pthread_mutex_destroy(&s.mu);
+    pthread_cond_destroy(&s.cv_frames);
+    pthread_cond_destroy(&s.cv_space);
+    pthread_cond_destroy(&s.cv_results);
+    return s.capture_err;
+}

@@ -1,0 +1,119 @@
+/*
+ * readjson.c - builds the read record (see readjson.h, ARCHITECTURE.md).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lpr_sign.h"
+#include "readjson.h"
+
+static json_t *rounded(double v, double scale)
+{
+    return json_real(round(v * scale) / scale);
+}
+
+json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg_len,
+                       const lpr_read_meta *m)
+{
+    char when[32];
+    json_t *o = json_object();
+    lpr_format_utc_ms(m->observed_ms, when, sizeof when);
+    json_object_set_new(o, "schema", json_string("lpr.read/1"));
+    json_object_set_new(o, "device", json_string(m->cfg->device.id));
+    json_object_set_new(o, "observed_at", json_string(when));
+    json_object_set_new(o, "time_source", json_string(lpr_time_source_name(m->time_source)));
+
+    json_t *plate = json_object(), *cands = json_array();
+    json_object_set_new(plate, "text", json_string(r->plate.text));
+    json_object_set_new(plate, "confidence", rounded(r->plate.confidence, 10));
+    json_object_set_new(plate, "region", json_string(lpr_region_name(r->plate.region)));
+    for (int i = 0; i < r->plate.n_candidates; i++)
+        json_array_append_new(cands, json_pack("{s:s,s:o}", "text", r->plate.candidates[i].text,
+                                               "confidence",
+                                               rounded(r->plate.candidates[i].confidence, 10)));
+    json_object_set_new(plate, "candidates", cands);
+    json_object_set_new(o, "plate", plate);
+    json_object_set_new(o, "location", lpr_position_json(&m->pos));
+
+    json_t *cam = json_object();
+    json_object_set_new(cam, "id", json_string(m->cfg->camera.id));
+    json_object_set_new(cam, "owner", json_string(m->cfg->device.owner));
+    json_object_set_new(cam, "model", json_string(m->cfg->device.model));
+    json_object_set_new(cam, "bearing_deg", m->cfg->camera.bearing_deg >= 0
+                                                ? json_real(m->cfg->camera.bearing_deg)
+                                                : json_null());
+    json_object_set_new(o, "camera", cam);
+    json_object_set_new(o, "box", json_pack("[iiii]", r->plate.box.x, r->plate.box.y,
+                                            r->plate.box.w, r->plate.box.h));
+    json_object_set_new(o, "frames", json_integer(r->frames));
+    json_t *images = json_object();
+    if (jpeg && jpeg_len) {
+        size_t cap = 4 * ((jpeg_len + 2) / 3) + 1;
+        char *b64 = malloc(cap);
+        if (b64 && lpr_base64_encode(jpeg, jpeg_len, b64, cap) == LPR_OK)
+            json_object_set_new(images, "plate_jpeg", json_string(b64));
+        free(b64);
+    }
+    json_object_set_new(o, "images", images);
+    return o;
+}
+
+static json_t *num_or_null(double v, double scale)
+{
+    return isnan(v) ? json_null() : json_real(round(v * scale) / scale);
+}
+
+json_t *lpr_position_json(const lpr_position *p)
+{
+    json_t *o = json_object();
+    if (p->fix != LPR_FIX_NONE) {
+        json_object_set_new(o, "lat", num_or_null(p->lat, 1e7));
+        json_object_set_new(o, "lon", num_or_null(p->lon, 1e7));
+    }
+    json_object_set_new(o, "alt_m", num_or_null(p->alt_m, 10));
+    json_object_set_new(o, "err_m", num_or_null(p->err_m, 10));
+    json_object_set_new(o, "speed_mps", num_or_null(p->speed_mps, 100));
+    json_object_set_new(o, "heading_deg", num_or_null(p->heading_deg, 10));
+    json_object_set_new(o, "fix", json_string(lpr_fix_mode_name(p->fix)));
+    json_object_set_new(o, "age_ms", json_integer(p->age_ms));
+    return o;
+}
+
+lpr_err lpr_parse_iso8601(const char *s, int64_t *ms)
+{
+    struct tm tm;
+    int y, mo, d, h, mi, sec, frac = 0, n = 0;
+    char tail[8] = "";
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+        return LPR_EINVAL;
+    const char *p = s + n;
+    if (*p == '.') {
+        int digits = 0;
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            if (digits < 3) {
+                frac = frac * 10 + (*p - '0');
+                digits++;
+            }
+            p++;
+        }
+        while (digits++ < 3)
+            frac *= 10;
+    }
+    snprintf(tail, sizeof tail, "%s", p);
+    if (strcmp(tail, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 60)
+        return LPR_EINVAL;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    *ms = (int64_t)timegm(&tm) * 1000 + frac;
+    return LPR_OK;
+}

@@ -1,0 +1,356 @@
+/*
+ * source.c - frame sources (see source.h): GStreamer pipelines ending in an
+ * appsink for video files, cameras and streams; Leptonica for folders of
+ * stills.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <gst/app/gstappsink.h>
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <leptonica/allheaders.h>
+
+#include "source.h"
+
+#define STILL_INTERVAL_MS 100 /* a folder of stills plays at 10 frames/s */
+
+struct lpr_source {
+    char spec[1024];
+    int live;
+    uint64_t next_index;
+    int64_t skipped;
+    double start_ms;
+    /* GStreamer */
+    GstElement *pipeline;
+    GstAppSink *sink;
+    int64_t duration_ms;    /* from the container, -1 unknown */
+    int64_t last_pts_ms;
+    /* folder of stills */
+    char dir[1024];
+    struct dirent **names;
+    int nnames, pos;
+};
+
+void lpr_frame_clear(lpr_frame *f)
+{
+    free(f->pixels);
+    memset(f, 0, sizeof *f);
+}
+
+static int is_image_name(const char *name)
+{
+    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm",
+                                       ".tif", ".tiff", NULL};
+    const char *dot = strrchr(name, '.');
+    for (int i = 0; dot && exts[i]; i++)
+        if (!strcasecmp(dot, exts[i]))
+            return 1;
+    return 0;
+}
+
+static int filter_images(const struct dirent *d)
+{
+    return d->d_name[0] != '.' && is_image_name(d->d_name);
+}
+
+/* The first ERROR message on the bus, as one line; NULL if none. */
+static char *bus_error(GstElement *pipeline, GstClockTime timeout)
+{
+    GstBus *bus = gst_element_get_bus(pipeline);
+    GstMessage *m = gst_bus_timed_pop_filtered(bus, timeout, GST_MESSAGE_ERROR);
+    char *text = NULL;
+    if (m) {
+        GError *err = NULL;
+        gst_message_parse_error(m, &err, NULL);
+        text = g_strdup(err ? err->message : "unknown error");
+        g_clear_error(&err);
+        gst_message_unref(m);
+    }
+    gst_object_unref(bus);
+    return text;
+}
+
+/* An AVI's main header states its length (dwTotalFrames x
+ * dwMicroSecPerFrame); avidemux, finding no index in a cut file, reports
+ * only what it could scan, so the header is the one witness of a cut. */
+static int64_t avi_header_duration_ms(const char *path)
+{
+    unsigned char h[56];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    size_t n = fread(h, 1, sizeof h, f);
+    fclose(f);
+    if (n < sizeof h || memcmp(h, "RIFF", 4) || memcmp(h + 8, "AVI ", 4) ||
+        memcmp(h + 24, "avih", 4))
+        return -1;
+    uint32_t usec = (uint32_t)h[32] | (uint32_t)h[33] << 8 | (uint32_t)h[34] << 16 |
+                    (uint32_t)h[35] << 24;
+    uint32_t frames = (uint32_t)h[48] | (uint32_t)h[49] << 8 | (uint32_t)h[50] << 16 |
+                      (uint32_t)h[51] << 24;
+    if (usec == 0 || frames == 0)
+        return -1;
+    return (int64_t)frames * usec / 1000;
+}
+
+static lpr_err open_gst(lpr_source *s, const char *desc, const char *what)
+{
+    GError *err = NULL;
+    char *full;
+    if (strstr(desc, "appsink"))
+        full = g_strdup(desc);
+    else
+        full = g_strdup_printf("%s ! videoconvert ! video/x-raw,format=GRAY8 ! "
+                               "appsink name=lprsink sync=false max-buffers=%d drop=%s",
+                               desc, s->live ? 2 : 8, s->live ? "true" : "false");
+    s->pipeline = gst_parse_launch(full, &err);
+    g_free(full);
+    if (!s->pipeline || err) {
+        LPR_ERROR("source", "%s: bad GStreamer pipeline: %s", what,
+                  err ? err->message : "parse failed");
+        g_clear_error(&err);
+        return LPR_EINVAL;
+    }
+    GstElement *sink = gst_bin_get_by_name(GST_BIN(s->pipeline), "lprsink");
+    if (!sink) {
+        LPR_ERROR("source", "%s: the pipeline's appsink must be named lprsink", what);
+        return LPR_EINVAL;
+    }
+    s->sink = GST_APP_SINK(sink);
+    if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        char *e = bus_error(s->pipeline, GST_SECOND);
+        LPR_ERROR("source", "%s: cannot start: %s", what, e ? e : "state change failed");
+        g_free(e);
+        return LPR_EIO;
+    }
+    /* wait for the pipeline to preroll or fail, so that a missing file or a
+     * broken stream is reported at open, not at the first frame */
+    GstState st;
+    GstStateChangeReturn r = gst_element_get_state(s->pipeline, &st, NULL, 10 * GST_SECOND);
+    if (r == GST_STATE_CHANGE_FAILURE) {
+        char *e = bus_error(s->pipeline, GST_SECOND);
+        LPR_ERROR("source", "%s: cannot start: %s", what, e ? e : "pipeline failed");
+        g_free(e);
+        return LPR_EIO;
+    }
+    gint64 dur = -1;
+    s->duration_ms = -1;
+    s->last_pts_ms = -1;
+    if (!s->live && gst_element_query_duration(s->pipeline, GST_FORMAT_TIME, &dur) && dur > 0)
+        s->duration_ms = (int64_t)(dur / GST_MSECOND);
+    LPR_DEBUG("source", "%s: duration %lld ms", what, (long long)s->duration_ms);
+    return LPR_OK;
+}
+
+lpr_err lpr_source_open(const char *spec, lpr_source **out)
+{
+    lpr_source *s = calloc(1, sizeof *s);
+    lpr_err rc = LPR_EINVAL;
+    struct stat st;
+    *out = NULL;
+    if (!s)
+        return LPR_ENOMEM;
+    snprintf(s->spec, sizeof s->spec, "%s", spec);
+    s->start_ms = lpr_monotonic_ms();
+    GError *gerr = NULL;
+    if (!gst_init_check(NULL, NULL, &gerr)) {
+        LPR_ERROR("source", "GStreamer init failed: %s", gerr ? gerr->message : "?");
+        g_clear_error(&gerr);
+        free(s);
+        return LPR_EIO;
+    }
+    if (!strncmp(spec, "file:", 5)) {
+        const char *path = spec + 5;
+        if (stat(path, &st) != 0) {
+            LPR_ERROR("source", "%s: %s", path, strerror(errno));
+            rc = LPR_ENOENT;
+            goto fail;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(s->dir, sizeof s->dir, "%s", path);
+            s->nnames = scandir(path, &s->names, filter_images, alphasort);
+            if (s->nnames <= 0) {
+                LPR_ERROR("source", "%s: no images in folder", path);
+                rc = LPR_ENOENT;
+                goto fail;
+            }
+            *out = s;
+            return LPR_OK;
+        }
+        if (st.st_size == 0) {
+            LPR_ERROR("source", "%s: empty file", path);
+            rc = LPR_EFORMAT;
+            goto fail;
+        }
+        char *loc = gst_filename_to_uri(path, NULL);
+        char *desc = g_strdup_printf("uridecodebin uri=\"%s\"", loc ? loc : path);
+        g_free(loc);
+        rc = open_gst(s, desc, path);
+        g_free(desc);
+        if (rc == LPR_EIO)
+            rc = LPR_EFORMAT; /* a file that does not play is not a video we can read */
+        int64_t avi = rc == LPR_OK ? avi_header_duration_ms(path) : -1;
+        if (avi > s->duration_ms)
+            s->duration_ms = avi;
+    } else if (!strncmp(spec, "gst:", 4)) {
+        s->live = 1;
+        rc = open_gst(s, spec + 4, "gst pipeline");
+    } else if (!strncmp(spec, "v4l2:", 5)) {
+        const char *dev = spec + 5;
+        s->live = 1;
+        if (stat(dev, &st) != 0 || !S_ISCHR(st.st_mode)) {
+            LPR_ERROR("source", "%s: no such camera device", dev);
+            rc = LPR_ENOENT;
+            goto fail;
+        }
+        char *desc = g_strdup_printf("v4l2src device=\"%s\" io-mode=mmap ! decodebin", dev);
+        rc = open_gst(s, desc, dev);
+        g_free(desc);
+    } else if (!strncmp(spec, "libcamera", 9) && (spec[9] == '\0' || spec[9] == ':')) {
+        s->live = 1;
+        GstElementFactory *f = gst_element_factory_find("libcamerasrc");
+        if (!f) {
+            LPR_ERROR("source", "%s: libcamera is not available (install gstreamer1.0-libcamera)",
+                      spec);
+            rc = LPR_ENOENT;
+            goto fail;
+        }
+        gst_object_unref(f);
+        rc = open_gst(s, "libcamerasrc", spec);
+    } else {
+        LPR_ERROR("source", "'%s': not file:, gst:, v4l2: or libcamera[:N]", spec);
+        rc = LPR_EINVAL;
+    }
+    if (rc == LPR_OK) {
+        *out = s;
+        return LPR_OK;
+    }
+fail:
+    lpr_source_close(s);
+    return rc;
+}
+
+void lpr_source_close(lpr_source *s)
+{
+    if (!s)
+        return;
+    if (s->pipeline) {
+        gst_element_set_state(s->pipeline, GST_STATE_NULL);
+        gst_object_unref(s->pipeline);
+    }
+    if (s->sink)
+        gst_object_unref(s->sink);
+    for (int i = 0; i < s->nnames; i++)
+        free(s->names[i]);
+    free(s->names);
+    free(s);
+}
+
+int lpr_source_is_live(const lpr_source *s) { return s->live; }
+int64_t lpr_source_skipped(const lpr_source *s) { return s->skipped; }
+
+static lpr_err read_still(lpr_source *s, lpr_frame *out)
+{
+    while (s->pos < s->nnames) {
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", s->dir, s->names[s->pos]->d_name);
+        s->pos++;
+        PIX *p = pixRead(path), *g = p ? pixConvertTo8(p, 0) : NULL;
+        pixDestroy(&p);
+        if (!g) {
+            LPR_WARN("source", "%s: not a readable image, skipped", path);
+            s->skipped++;
+            continue;
+        }
+        int w = pixGetWidth(g), h = pixGetHeight(g);
+        out->pixels = malloc((size_t)w * (size_t)h);
+        if (!out->pixels) {
+            pixDestroy(&g);
+            return LPR_ENOMEM;
+        }
+        for (int y = 0; y < h; y++) {
+            l_uint32 *line = pixGetData(g) + (size_t)y * (size_t)pixGetWpl(g);
+            for (int x = 0; x < w; x++)
+                out->pixels[(size_t)y * (size_t)w + (size_t)x] = (uint8_t)GET_DATA_BYTE(line, x);
+        }
+        pixDestroy(&g);
+        out->width = w;
+        out->height = h;
+        out->stride = w;
+        out->index = s->next_index++;
+        out->pts_ms = (int64_t)out->index * STILL_INTERVAL_MS;
+        out->wall_ms = 0;
+        return LPR_OK;
+    }
+    return LPR_ENOENT;
+}
+
+lpr_err lpr_source_read(lpr_source *s, lpr_frame *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->pipeline)
+        return read_still(s, out);
+    for (;;) {
+        GstSample *sample = gst_app_sink_try_pull_sample(s->sink, 500 * GST_MSECOND);
+        if (!sample) {
+            char *e = bus_error(s->pipeline, 0);
+            if (e) {
+                LPR_ERROR("source", "%s: %s", s->spec, e);
+                g_free(e);
+                return LPR_EFORMAT;
+            }
+            if (gst_app_sink_is_eos(s->sink)) {
+                /* demuxers end quietly at a cut; the container said longer */
+                if (s->duration_ms > 0 && s->last_pts_ms >= 0 &&
+                    s->last_pts_ms + 1000 < s->duration_ms) {
+                    LPR_ERROR("source", "%s: truncated: footage stops at %.1f s of %.1f s",
+                              s->spec + (strncmp(s->spec, "file:", 5) ? 0 : 5),
+                              (double)s->last_pts_ms / 1000.0, (double)s->duration_ms / 1000.0);
+                    return LPR_EFORMAT;
+                }
+                return LPR_ENOENT;
+            }
+            continue; /* live source idle */
+        }
+        GstCaps *caps = gst_sample_get_caps(sample);
+        GstBuffer *buf = gst_sample_get_buffer(sample);
+        GstVideoInfo info;
+        GstMapInfo map;
+        if (!caps || !buf || !gst_video_info_from_caps(&info, caps) ||
+            !gst_buffer_map(buf, &map, GST_MAP_READ)) {
+            gst_sample_unref(sample);
+            LPR_ERROR("source", "%s: frame without video caps", s->spec);
+            return LPR_EFORMAT;
+        }
+        int w = GST_VIDEO_INFO_WIDTH(&info), h = GST_VIDEO_INFO_HEIGHT(&info);
+        int stride = GST_VIDEO_INFO_PLANE_STRIDE(&info, 0);
+        out->pixels = malloc((size_t)w * (size_t)h);
+        if (!out->pixels) {
+            gst_buffer_unmap(buf, &map);
+            gst_sample_unref(sample);
+            return LPR_ENOMEM;
+        }
+        for (int y = 0; y < h && (size_t)y * (size_t)stride + (size_t)w <= map.size; y++)
+            memcpy(out->pixels + (size_t)y * (size_t)w, map.data + (size_t)y * (size_t)stride,
+                   (size_t)w);
+        out->width = w;
+        out->height = h;
+        out->stride = w;
+        out->index = s->next_index++;
+        GstClockTime pts = GST_BUFFER_PTS(buf);
+        out->pts_ms = GST_CLOCK_TIME_IS_VALID(pts) ? (int64_t)(pts / GST_MSECOND)
+                                                   : (int64_t)(lpr_monotonic_ms() - s->start_ms);
+        out->wall_ms = s->live ? lpr_realtime_ms() : 0;
+        s->last_pts_ms = out->pts_ms;
+        gst_buffer_unmap(buf, &map);
+        gst_sample_unref(sample);
+        return LPR_OK;
+    }
+}

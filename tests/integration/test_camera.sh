@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Camera pipeline tests: lpr replay over generated footage and over a video
+# made from the benchmark photos, bad footage, and lprd on live GStreamer
+# sources (SIGTERM flush, SIGHUP reload, missing device, failing pipeline).
+# usage: test_camera.sh BUILD_DIR SCENARIO
+set -euo pipefail
+B=$1
+scenario=$2
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+LPR=$B/firmware/lpr
+LPRD=$B/firmware/lprd
+DATA=${LPR_DATASETS:-$here/../../../shared/datasets}
+NMEA=$DATA/nmea/quectel-l76k-nmea.log
+T=$(mktemp -d /tmp/lpr-cam.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+fail() { echo "FAIL [camera $scenario]: $*" >&2; exit 1; }
+
+# make_video DIR OUT: encodes DIR/frame%05d.jpg at 10 frames/s as MJPEG AVI
+make_video() {
+  gst-launch-1.0 -q imagesequencesrc location="$1/frame%05d.jpg" start-index=0 framerate=10/1 \
+    ! jpegdec ! videoconvert ! jpegenc quality=90 ! avimux ! filesink location="$2"
+}
+# cars N: footage of N vehicles in $T/cars.avi, their plates in $T/cars.txt
+cars() {
+  mkdir -p "$T/frames"
+  "$B/tests/render_video" "$T/frames" "$1" 12 20 > "$T/cars.txt"
+  make_video "$T/frames" "$T/cars.avi"
+}
+conf() { # device config for lprd with SOURCE
+  cat > "$T/lpr.conf" <<CONF
+[device]
+id = cam-live
+owner = test
+model = test
+[camera]
+source = $1
+[gps]
+fixed = 47.61234,-122.33456
+[spool]
+path = $T/spool.db
+CONF
+}
+
+case $scenario in
+vehicles)
+  cars 6
+  "$LPR" replay --gps "$NMEA" --spool "$T/spool.db" "$T/cars.avi" > "$T/reads.jsonl" 2> "$T/err"
+  "$LPR" gps --nmea "$NMEA" --json > "$T/fixes.jsonl" 2>/dev/null
+  python3 - "$T/cars.txt" "$T/reads.jsonl" "$T/fixes.jsonl" <<'PY' || exit 1
+import json, sys
+from datetime import datetime, timezone
+want = open(sys.argv[1]).read().split()
+reads = [json.loads(l) for l in open(sys.argv[2])]
+got = [r["plate"]["text"] for r in reads]
+if got != want:
+    sys.exit("FAIL: reads %s, want one per vehicle %s" % (got, want))
+def ms(t):
+    return int(datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc).timestamp() * 1000 + 0.5)
+fixes = [(ms(f["time"]), f["location"]["lat"], f["location"]["lon"]) for f in map(json.loads, open(sys.argv[3]))]
+for r in reads:
+    t = ms(r["observed_at"])
+    a = max((f for f in fixes if f[0] <= t), key=lambda f: f[0])
+    b = min((f for f in fixes if f[0] >= t), key=lambda f: f[0])
+    w = 0 if b[0] == a[0] else (t - a[0]) / (b[0] - a[0])
+    lat, lon = a[1] + (b[1] - a[1]) * w, a[2] + (b[2] - a[2]) * w
+    loc = r["location"]
+    if abs(loc["lat"] - lat) > 1e-6 or abs(loc["lon"] - lon) > 1e-6:
+        sys.exit("FAIL: %s at %s: %.7f,%.7f, track says %.7f,%.7f" % (r["id"], r["observed_at"], loc["lat"], loc["lon"], lat, lon))
+    if r["time_source"] != "gps" or r["frames"] < 10 or not r["images"].get("plate_jpeg"):
+        sys.exit("FAIL: read incomplete: %s" % {k: r[k] for k in ("time_source", "frames")})
+    if r["seq"] < 1 or r["id"] != "replay-%d" % r["seq"]:
+        sys.exit("FAIL: spooled id/seq wrong: %s %s" % (r["id"], r["seq"]))
+print("%d vehicles -> %d reads, texts right, positions on the NMEA track at the frames' instants" % (len(want), len(reads)))
+PY
+  [ "$("$LPR" spool stats --spool "$T/spool.db" | awk '$1=="depth"{print $2}')" -eq 6 ] || fail "spool depth"
+  # the plate crop is a real JPEG
+  python3 -c 'import json,sys,base64; d=json.loads(open(sys.argv[1]).readline()); b=base64.b64decode(d["images"]["plate_jpeg"]); sys.exit(0 if b[:2]==b"\xff\xd8" else 1)' "$T/reads.jsonl" || fail "plate_jpeg is not a JPEG"
+  ;;
+deterministic)
+  cars 3
+  "$LPR" replay --gps "$NMEA" "$T/cars.avi" > "$T/a.jsonl" 2>/dev/null
+  "$LPR" replay --gps "$NMEA" --workers 1 "$T/cars.avi" > "$T/b.jsonl" 2>/dev/null
+  cmp -s "$T/a.jsonl" "$T/b.jsonl" || fail "two runs differ: $(diff "$T/a.jsonl" "$T/b.jsonl" | head -3)"
+  [ "$(wc -l < "$T/a.jsonl")" -eq 3 ] || fail "want 3 reads"
+  echo "same footage, same reads (2 workers and 1 worker): $(wc -c < "$T/a.jsonl") bytes identical"
+  ;;
+photos)
+  # a video of benchmark photos, each held 5 frames with sensor noise, reads
+  # at least as accurately as lpr read reads the stills
+  set_dir=$DATA/openalpr-endtoend/br
+  mapfile -t photos < <(for f in "$set_dir"/*.jpg; do
+      python3 -c 'import struct,sys
+d=open(sys.argv[1],"rb").read(); i=2
+while i < len(d):
+    if d[i]!=0xFF: break
+    m=d[i+1]; L=struct.unpack(">H",d[i+2:i+4])[0]
+    if m in (0xC0,0xC1,0xC2):
+        h,w=struct.unpack(">HH",d[i+5:i+9]); print(w,h); break
+    i+=2+L' "$f" | grep -qx "1280 1280" && echo "$f"; done | head -n 16)
+  [ ${#photos[@]} -ge 10 ] || fail "not enough 1280x1280 photos in $set_dir"
+  mkdir -p "$T/pv"
+  "$B/tests/photo_video" "$T/pv" 5 1280 1280 "${photos[@]}"
+  make_video "$T/pv" "$T/photos.avi"
+  "$LPR" replay --region br "$T/photos.avi" > "$T/video.jsonl" 2>/dev/null
+  "$LPR" read --json --region br "${photos[@]}" > "$T/stills.jsonl"
+  python3 - "$T/video.jsonl" "$T/stills.jsonl" "${photos[@]}" <<'PY' || exit 1
+import json, sys
+photos = sys.argv[3:]
+labels = [open(p[:-4] + ".txt").read().split()[-1] for p in photos]
+stills = {json.loads(l)["file"]: [p["text"] for p in json.loads(l)["plates"]] for l in open(sys.argv[2])}
+s = sum(lab in stills.get(p, []) for p, lab in zip(photos, labels))
+seen = [set() for _ in photos]
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    t = r["observed_at"]
+    ms = (int(t[11:13]) * 3600 + int(t[14:16]) * 60) * 1000 + round(float(t[17:23]) * 1000)
+    seen[min(ms // 100 // 5, len(photos) - 1)].add(r["plate"]["text"])
+v = sum(lab in seen[i] for i, lab in enumerate(labels))
+print("photos: video top-1 %d/%d, stills top-1 %d/%d" % (v, len(photos), s, len(photos)))
+if v < s:
+    sys.exit("FAIL: the video reads worse than the stills")
+PY
+  ;;
+badvideo)
+  cars 4
+  size=$(stat -c %s "$T/cars.avi")
+  head -c $((size * 55 / 100)) "$T/cars.avi" > "$T/cut.avi"
+  rc=0; "$LPR" replay --spool "$T/spool.db" "$T/cut.avi" > "$T/cut.jsonl" 2> "$T/err" || rc=$?
+  [ $rc -eq 1 ] || fail "truncated video: exit $rc"
+  grep -q "cut.avi: truncated" "$T/err" || fail "truncation not named: $(cat "$T/err")"
+  n=$(wc -l < "$T/cut.jsonl")
+  [ "$n" -ge 1 ] || fail "no reads before the cut"
+  [ "$("$LPR" spool stats --spool "$T/spool.db" | awk '$1=="depth"{print $2}')" -eq "$n" ] ||
+    fail "reads made before the cut were not all kept in the spool"
+  head -c 200000 /dev/urandom > "$T/noise.avi"
+  rc=0; "$LPR" replay "$T/noise.avi" > /dev/null 2> "$T/err2" || rc=$?
+  [ $rc -eq 1 ] && [ "$(grep -c . "$T/err2")" -eq 1 ] && grep -q "noise.avi: cannot start" "$T/err2" ||
+    fail "random bytes: exit $rc: $(cat "$T/err2")"
+  rc=0; "$LPR" replay "$T/missing.avi" > /dev/null 2> "$T/err3" || rc=$?
+  [ $rc -eq 1 ] && grep -q "missing.avi: No such file" "$T/err3" || fail "missing: $(cat "$T/err3")"
+  : > "$T/empty.avi"
+  rc=0; "$LPR" replay "$T/empty.avi" > /dev/null 2> "$T/err4" || rc=$?
+  [ $rc -eq 1 ] && grep -q "empty.avi: empty file" "$T/err4" || fail "empty: $(cat "$T/err4")"
+  echo "truncated: $(head -1 "$T/err"); $n reads kept"
+  ;;
+live)
+  # lprd on a live GStreamer source showing passing plates, fixed site
+  cars 2
+  conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! videorate ! video/x-raw,framerate=10/1"
+  "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
+  D=$!; PIDS+=($D)
+  for _ in $(seq 1 200); do grep -q "read cam-live-2 " "$T/lprd.log" && break; sleep 0.1; done
+  kill -HUP $D; sleep 2
+  grep -q "reloading" "$T/lprd.log" || fail "SIGHUP did not reload"
+  kill -0 $D || fail "lprd died on SIGHUP"
+  kill -TERM $D
+  rc=0; wait $D || rc=$?
+  [ $rc -eq 0 ] || fail "lprd exit $rc on SIGTERM: $(tail -3 "$T/lprd.log")"
+  "$LPR" spool export --spool "$T/spool.db" > "$T/spooled.jsonl"
+  python3 - "$T/spooled.jsonl" <<'PY' || exit 1
+import json, sys, time
+reads = [json.loads(l) for l in open(sys.argv[1])]
+texts = {r["plate"]["text"] for r in reads}
+if not {"7ABC123", "KX4821"} <= texts:
+    sys.exit("FAIL: live reads %s" % texts)
+for r in reads:
+    loc = r["location"]
+    if loc["fix"] != "fixed" or abs(loc["lat"] - 47.61234) > 1e-9:
+        sys.exit("FAIL: fixed-site position missing: %s" % loc)
+print("live: %d reads spooled (%s), fixed-site position, SIGHUP reload, SIGTERM exit 0" % (len(reads), ", ".join(sorted(texts))))
+PY
+  ;;
+testsrc)
+  # gst:videotestsrc runs the live path for a few seconds
+  conf "gst:videotestsrc is-live=true pattern=ball ! video/x-raw,width=1280,height=720,framerate=15/1"
+  "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
+  D=$!; PIDS+=($D)
+  sleep 4
+  kill -TERM $D
+  rc=0; wait $D || rc=$?
+  [ $rc -eq 0 ] || fail "exit $rc: $(tail -3 "$T/lprd.log")"
+  frames=$(sed -n 's/.*lprd: info: \([0-9]*\) frames.*/\1/p' "$T/lprd.log")
+  [ "${frames:-0}" -ge 20 ] || fail "only ${frames:-0} frames in 4 s: $(tail -3 "$T/lprd.log")"
+  grep "frames (" "$T/lprd.log"
+  ;;
+baddevice)
+  conf "v4l2:/dev/video99"
+  rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e1" || rc=$?
+  [ $rc -eq 1 ] && grep -q "/dev/video99: no such camera device" "$T/e1" || fail "missing device: $(cat "$T/e1")"
+  conf "gst:nosuchelement ! fakesink"
+  rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e2" || rc=$?
+  [ $rc -eq 1 ] && grep -q "bad GStreamer pipeline: no element \"nosuchelement\"" "$T/e2" || fail "bad pipeline: $(cat "$T/e2")"
+  conf "gst:filesrc location=/nonexistent ! jpegdec"
+  rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e3" || rc=$?
+  [ $rc -eq 1 ] && grep -q "cannot start" "$T/e3" || fail "pipeline that fails to start: $(cat "$T/e3")"
+  conf "webcam"
+  rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e4" || rc=$?
+  [ $rc -eq 1 ] && grep -q "'webcam': not file:, gst:, v4l2: or libcamera" "$T/e4" || fail "bad spec: $(cat "$T/e4")"
+  # spooled reads survive a failing start: nothing is removed
+  printf '{"plate":{"text":"KEEP1"}}\n' | "$LPR" spool push --spool "$T/spool.db" --device cam-live > /dev/null
+  conf "v4l2:/dev/video99"
+  "$LPRD" --config "$T/lpr.conf" 2>/dev/null || true
+  [ "$("$LPR" spool stats --spool "$T/spool.db" | awk '$1=="depth"{print $2}')" -eq 1 ] || fail "spool lost a read"
+  cat "$T/e1" "$T/e2" "$T/e3" "$T/e4"
+  ;;
+*) fail "unknown scenario" ;;
+esac
+echo "PASS [camera $scenario]"
