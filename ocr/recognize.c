@@ -115,6 +115,14 @@ static PIX *line_clean_binary(PIX *lg)
         if (bw > 2.5f * TARGET_CHAR_H)
             continue; /* frame edges, underlines */
         PIX *c = pixaGetPix(pixa, i, L_CLONE);
+        l_int32 on = 0;
+        if (c && pixCountPixels(c, &on, NULL) == 0 && bw > 0.4f * (float)bh &&
+            (float)on > 0.82f * (float)bw * (float)bh) {
+            /* a solid block of character height (the EU country band, a
+             * sticker, a bolt head): no character is that full */
+            pixDestroy(&c);
+            continue;
+        }
         if (c) {
             pixRasterop(out, x, y, bw, bh, PIX_PAINT, c, 0, 0);
             pixDestroy(&c);
