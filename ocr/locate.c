@@ -18,6 +18,7 @@
 #include "ocr_internal.h"
 
 #define DETECT_MAX_DIM 1280
+#define ENLARGE_DIM 1280
 #define MAX_COMPONENTS 20000
 #define MIN_CHAR_H 9
 #define MAX_CHAR_H 90
@@ -147,25 +148,27 @@ static int binarize_both(PIX *grey, int half, int soft, PIX **dark, PIX **light)
     int w = pixGetWidth(grey), h = pixGetHeight(grey);
     PIX *mean = pixBlockconv(grey, half, half);
     *dark = pixCreate(w, h, 1);
-    *light = pixCreate(w, h, 1);
-    if (!mean || !*dark || !*light) {
+    if (light)
+        *light = pixCreate(w, h, 1);
+    if (!mean || !*dark || (light && !*light)) {
         pixDestroy(&mean);
         pixDestroy(dark);
-        pixDestroy(light);
+        if (light)
+            pixDestroy(light);
         return -1;
     }
     l_uint32 *gd = pixGetData(grey), *md = pixGetData(mean);
-    l_uint32 *dd = pixGetData(*dark), *ld = pixGetData(*light);
+    l_uint32 *dd = pixGetData(*dark), *ld = light ? pixGetData(*light) : NULL;
     int gwpl = pixGetWpl(grey), mwpl = pixGetWpl(mean), bwpl = pixGetWpl(*dark);
     for (int y = 0; y < h; y++) {
         l_uint32 *gl = gd + y * gwpl, *ml = md + y * mwpl;
-        l_uint32 *dl = dd + y * bwpl, *ll = ld + y * bwpl;
+        l_uint32 *dl = dd + y * bwpl, *ll = ld ? ld + y * bwpl : NULL;
         for (int x = 0; x < w; x++) {
             int g = GET_DATA_BYTE(gl, x), m = GET_DATA_BYTE(ml, x);
             int delta = soft ? 6 + m / 16 : 10 + m / 10;
             if (g < m - delta)
                 SET_DATA_BIT(dl, x);
-            else if (g > m + delta)
+            else if (ll && g > m + delta)
                 SET_DATA_BIT(ll, x);
         }
     }
@@ -174,7 +177,8 @@ static int binarize_both(PIX *grey, int half, int soft, PIX **dark, PIX **light)
      * without merging neighbouring characters */
     if (soft) {
         pixCloseBrick(*dark, *dark, 1, 3);
-        pixCloseBrick(*light, *light, 1, 3);
+        if (light)
+            pixCloseBrick(*light, *light, 1, 3);
     }
     return 0;
 }
@@ -276,6 +280,8 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max)
     /* detect at about DETECT_MAX_DIM: small photos are enlarged (up to 2x)
      * so their small plates have characters tall enough to binarise */
     scales[0] = (float)DETECT_MAX_DIM / (float)maxdim;
+    if (scales[0] > 1.0f) /* enlarge to ~ENLARGE_DIM: enough for 9 px characters */
+        scales[0] = (float)ENLARGE_DIM / (float)maxdim;
     if (scales[0] > 2.0f)
         scales[0] = 2.0f;
     if (scales[0] > 0.8f && scales[0] < 1.25f)
@@ -303,13 +309,13 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max)
      * polarities; the full-resolution level once more at a soft threshold
      * for dark characters only (faint, blurred small plates) */
     for (int pass = 0; pass < 2 * nlevels; pass++) {
-        PIX *bins[2];
+        PIX *bins[2] = {NULL, NULL};
         int l = pass / 2, soft = pass % 2;
         if (soft && l > 0)
             continue;
         if (pixGetWidth(levels[l]) < 32 || pixGetHeight(levels[l]) < 32)
             continue;
-        if (binarize_both(levels[l], 12, soft, &bins[0], &bins[1]) != 0)
+        if (binarize_both(levels[l], 12, soft, &bins[0], soft ? NULL : &bins[1]) != 0)
             goto out;
         for (int inv = 0; inv < 2 - soft; inv++) {
             int n = locate_pass(bins[inv], scales[l], inv, all + nall, MAX_LINES_PER_PASS);

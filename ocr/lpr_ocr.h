@@ -61,7 +61,7 @@ typedef struct lpr_ocr_config {
     const char *model;      /* traineddata name without suffix; default "eng" */
     lpr_region region;      /* plate formats to apply; default auto */
     int max_plates;         /* 1..LPR_MAX_PLATES; default LPR_MAX_PLATES */
-    int max_lines;          /* text lines read per image (bounds time); default 5 */
+    int max_lines;          /* text lines read per image (bounds time); default 7 */
     long max_pixels;        /* images larger than this are refused; default 50e6 */
 } lpr_ocr_config;
 

@@ -43,7 +43,7 @@ void lpr_ocr_config_init(lpr_ocr_config *cfg)
     cfg->model = "eng";
     cfg->region = LPR_REGION_AUTO;
     cfg->max_plates = LPR_MAX_PLATES;
-    cfg->max_lines = 5;
+    cfg->max_lines = 7;
     cfg->max_pixels = 50L * 1000 * 1000;
 }
 
@@ -106,7 +106,7 @@ lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
         if (ocr->cfg.max_plates <= 0 || ocr->cfg.max_plates > LPR_MAX_PLATES)
             ocr->cfg.max_plates = LPR_MAX_PLATES;
         if (ocr->cfg.max_lines <= 0)
-            ocr->cfg.max_lines = 5;
+            ocr->cfg.max_lines = 7;
         if (ocr->cfg.max_pixels <= 0)
             ocr->cfg.max_pixels = 50L * 1000 * 1000;
     }
