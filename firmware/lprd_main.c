@@ -141,9 +141,11 @@ static int run_once(const char *path)
         pthread_join(wd, NULL);
     int live = lpr_source_is_live(src);
     lpr_source_close(src);
-    LPR_INFO("lprd", "%lld frames (%.1f/s), %lld dropped, %lld gated, %lld reads spooled",
+    LPR_INFO("lprd", "%lld frames (%.1f/s), %lld dropped, %lld gated, %lld reads spooled; "
+             "frame->spool latency p50 %.0f ms; peak RSS %.0f MB",
              (long long)ps.frames, ps.seconds > 0 ? (double)ps.frames / ps.seconds : 0.0,
-             (long long)ps.dropped, (long long)ps.gated, (long long)d.reads);
+             (long long)ps.dropped, (long long)ps.gated, (long long)d.reads,
+             ps.capture_to_read_ms_p50, (double)lpr_peak_rss_kb() / 1024.0);
     rc = prc == LPR_OK && d.spool_errors == 0 ? 0 : 1;
     if (prc == LPR_OK && !stop_flag && !reload_flag && live) {
         LPR_ERROR("lprd", "%s: the camera stopped delivering frames", d.cfg.camera.source);

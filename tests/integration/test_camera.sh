@@ -179,6 +179,50 @@ for r in reads:
 print("live: %d reads spooled (%s), fixed-site position, SIGHUP reload, SIGTERM exit 0" % (len(reads), ", ".join(sorted(texts))))
 PY
   ;;
+gpstime)
+  # lprd with a real gpsd (gpsfake) replaying a log from 2026-08-05: with the
+  # system clock unsynchronised, reads carry GPS-derived time and positions
+  # and say time_source gps; with it synchronised they carry system time
+  # (ntp), and the months-old fixes give no position rather than a guess
+  cars 2
+  GPORT=$(free_port)
+  gpsfake -1 -q -P "$GPORT" -c 0.02 "$NMEA" > "$T/gpsfake.log" 2>&1 &
+  PIDS+=($!)
+  sleep 1
+  for clock in unsynced ntp; do
+    conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! identity sync=true"
+    sed -i "s|^fixed = .*|server = 127.0.0.1:$GPORT|" "$T/lpr.conf"
+    rm -f "$T/spool.db"*
+    LPR_TIME_SOURCE=$clock "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd-$clock.log" &
+    D=$!; PIDS+=($D)
+    for _ in $(seq 1 150); do grep -q "read cam-live-2 " "$T/lprd-$clock.log" && break; sleep 0.1; done
+    kill -TERM $D; wait $D || true
+    "$LPR" spool export --spool "$T/spool.db" > "$T/$clock.jsonl"
+    python3 - "$T/$clock.jsonl" "$clock" <<'PY' || exit 1
+import json, sys, time
+reads = [json.loads(l) for l in open(sys.argv[1])]
+clock = sys.argv[2]
+if not reads:
+    sys.exit("FAIL: no reads")
+for r in reads:
+    loc = r["location"]
+    if clock == "unsynced" and (loc["fix"] not in ("2d", "3d") or abs(loc["lat"] - 47.66) > 0.01):
+        sys.exit("FAIL: position not from gpsd: %s" % loc)
+    if clock == "ntp" and (loc["fix"] != "none" or "lat" in loc or loc["age_ms"] < 86400000):
+        # the replayed fixes are months older than the synchronised clock's
+        # instant: the honest answer is no position, never a stale guess
+        sys.exit("FAIL: want a stale (none) position, got %s" % loc)
+    if clock == "unsynced":
+        if r["time_source"] != "gps" or not r["observed_at"].startswith("2026-08-05T05:5"):
+            sys.exit("FAIL: want GPS-derived time (the log's 2026-08-05), got %s %s" % (r["time_source"], r["observed_at"]))
+    else:
+        now = time.strftime("%Y-%m-%d", time.gmtime())
+        if r["time_source"] != "ntp" or not r["observed_at"].startswith(now):
+            sys.exit("FAIL: want system time, got %s %s" % (r["time_source"], r["observed_at"]))
+print("%s clock: %d reads, time_source %s, observed_at %s, fix %s" % (clock, len(reads), reads[0]["time_source"], reads[0]["observed_at"], reads[0]["location"]["fix"]))
+PY
+  done
+  ;;
 testsrc)
   # gst:videotestsrc runs the live path for a few seconds
   conf "gst:videotestsrc is-live=true pattern=ball ! video/x-raw,width=1280,height=720,framerate=15/1"

@@ -238,6 +238,49 @@ store-restart)
   kill -TERM $UP; wait $UP || true
   echo "store had $got when it went down; its persistent session delivered the rest: 3000"
   ;;
+status)
+  # retained birth "online" on connect; the broker sends the last will
+  # "offline" when the uplink dies; a clean stop says offline itself
+  start_broker "$T" "$PORT"
+  write_config "$T" "$PORT" cam-test "uplink.keepalive_s=5"
+  "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  sleep 2
+  st() { mosquitto_sub -h localhost -p "$PORT" -V 5 --cafile "$T/ca.crt" --cert "$T/store.crt" \
+           --key "$T/store.key" -t lpr/v1/cam-test/status -C 1 -W 3 -F '%r %p' 2>/dev/null || true; }
+  s1=$(st)
+  echo "$s1" | grep -q '^1 {"state":"online","device":"cam-test","kid":"' || fail "no retained birth: $s1"
+  kill -9 $UP; wait $UP 2>/dev/null || true
+  for _ in $(seq 1 40); do s2=$(st); echo "$s2" | grep -q offline && break; sleep 0.5; done
+  echo "$s2" | grep -q '^1 {"state":"offline","device":"cam-test"}' || fail "no last will: $s2"
+  "$UPLINK" --config "$CONF" 2> "$T/uplink2.log" &
+  UP=$!; PIDS+=($UP)
+  sleep 2
+  st | grep -q online || fail "no birth after restart"
+  kill -TERM $UP; wait $UP || fail "SIGTERM exit code"
+  st | grep -q '^1 {"state":"offline"' || fail "clean stop did not say offline"
+  # health arrives periodically with the spool and link figures
+  echo "birth: $s1"; echo "will:  $s2"
+  ;;
+insecure)
+  # plaintext only when insecure = true, and then warned at every start
+  PLAIN=$(free_port)
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$PLAIN" > "$T/plain.conf"
+  [ "$(id -u)" -eq 0 ] && echo "user root" >> "$T/plain.conf"
+  mosquitto -c "$T/plain.conf" > "$T/plain.log" 2>&1 &
+  PIDS+=($!)
+  sleep 0.5
+  gen_reads 5 | push
+  write_config "$T" "$PLAIN" cam-test "uplink.host=127.0.0.1"
+  timeout -s TERM 5 "$UPLINK" --config "$CONF" 2> "$T/tls.log" || true
+  [ "$(depth)" -eq 5 ] || fail "sent over plaintext without insecure = true"
+  write_config "$T" "$PLAIN" cam-test "uplink.host=127.0.0.1" "uplink.insecure=true"
+  "$UPLINK" --config "$CONF" --once 2> "$T/plain-uplink.log" || fail "insecure drain failed"
+  grep -q "insecure = true: reads go to tcp://127.0.0.1:$PLAIN in PLAINTEXT" "$T/plain-uplink.log" ||
+    fail "no plaintext warning: $(head -3 "$T/plain-uplink.log")"
+  [ "$(depth)" -eq 0 ] || fail "insecure drain left reads"
+  grep -m1 PLAINTEXT "$T/plain-uplink.log"
+  ;;
 badconfig)
   printf '[device]\nid = cam-test\n[uplink]\nport = 99999\n' > "$T/bad1.conf"
   printf '[device]\nid = cam-test\n[uplink]\nhots = x\n' > "$T/bad2.conf"
