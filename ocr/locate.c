@@ -138,48 +138,50 @@ static void line_from_group(const comp *cs, const int *idx, int n, float scale,
     line->score = count_term + shape - 4.0f * cv - fabsf(line->angle_deg) / 15.0f;
 }
 
-/* Local-mean binarisation of both polarities at once: a pixel is dark
- * foreground when it is 'delta' below the mean of its window and light
- * foreground when 'delta' above. One box filter serves both; this is 5x
- * cheaper than Sauvola (which needs the local variance) and as good for
- * finding character components. */
-static int binarize_both(PIX *grey, int half, int soft, PIX **dark, PIX **light)
+/* Local-mean binarisation: a pixel is dark foreground when it is 'delta'
+ * below the mean of its window, light foreground when 'delta' above. One
+ * box filter serves every output: dark and light at the normal contrast
+ * threshold, and (if soft is not NULL) dark at a soft threshold for faint,
+ * blurred characters, whose broken strokes a vertical closing rejoins. This
+ * is 5x cheaper than Sauvola (no local variance) and as good for finding
+ * character components. */
+static int binarize(PIX *grey, int half, PIX **dark, PIX **light, PIX **soft)
 {
     int w = pixGetWidth(grey), h = pixGetHeight(grey);
     PIX *mean = pixBlockconv(grey, half, half);
     *dark = pixCreate(w, h, 1);
-    if (light)
-        *light = pixCreate(w, h, 1);
-    if (!mean || !*dark || (light && !*light)) {
+    *light = pixCreate(w, h, 1);
+    if (soft)
+        *soft = pixCreate(w, h, 1);
+    if (!mean || !*dark || !*light || (soft && !*soft)) {
         pixDestroy(&mean);
         pixDestroy(dark);
-        if (light)
-            pixDestroy(light);
+        pixDestroy(light);
+        if (soft)
+            pixDestroy(soft);
         return -1;
     }
     l_uint32 *gd = pixGetData(grey), *md = pixGetData(mean);
-    l_uint32 *dd = pixGetData(*dark), *ld = light ? pixGetData(*light) : NULL;
+    l_uint32 *dd = pixGetData(*dark), *ld = pixGetData(*light);
+    l_uint32 *sd = soft ? pixGetData(*soft) : NULL;
     int gwpl = pixGetWpl(grey), mwpl = pixGetWpl(mean), bwpl = pixGetWpl(*dark);
     for (int y = 0; y < h; y++) {
         l_uint32 *gl = gd + y * gwpl, *ml = md + y * mwpl;
-        l_uint32 *dl = dd + y * bwpl, *ll = ld ? ld + y * bwpl : NULL;
+        l_uint32 *dl = dd + y * bwpl, *ll = ld + y * bwpl, *sl = sd ? sd + y * bwpl : NULL;
         for (int x = 0; x < w; x++) {
             int g = GET_DATA_BYTE(gl, x), m = GET_DATA_BYTE(ml, x);
-            int delta = soft ? 6 + m / 16 : 10 + m / 10;
+            int delta = 10 + m / 10;
             if (g < m - delta)
                 SET_DATA_BIT(dl, x);
-            else if (ll && g > m + delta)
+            else if (g > m + delta)
                 SET_DATA_BIT(ll, x);
+            if (sl && g < m - (6 + m / 16))
+                SET_DATA_BIT(sl, x);
         }
     }
     pixDestroy(&mean);
-    /* blurred thin strokes break up: a vertical closing rejoins them
-     * without merging neighbouring characters */
-    if (soft) {
-        pixCloseBrick(*dark, *dark, 1, 3);
-        if (light)
-            pixCloseBrick(*light, *light, 1, 3);
-    }
+    if (soft)
+        pixCloseBrick(*soft, *soft, 1, 3);
     return 0;
 }
 
@@ -308,26 +310,23 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max)
     /* passes: every level at the normal contrast threshold, both
      * polarities; the full-resolution level once more at a soft threshold
      * for dark characters only (faint, blurred small plates) */
-    for (int pass = 0; pass < 2 * nlevels; pass++) {
-        PIX *bins[2] = {NULL, NULL};
-        int l = pass / 2, soft = pass % 2;
-        if (soft && l > 0)
-            continue;
+    for (int l = 0; l < nlevels; l++) {
+        PIX *bins[3] = {NULL, NULL, NULL};
         if (pixGetWidth(levels[l]) < 32 || pixGetHeight(levels[l]) < 32)
             continue;
-        if (binarize_both(levels[l], 12, soft, &bins[0], soft ? NULL : &bins[1]) != 0)
+        if (binarize(levels[l], 12, &bins[0], &bins[1], l == 0 ? &bins[2] : NULL) != 0)
             goto out;
-        for (int inv = 0; inv < 2 - soft; inv++) {
-            int n = locate_pass(bins[inv], scales[l], inv, all + nall, MAX_LINES_PER_PASS);
+        for (int b = 0; b < 3 && bins[b]; b++) {
+            int n = locate_pass(bins[b], scales[l], b == 1, all + nall, MAX_LINES_PER_PASS);
             if (n < 0) {
-                pixDestroy(&bins[0]);
-                pixDestroy(&bins[1]);
+                for (int k = 0; k < 3; k++)
+                    pixDestroy(&bins[k]);
                 goto out;
             }
             nall += n;
         }
-        pixDestroy(&bins[0]);
-        pixDestroy(&bins[1]);
+        for (int k = 0; k < 3; k++)
+            pixDestroy(&bins[k]);
     }
     qsort(all, (size_t)nall, sizeof *all, cmp_line_score);
     result = 0;
