@@ -20,6 +20,7 @@ static void usage(FILE *f)
             "  spool stats|push|export --spool P   inspect or fill the spool\n"
             "  gps [--server H:P] [--json]         fixes from gpsd, or --nmea LOG\n"
             "  replay [--gps LOG] VIDEO|DIR        the camera pipeline over footage\n"
+            "  doctor [--config FILE]              on-site check: camera, GPS, clock, keys, broker\n"
             "run 'lpr COMMAND --help' for a command's options.\n");
 }
 
@@ -47,7 +48,8 @@ int main(int argc, char **argv)
                 {"verify", lpr_cmd_verify},
                 {"spool", lpr_cmd_spool},
                 {"gps", lpr_cmd_gps},
-                {"replay", lpr_cmd_replay}};
+                {"replay", lpr_cmd_replay},
+                {"doctor", lpr_cmd_doctor}};
     for (unsigned i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

@@ -160,20 +160,40 @@ out:
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"check", no_argument, NULL, 'k'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *path = "/etc/lpr/lpr.conf";
-    int c;
+    int c, check = 0;
     lpr_ocr_process_init(argv);
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': path = optarg; break;
+        case 'k': check = 1; break;
         case 'h':
-            printf("usage: lprd [--config FILE]\nThe camera daemon: reads plates from "
-                   "[camera] source and spools signed-ready reads.\n");
+            printf("usage: lprd [--config FILE] [--check]\nThe camera daemon: reads plates from "
+                   "[camera] source and spools signed-ready reads.\n"
+                   "--check: parse the config and the source setting, then exit.\n");
             return 0;
         default: return 2;
         }
+    }
+    if (check) {
+        lpr_config cfg;
+        char err[600];
+        if (lpr_config_load(path, &cfg, err, sizeof err) != LPR_OK) {
+            fprintf(stderr, "lprd: %s\n", err);
+            return 1;
+        }
+        const char *src = cfg.camera.source;
+        if (strncmp(src, "file:", 5) && strncmp(src, "gst:", 4) && strncmp(src, "v4l2:", 5) &&
+            strncmp(src, "libcamera", 9)) {
+            fprintf(stderr, "lprd: %s: [camera] source '%s' is not file:, gst:, v4l2: or libcamera[:N]\n",
+                    path, src);
+            return 1;
+        }
+        printf("%s: configuration ok (device %s, source %s)\n", path, cfg.device.id, src);
+        return 0;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -30,6 +30,7 @@ struct lpr_source {
     /* GStreamer */
     GstElement *pipeline;
     GstAppSink *sink;
+    int timeout_ms;         /* live: give up after this long without a frame */
     int64_t duration_ms;    /* from the container, -1 unknown */
     int64_t last_pts_ms;
     /* folder of stills */
@@ -254,6 +255,7 @@ void lpr_source_close(lpr_source *s)
 }
 
 int lpr_source_is_live(const lpr_source *s) { return s->live; }
+void lpr_source_set_timeout(lpr_source *s, int timeout_ms) { s->timeout_ms = timeout_ms; }
 int64_t lpr_source_skipped(const lpr_source *s) { return s->skipped; }
 
 static lpr_err read_still(lpr_source *s, lpr_frame *out)
@@ -297,6 +299,7 @@ lpr_err lpr_source_read(lpr_source *s, lpr_frame *out)
     memset(out, 0, sizeof *out);
     if (!s->pipeline)
         return read_still(s, out);
+    double waited_since = lpr_monotonic_ms();
     for (;;) {
         GstSample *sample = gst_app_sink_try_pull_sample(s->sink, 500 * GST_MSECOND);
         if (!sample) {
@@ -316,6 +319,10 @@ lpr_err lpr_source_read(lpr_source *s, lpr_frame *out)
                     return LPR_EFORMAT;
                 }
                 return LPR_ENOENT;
+            }
+            if (s->timeout_ms > 0 && lpr_monotonic_ms() - waited_since > s->timeout_ms) {
+                LPR_ERROR("source", "%s: no frame within %d ms", s->spec, s->timeout_ms);
+                return LPR_EIO;
             }
             continue; /* live source idle */
         }

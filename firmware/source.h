@@ -41,6 +41,10 @@ int lpr_source_is_live(const lpr_source *s);
  * (corrupt or truncated data, camera gone) logged naming the input. */
 lpr_err lpr_source_read(lpr_source *s, lpr_frame *out);
 
+/* Live sources: lpr_source_read() gives up with LPR_EIO after timeout_ms
+ * without a frame (0, the default: wait forever). */
+void lpr_source_set_timeout(lpr_source *s, int timeout_ms);
+
 /* Frames that could not be decoded and were skipped (folders of stills). */
 int64_t lpr_source_skipped(const lpr_source *s);
 

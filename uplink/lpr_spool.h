@@ -66,6 +66,11 @@ lpr_err lpr_spool_fetch(lpr_spool *spool, int64_t after_seq, int max,
                         lpr_spool_row *rows, int *n);
 void lpr_spool_row_clear(lpr_spool_row *row);
 
+/* Oldest unsigned reads with seq > after_seq and seq % modulo == rem (so
+ * several signer threads share the work without overlap). */
+lpr_err lpr_spool_fetch_unsigned(lpr_spool *spool, int64_t after_seq, int modulo, int rem,
+                                 int max, lpr_spool_row *rows, int *n);
+
 /* Stores the signature of a read (once; a read keeps its first one). */
 lpr_err lpr_spool_set_signature(lpr_spool *spool, int64_t seq,
                                 const unsigned char *sig, size_t len);

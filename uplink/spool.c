@@ -279,6 +279,8 @@ lpr_err lpr_spool_enforce(lpr_spool *s, int64_t now_ms, int64_t *dropped)
     return rc;
 }
 
+static lpr_err fetch_rows(lpr_spool *s, sqlite3_stmt *st, int max, lpr_spool_row *rows, int *n);
+
 lpr_err lpr_spool_fetch(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row *rows, int *n)
 {
     sqlite3_stmt *st;
@@ -290,6 +292,29 @@ lpr_err lpr_spool_fetch(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row 
         return db_error(s, "prepare fetch");
     sqlite3_bind_int64(st, 1, after_seq);
     sqlite3_bind_int(st, 2, max);
+    return fetch_rows(s, st, max, rows, n);
+}
+
+lpr_err lpr_spool_fetch_unsigned(lpr_spool *s, int64_t after_seq, int modulo, int rem,
+                                 int max, lpr_spool_row *rows, int *n)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT seq, id, payload, sig, created_ms, attempts FROM reads"
+                           " WHERE seq > ? AND sig IS NULL AND seq % ? = ? ORDER BY seq LIMIT ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "prepare fetch unsigned");
+    sqlite3_bind_int64(st, 1, after_seq);
+    sqlite3_bind_int(st, 2, modulo > 0 ? modulo : 1);
+    sqlite3_bind_int(st, 3, rem);
+    sqlite3_bind_int(st, 4, max);
+    return fetch_rows(s, st, max, rows, n);
+}
+
+static lpr_err fetch_rows(lpr_spool *s, sqlite3_stmt *st, int max, lpr_spool_row *rows, int *n)
+{
+    (void)s;
     int step;
     while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
         lpr_spool_row *r = &rows[*n];

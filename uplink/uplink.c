@@ -29,6 +29,8 @@
 #define QUEUE_MAX 65536
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 60000
+#define MAX_SIGNERS 8
+#define SIGN_BATCH 64
 
 typedef struct inflight_slot {
     int64_t seq;
@@ -59,6 +61,12 @@ struct lpr_uplink {
     int diagnose;          /* a connect failed: say why from the main loop */
     char fail_msg[256];
     char last_why[800];    /* the last reason logged, to log changes only */
+
+    /* signer threads: each its own key context and spool connection, each
+     * signing the unsigned reads with seq % nsigners == its index */
+    pthread_t signers[MAX_SIGNERS];
+    int nsigners;
+    int signers_stop;
 
     /* main-loop state */
     inflight_slot *slots;
@@ -412,7 +420,88 @@ static int slots_used(lpr_uplink *u)
     return n;
 }
 
-/* Publishes reads after the cursor while there is room in flight. */
+typedef struct signer_arg {
+    lpr_uplink *u;
+    int index;
+} signer_arg;
+
+/* Signs unsigned reads ahead of the publisher. ECDSA is the drain's cost
+ * (~0.8 ms a read with mbedTLS), so it runs on every core; each read is
+ * signed by exactly one thread (seq modulo) and its signature stored before
+ * the publisher may send it, so a retry always carries the same one. */
+static void *signer_main(void *arg)
+{
+    signer_arg *a = arg;
+    lpr_uplink *u = a->u;
+    lpr_signer *signer = NULL;
+    lpr_spool *spool = NULL;
+    lpr_spool_opts so = {u->cfg.device.id, 0, 0};
+    int64_t cursor = 0;
+    if (lpr_signer_load(u->cfg.uplink.sign_key, &signer) != LPR_OK ||
+        lpr_spool_open(u->cfg.spool.path, &so, &spool) != LPR_OK) {
+        LPR_ERROR("uplink", "signer %d cannot start; reads it owns stay unsigned", a->index);
+        goto out;
+    }
+    while (!__atomic_load_n(&u->signers_stop, __ATOMIC_RELAXED)) {
+        lpr_spool_row rows[SIGN_BATCH];
+        int n = 0;
+        if (lpr_spool_fetch_unsigned(spool, cursor, u->nsigners, a->index, SIGN_BATCH, rows, &n) !=
+                LPR_OK ||
+            n == 0) {
+            cursor = 0; /* rows may have been appended below a gap: rescan */
+            usleep(20000);
+            continue;
+        }
+        int ok = 1;
+        for (int i = 0; i < n && ok; i++) {
+            unsigned char sig[LPR_SIG_MAX];
+            size_t sl = 0;
+            ok = lpr_sign(signer, rows[i].payload, rows[i].payload_len, sig, &sl) == LPR_OK &&
+                 (rows[i].sig = malloc(sl)) != NULL;
+            if (ok) {
+                memcpy(rows[i].sig, sig, sl);
+                rows[i].sig_len = sl;
+            }
+        }
+        if (ok && lpr_spool_set_signatures(spool, rows, n) == LPR_OK)
+            cursor = rows[n - 1].seq;
+        else
+            usleep(100000); /* database busy or failing: try again */
+        for (int i = 0; i < n; i++)
+            lpr_spool_row_clear(&rows[i]);
+    }
+out:
+    lpr_signer_free(signer);
+    lpr_spool_close(spool);
+    free(a);
+    return NULL;
+}
+
+static void start_signers(lpr_uplink *u)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    u->nsigners = cores < 1 ? 1 : cores > MAX_SIGNERS ? MAX_SIGNERS : (int)cores;
+    u->signers_stop = 0;
+    for (int i = 0; i < u->nsigners; i++) {
+        signer_arg *a = malloc(sizeof *a);
+        if (!a || (a->u = u, a->index = i, pthread_create(&u->signers[i], NULL, signer_main, a)) != 0) {
+            free(a);
+            u->nsigners = i;
+            break;
+        }
+    }
+}
+
+static void stop_signers(lpr_uplink *u)
+{
+    __atomic_store_n(&u->signers_stop, 1, __ATOMIC_RELAXED);
+    for (int i = 0; i < u->nsigners; i++)
+        pthread_join(u->signers[i], NULL);
+    u->nsigners = 0;
+}
+
+/* Publishes signed reads after the cursor, in seq order, while there is
+ * room in flight; stops at the first read not signed yet. */
 static void fill_inflight(lpr_uplink *u)
 {
     lpr_spool_row rows[256];
@@ -425,28 +514,10 @@ static void fill_inflight(lpr_uplink *u)
     if (lpr_spool_fetch(u->spool, u->cursor, room, rows, &n) != LPR_OK || n == 0)
         return;
     int fetched = n;
-    /* sign what is not signed yet, and store all new signatures in one
-     * transaction before anything is sent: a retry must carry the same one */
-    int nsign = 0;
     for (int i = 0; i < n; i++) {
         lpr_spool_row *r = &rows[i];
-        if (r->sig)
-            continue;
-        unsigned char sig[LPR_SIG_MAX];
-        size_t sl = 0;
-        if (lpr_sign(u->signer, r->payload, r->payload_len, sig, &sl) != LPR_OK ||
-            !(r->sig = malloc(sl))) {
-            n = i;
-            break;
-        }
-        memcpy(r->sig, sig, sl);
-        r->sig_len = sl;
-        nsign++;
-    }
-    if (nsign && lpr_spool_set_signatures(u->spool, rows, n) != LPR_OK)
-        n = 0;
-    for (int i = 0; i < n; i++) {
-        lpr_spool_row *r = &rows[i];
+        if (!r->sig)
+            break; /* its signer has not got to it yet */
         char sig64[128];
         if (lpr_base64_encode(r->sig, r->sig_len, sig64, sizeof sig64) != LPR_OK)
             break;
@@ -529,6 +600,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
 
     LPR_INFO("uplink", "device %s, key id %s, broker %s, spool %s", u->cfg.device.id,
              lpr_signer_kid(u->signer), u->uri, u->cfg.spool.path);
+    start_signers(u);
     start_connect(u);
     for (;;) {
         int na, nf, conn, connecting;
@@ -622,6 +694,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             next_enforce = now + 60000.0;
         }
     }
+    stop_signers(u);
     if (u->was_connected) {
         /* a clean goodbye: the retained status says offline, as the will would */
         MQTTAsync_disconnectOptions dopts = MQTTAsync_disconnectOptions_initializer5;

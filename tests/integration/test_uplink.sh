@@ -3,7 +3,7 @@
 # 127.0.0.1 (started here, with certificates made here by openssl).
 # usage: test_uplink.sh BUILD_DIR SCENARIO
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
-# acl, shared, store-restart, badconfig.
+# acl, shared, store-restart, badconfig, status, insecure, doctor.
 set -euo pipefail
 B=$1
 scenario=$2
@@ -280,6 +280,29 @@ insecure)
     fail "no plaintext warning: $(head -3 "$T/plain-uplink.log")"
   [ "$(depth)" -eq 0 ] || fail "insecure drain left reads"
   grep -m1 PLAINTEXT "$T/plain-uplink.log"
+  ;;
+doctor)
+  # lpr doctor on a healthy unit: every check passes; then broken pieces
+  # each give one FAIL line naming the reason and exit 1
+  start_broker "$T" "$PORT"
+  mkdir -p "$T/stills"
+  "$B/tests/render_samples" "$T/stills"
+  write_config "$T" "$PORT" cam-test "camera.source=file:$T/stills" "gps.fixed=47.6,-122.3"
+  LPR_TIME_SOURCE=ntp "$LPR" doctor --config "$CONF" > "$T/ok.out" || fail "healthy unit: $(cat "$T/ok.out")"
+  cat "$T/ok.out"
+  [ "$(grep -c '^PASS' "$T/ok.out")" -eq 8 ] || fail "want 8 PASS lines"
+  write_config "$T" "$PORT" cam-test "camera.source=v4l2:/dev/video77" "gps.server=127.0.0.1:1" \
+    "uplink.ca=$T/other-ca.crt"
+  chmod 644 "$T/keys-cam-test/device.key"
+  rc=0; LPR_TIME_SOURCE=unsynced "$LPR" doctor --config "$CONF" > "$T/bad.out" 2>/dev/null || rc=$?
+  cat "$T/bad.out"
+  [ $rc -eq 1 ] || fail "doctor exit $rc with broken pieces"
+  for what in "FAIL  keys     signing key: .*device.key: mode 0644" "FAIL  camera   v4l2:/dev/video77 does not open" \
+              "FAIL  gps      gpsd at 127.0.0.1:1 not reachable" "FAIL  clock    not synchronised" \
+              "FAIL  broker   localhost:$PORT: server certificate not trusted"; do
+    grep -q "$what" "$T/bad.out" || fail "missing: $what"
+  done
+  chmod 600 "$T/keys-cam-test/device.key"
   ;;
 badconfig)
   printf '[device]\nid = cam-test\n[uplink]\nport = 99999\n' > "$T/bad1.conf"
