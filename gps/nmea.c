@@ -190,6 +190,21 @@ static int timed(lpr_nmea *n, long t, lpr_fix *out, int *emitted)
     return 1;
 }
 
+/* For RMC and GGA (time in field 1, at least 10 fields): the epoch the
+ * sentence belongs to, completing the previous one if the time moved on;
+ * NULL (counted as unparsed) if the sentence is malformed. */
+static epoch *open_epoch(lpr_nmea *n, const char *time_field, int nf, lpr_fix *out,
+                         int *emitted)
+{
+    long t = tod(time_field);
+    if (t < 0 || nf < 10) {
+        n->st.unparsed++;
+        return NULL;
+    }
+    timed(n, t, out, emitted);
+    return &n->cur;
+}
+
 static void set_pos(epoch *e, double lat, double lon)
 {
     if (isnan(lat) || isnan(lon))
@@ -250,13 +265,9 @@ int lpr_nmea_feed(lpr_nmea *n, const char *line, lpr_fix *out)
     const char *type = f[0] + 2;
 #define F(i) ((i) < nf ? f[i] : "")
     if (!strcmp(type, "RMC")) {
-        long t = tod(F(1));
-        if (t < 0 || nf < 10) {
-            n->st.unparsed++;
+        epoch *e = open_epoch(n, F(1), nf, out, &emitted);
+        if (!e)
             return 0;
-        }
-        timed(n, t, out, &emitted);
-        epoch *e = &n->cur;
         if (!strcmp(F(2), "A"))
             e->valid = 1;
         else
@@ -279,13 +290,9 @@ int lpr_nmea_feed(lpr_nmea *n, const char *line, lpr_fix *out)
             }
         }
     } else if (!strcmp(type, "GGA")) {
-        long t = tod(F(1));
-        if (t < 0 || nf < 10) {
-            n->st.unparsed++;
+        epoch *e = open_epoch(n, F(1), nf, out, &emitted);
+        if (!e)
             return 0;
-        }
-        timed(n, t, out, &emitted);
-        epoch *e = &n->cur;
         double q = num(F(6));
         if (!isnan(q) && q > 0)
             e->valid = 1;

@@ -250,18 +250,6 @@ out:
     return found;
 }
 
-static float box_iou(lpr_box a, lpr_box b)
-{
-    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
-    int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
-    int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
-    if (x1 <= x0 || y1 <= y0)
-        return 0.0f;
-    float inter = (float)(x1 - x0) * (float)(y1 - y0);
-    float uni = (float)a.w * (float)a.h + (float)b.w * (float)b.h - inter;
-    return inter / uni;
-}
-
 static int cmp_line_score(const void *a, const void *b)
 {
     const lpr_textline *la = a, *lb = b;
@@ -333,7 +321,7 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max)
     for (int i = 0; i < nall && result < max; i++) {
         int dup = 0;
         for (int k = 0; k < result && !dup; k++)
-            dup = box_iou(all[i].box, lines[k].box) > 0.4f;
+            dup = lpr_box_iou(all[i].box, lines[k].box) > 0.4f;
         if (!dup)
             lines[result++] = all[i];
     }

@@ -100,6 +100,11 @@ const char *lpr_region_name(lpr_region region);
 /* Parses a region name; LPR_EINVAL for anything else. */
 lpr_err lpr_region_parse(const char *name, lpr_region *out);
 
+/* Intersection over union of two boxes (0..1). */
+float lpr_box_iou(lpr_box a, lpr_box b);
+/* Intersection over the smaller box's area (0..1): 1 when one is inside. */
+float lpr_box_overlap(lpr_box a, lpr_box b);
+
 /* Normalises plate text for comparison: upper case, A-Z0-9 only. */
 void lpr_plate_normalise(const char *in, char *out, size_t outlen);
 

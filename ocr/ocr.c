@@ -157,18 +157,29 @@ static int cmp_plate(const void *a, const void *b)
     return (pa->confidence < pb->confidence) - (pa->confidence > pb->confidence);
 }
 
-/* Intersection area over the smaller box's area. */
-static float overlap_of_smaller(lpr_box a, lpr_box b)
+/* Intersection area of two boxes, in pixels. */
+static float box_intersection(lpr_box a, lpr_box b)
 {
     int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
     int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
     int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
     if (x1 <= x0 || y1 <= y0)
         return 0.0f;
-    float inter = (float)(x1 - x0) * (float)(y1 - y0);
-    float amin = (float)a.w * (float)a.h < (float)b.w * (float)b.h ? (float)a.w * (float)a.h
-                                                                   : (float)b.w * (float)b.h;
-    return amin > 0 ? inter / amin : 0.0f;
+    return (float)(x1 - x0) * (float)(y1 - y0);
+}
+
+float lpr_box_iou(lpr_box a, lpr_box b)
+{
+    float inter = box_intersection(a, b);
+    float uni = (float)a.w * (float)a.h + (float)b.w * (float)b.h - inter;
+    return uni > 0 ? inter / uni : 0.0f;
+}
+
+float lpr_box_overlap(lpr_box a, lpr_box b)
+{
+    float aa = (float)a.w * (float)a.h, ab = (float)b.w * (float)b.h;
+    float amin = aa < ab ? aa : ab;
+    return amin > 0 ? box_intersection(a, b) / amin : 0.0f;
 }
 
 /* The pipeline over one 8 bpp grey image. */
@@ -214,7 +225,7 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
     for (int i = 0; i < out->n_plates; i++) {
         int inside = 0;
         for (int k = 0; k < kept && !inside; k++)
-            inside = overlap_of_smaller(out->plates[i].text_box, out->plates[k].text_box) > 0.5f;
+            inside = lpr_box_overlap(out->plates[i].text_box, out->plates[k].text_box) > 0.5f;
         if (!inside)
             out->plates[kept++] = out->plates[i];
     }

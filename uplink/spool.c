@@ -371,36 +371,58 @@ lpr_err lpr_spool_set_signature(lpr_spool *s, int64_t seq, const unsigned char *
                     "store signature");
 }
 
-lpr_err lpr_spool_set_signatures(lpr_spool *s, const lpr_spool_row *rows, int n)
+/* Binds item i to the statement; 0 to skip it. */
+typedef int (*batch_bind)(sqlite3_stmt *st, const void *items, int i);
+
+/* Runs one statement for each of n items in one IMMEDIATE transaction:
+ * all or nothing, one fsync. */
+static lpr_err run_batch(lpr_spool *s, const char *sql, const void *items, int n,
+                         batch_bind bind, const char *what)
 {
     sqlite3_stmt *st;
     if (n <= 0)
         return LPR_OK;
     if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
-        return db_error(s, "begin storing signatures");
-    if (sqlite3_prepare_v2(s->db, "UPDATE reads SET sig = ? WHERE seq = ? AND sig IS NULL", -1,
-                           &st, NULL) != SQLITE_OK) {
+        return db_error(s, what);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        lpr_err rc = db_error(s, what);
         exec_sql(s, "ROLLBACK;");
-        return db_error(s, "prepare store signatures");
+        return rc;
     }
     for (int i = 0; i < n; i++) {
-        if (!rows[i].sig)
+        if (!bind(st, items, i))
             continue;
-        sqlite3_bind_blob(st, 1, rows[i].sig, (int)rows[i].sig_len, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 2, rows[i].seq);
         if (sqlite3_step(st) != SQLITE_DONE) {
+            lpr_err rc = db_error(s, what);
             sqlite3_finalize(st);
             exec_sql(s, "ROLLBACK;");
-            return db_error(s, "store signature");
+            return rc;
         }
         sqlite3_reset(st);
     }
     sqlite3_finalize(st);
     if (exec_sql(s, "COMMIT;") != SQLITE_OK) {
+        lpr_err rc = db_error(s, what);
         exec_sql(s, "ROLLBACK;");
-        return db_error(s, "commit signatures");
+        return rc;
     }
     return LPR_OK;
+}
+
+static int bind_signature(sqlite3_stmt *st, const void *items, int i)
+{
+    const lpr_spool_row *r = (const lpr_spool_row *)items + i;
+    if (!r->sig)
+        return 0;
+    sqlite3_bind_blob(st, 1, r->sig, (int)r->sig_len, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, r->seq);
+    return 1;
+}
+
+lpr_err lpr_spool_set_signatures(lpr_spool *s, const lpr_spool_row *rows, int n)
+{
+    return run_batch(s, "UPDATE reads SET sig = ? WHERE seq = ? AND sig IS NULL", rows, n,
+                     bind_signature, "store signatures");
 }
 
 lpr_err lpr_spool_note_attempt(lpr_spool *s, int64_t seq)
@@ -409,33 +431,15 @@ lpr_err lpr_spool_note_attempt(lpr_spool *s, int64_t seq)
                     "count attempt");
 }
 
+static int bind_seq(sqlite3_stmt *st, const void *items, int i)
+{
+    sqlite3_bind_int64(st, 1, ((const int64_t *)items)[i]);
+    return 1;
+}
+
 lpr_err lpr_spool_delete(lpr_spool *s, const int64_t *seqs, int n)
 {
-    sqlite3_stmt *st;
-    if (n <= 0)
-        return LPR_OK;
-    if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
-        return db_error(s, "begin delete");
-    if (sqlite3_prepare_v2(s->db, "DELETE FROM reads WHERE seq = ?", -1, &st, NULL) !=
-        SQLITE_OK) {
-        exec_sql(s, "ROLLBACK;");
-        return db_error(s, "prepare delete");
-    }
-    for (int i = 0; i < n; i++) {
-        sqlite3_bind_int64(st, 1, seqs[i]);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            sqlite3_finalize(st);
-            exec_sql(s, "ROLLBACK;");
-            return db_error(s, "delete read");
-        }
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-    if (exec_sql(s, "COMMIT;") != SQLITE_OK) {
-        exec_sql(s, "ROLLBACK;");
-        return db_error(s, "commit delete");
-    }
-    return LPR_OK;
+    return run_batch(s, "DELETE FROM reads WHERE seq = ?", seqs, n, bind_seq, "delete reads");
 }
 
 lpr_err lpr_spool_get_stats(lpr_spool *s, int64_t now_ms, lpr_spool_stats *st)

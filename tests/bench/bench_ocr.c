@@ -27,17 +27,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static float iou(lpr_box a, lpr_box b)
-{
-    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
-    int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
-    int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
-    if (x1 <= x0 || y1 <= y0)
-        return 0;
-    float inter = (float)(x1 - x0) * (float)(y1 - y0);
-    return inter / ((float)a.w * (float)a.h + (float)b.w * (float)b.h - inter);
-}
-
 static int filter_txt(const struct dirent *d)
 {
     size_t n = strlen(d->d_name);
@@ -116,7 +105,7 @@ int main(int argc, char **argv)
                              : !strcmp(set, "eu") ? LPR_REGION_EU : LPR_REGION_US;
             int nl = lpr_locate(grey, lines, cfg.max_lines);
             for (int k = 0; k < nl; k++)
-                found |= iou(lpr_plate_box_from_line(&lines[k], geo, r.width, r.height),
+                found |= lpr_box_iou(lpr_plate_box_from_line(&lines[k], geo, r.width, r.height),
                              truth) >= 0.5f;
         }
         pixDestroy(&pix);
@@ -125,7 +114,7 @@ int main(int argc, char **argv)
             hit1 |= !strcmp(r.plates[p].text, want);
             for (int c = 0; c < r.plates[p].n_candidates; c++)
                 hit10 |= !strcmp(r.plates[p].candidates[c].text, want);
-            loc |= iou(r.plates[p].box, truth) >= 0.5f;
+            loc |= lpr_box_iou(r.plates[p].box, truth) >= 0.5f;
         }
         if (misses && !hit1) {
             printf("miss %s want %s loc %d got", img, want, loc);

@@ -14,17 +14,6 @@
 #include "ocr_internal.h"
 #include "render.h"
 
-static float iou(lpr_box a, lpr_box b)
-{
-    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
-    int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
-    int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
-    if (x1 <= x0 || y1 <= y0)
-        return 0;
-    float inter = (float)(x1 - x0) * (float)(y1 - y0);
-    return inter / ((float)a.w * (float)a.h + (float)b.w * (float)b.h - inter);
-}
-
 /* Renders the plates, locates, and checks each text box is found. */
 static void expect_found(const render_plate *plates, int n, int w, int h)
 {
@@ -38,7 +27,7 @@ static void expect_found(const render_plate *plates, int n, int w, int h)
         float best = 0;
         int best_chars = 0;
         for (int k = 0; k < nl; k++) {
-            float v = iou(lines[k].box, tboxes[i]);
+            float v = lpr_box_iou(lines[k].box, tboxes[i]);
             if (v > best) {
                 best = v;
                 best_chars = lines[k].n_chars;
