@@ -211,6 +211,26 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
             count = add_candidate(out, count, max, items[i].text, conf);
         }
     }
+    if (region == LPR_REGION_US) {
+        /* US issuers print letter O and digit 0 alike and most serials
+         * avoid the letter: rank the 0 reading first, keep the O one */
+        int base = count;
+        for (int i = 0; i < base; i++) {
+            char t[LPR_MAX_TEXT];
+            memcpy(t, out[i].text, sizeof t);
+            int changed = 0;
+            for (char *c = t; *c; c++)
+                if (*c == 'O') {
+                    *c = '0';
+                    changed = 1;
+                }
+            if (changed) {
+                float conf = out[i].confidence;
+                out[i].confidence = conf - 0.1f;
+                count = add_candidate(out, count, max, t, conf);
+            }
+        }
+    }
     sort_candidates(out, count);
     if (count > 0 && lpr_region_format_match(region, out[0].text))
         *quality = out[0].confidence;

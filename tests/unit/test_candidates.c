@@ -78,7 +78,7 @@ static void test_candidates_sorted_distinct_bounded(void **state)
         lpr_add_confusions(&pos[i], 0.6f);
     lpr_candidate c[LPR_MAX_CANDIDATES];
     lpr_region r;
-    int k = lpr_candidates(pos, n, LPR_REGION_US, 3.0f, c, LPR_MAX_CANDIDATES, &r);
+    int k = lpr_candidates(pos, n, LPR_REGION_EU, 3.0f, c, LPR_MAX_CANDIDATES, &r);
     assert_int_equal(k, LPR_MAX_CANDIDATES);
     assert_string_equal(c[0].text, "O0I1B8S");
     for (int i = 1; i < k; i++) {
@@ -103,6 +103,22 @@ static void test_low_confidence_position_varies_first(void **state)
     assert_string_equal(c[0].text, "ABC123");
     /* the runner-up changes the doubtful 2 into its confusion Z */
     assert_string_equal(c[1].text, "ABC1Z3");
+}
+
+static void test_us_prefers_digit_zero(void **state)
+{
+    (void)state;
+    lpr_charpos pos[8];
+    lpr_candidate c[LPR_MAX_CANDIDATES];
+    lpr_region r;
+    int n = make_pos("HB6LOZ", 90, pos);
+    int k = lpr_candidates(pos, n, LPR_REGION_US, 3.0f, c, LPR_MAX_CANDIDATES, &r);
+    assert_true(k >= 2);
+    assert_string_equal(c[0].text, "HB6L0Z");
+    assert_string_equal(c[1].text, "HB6LOZ"); /* the letter reading stays a candidate */
+    /* other regions keep what was read */
+    lpr_candidates(pos, n, LPR_REGION_EU, 3.0f, c, LPR_MAX_CANDIDATES, &r);
+    assert_string_equal(c[0].text, "HB6LOZ");
 }
 
 static void test_auto_region(void **state)
@@ -143,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_br_fixes_classes),
         cmocka_unit_test(test_candidates_sorted_distinct_bounded),
         cmocka_unit_test(test_low_confidence_position_varies_first),
+        cmocka_unit_test(test_us_prefers_digit_zero),
         cmocka_unit_test(test_auto_region),
         cmocka_unit_test(test_region_names),
     };
