@@ -76,7 +76,7 @@ static PIX *line_clean_binary(PIX *lg)
     PIXA *pixa = NULL;
     int w = pixGetWidth(lg), h = pixGetHeight(lg);
     float cys[256];
-    int nh = 0;
+    int nh = 0, tall_x0 = 1 << 30, tall_x1 = -1;
 
     if (pixOtsuAdaptiveThreshold(lg, w, h, 0, 0, 0.1f, NULL, &bin) || !bin)
         return NULL;
@@ -91,6 +91,10 @@ static PIX *line_clean_binary(PIX *lg)
             bw <= 1.3f * bh) {
             cys[nh] = (float)y + (float)bh / 2.0f;
             nh++;
+            if (x < tall_x0)
+                tall_x0 = x;
+            if (x + bw > tall_x1)
+                tall_x1 = x + bw;
         }
     }
     if (nh == 0)
@@ -114,6 +118,9 @@ static PIX *line_clean_binary(PIX *lg)
             continue; /* specks */
         if (bw > 2.5f * TARGET_CHAR_H)
             continue; /* frame edges, underlines */
+        if (bh < 0.6f * TARGET_CHAR_H && (x + bw <= tall_x0 || x >= tall_x1))
+            continue; /* small marks beyond the characters: emblems, the
+                         country letters of the EU band, screws */
         PIX *c = pixaGetPix(pixa, i, L_CLONE);
         l_int32 on = 0;
         if (c && pixCountPixels(c, &on, NULL) == 0 && bw > 0.4f * (float)bh &&
@@ -280,4 +287,14 @@ int lpr_recognize_line(TessBaseAPI *api, PIX *grey, const lpr_textline *line,
         }
     }
     return n;
+}
+
+/* Debug aid: the cleaned binary form of a line, as the reader sees it. */
+PIX *lpr_debug_clean_line(PIX *grey, const lpr_textline *line);
+PIX *lpr_debug_clean_line(PIX *grey, const lpr_textline *line)
+{
+    PIX *lg = line_grey(grey, line);
+    PIX *b = lg ? line_clean_binary(lg) : NULL;
+    pixDestroy(&lg);
+    return b;
 }
