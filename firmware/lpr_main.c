@@ -21,6 +21,7 @@ static void usage(FILE *f)
             "  gps [--server H:P] [--json]         fixes from gpsd, or --nmea LOG\n"
             "  replay [--gps LOG] VIDEO|DIR        the camera pipeline over footage\n"
             "  doctor [--config FILE]              on-site check: camera, GPS, clock, keys, broker\n"
+            "  provision --device-id ID --out DIR  keys, CSR and config for a new unit\n"
             "run 'lpr COMMAND --help' for a command's options.\n");
 }
 
@@ -49,7 +50,8 @@ int main(int argc, char **argv)
                 {"spool", lpr_cmd_spool},
                 {"gps", lpr_cmd_gps},
                 {"replay", lpr_cmd_replay},
-                {"doctor", lpr_cmd_doctor}};
+                {"doctor", lpr_cmd_doctor},
+                {"provision", lpr_cmd_provision}};
     for (unsigned i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

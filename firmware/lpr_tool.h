@@ -13,6 +13,7 @@ int lpr_cmd_spool(int argc, char **argv);
 int lpr_cmd_gps(int argc, char **argv);
 int lpr_cmd_replay(int argc, char **argv);
 int lpr_cmd_doctor(int argc, char **argv);
+int lpr_cmd_provision(int argc, char **argv);
 
 #include "models.h"
 

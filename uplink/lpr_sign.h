@@ -23,6 +23,12 @@ typedef struct lpr_verifier lpr_verifier;
  * key id. LPR_EEXIST if either file exists and !force. */
 lpr_err lpr_keygen(const char *dir, int force, char kid[LPR_KID_LEN]);
 
+/* Writes DIR/device-tls.key (ECDSA P-256, PEM, 0600) and DIR/device.csr, a
+ * certificate signing request with CN=device_id for the fleet CA to sign
+ * (the broker takes the CN as the device's MQTT identity). LPR_EEXIST if
+ * either exists and !force. */
+lpr_err lpr_make_tls_csr(const char *dir, const char *device_id, int force);
+
 /* Loads a private key; refuses (LPR_EPERM) a file group/others can read. */
 lpr_err lpr_signer_load(const char *key_path, lpr_signer **out);
 void lpr_signer_free(lpr_signer *s);

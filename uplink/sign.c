@@ -17,6 +17,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/sha256.h>
+#include <mbedtls/x509_csr.h>
 
 #include "lpr_config.h"
 #include "lpr_sign.h"
@@ -105,6 +106,64 @@ lpr_err lpr_keygen(const char *dir, int force, char kid[LPR_KID_LEN])
     rc = compute_kid(&pk, kid);
 out:
     mbedtls_platform_zeroize(pem, sizeof pem);
+    mbedtls_pk_free(&pk);
+    mbedtls_ctr_drbg_free(&drbg);
+    mbedtls_entropy_free(&entropy);
+    return rc;
+}
+
+lpr_err lpr_make_tls_csr(const char *dir, const char *device_id, int force)
+{
+    char key_path[1024], csr_path[1024], subject[160];
+    unsigned char pem[4096];
+    mbedtls_pk_context pk;
+    mbedtls_entropy_context entropy;
+    mbedtls_ctr_drbg_context drbg;
+    mbedtls_x509write_csr csr;
+    lpr_err rc = LPR_ECRYPTO;
+    const char *pers = "lpr-provision";
+
+    snprintf(key_path, sizeof key_path, "%s/device-tls.key", dir);
+    snprintf(csr_path, sizeof csr_path, "%s/device.csr", dir);
+    snprintf(subject, sizeof subject, "CN=%s", device_id);
+    if (!force && (access(key_path, F_OK) == 0 || access(csr_path, F_OK) == 0)) {
+        LPR_ERROR("provision", "%s: exists; use --force to replace it", key_path);
+        return LPR_EEXIST;
+    }
+    mbedtls_pk_init(&pk);
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    mbedtls_x509write_csr_init(&csr);
+    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
+                              (const unsigned char *)pers, strlen(pers)) != 0 ||
+        mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
+        mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk),
+                            mbedtls_ctr_drbg_random, &drbg) != 0) {
+        LPR_ERROR("provision", "TLS key generation failed");
+        goto out;
+    }
+    mbedtls_x509write_csr_set_md_alg(&csr, MBEDTLS_MD_SHA256);
+    mbedtls_x509write_csr_set_key(&csr, &pk);
+    if (mbedtls_x509write_csr_set_subject_name(&csr, subject) != 0 ||
+        mbedtls_x509write_csr_pem(&csr, pem, sizeof pem, mbedtls_ctr_drbg_random, &drbg) != 0) {
+        LPR_ERROR("provision", "cannot build the CSR for %s", subject);
+        goto out;
+    }
+    if (write_file(csr_path, pem, strlen((char *)pem), 0644, force) != 0) {
+        LPR_ERROR("provision", "%s: cannot write: %s", csr_path, strerror(errno));
+        rc = LPR_EIO;
+        goto out;
+    }
+    if (mbedtls_pk_write_key_pem(&pk, pem, sizeof pem) != 0 ||
+        write_file(key_path, pem, strlen((char *)pem), 0600, force) != 0) {
+        LPR_ERROR("provision", "%s: cannot write: %s", key_path, strerror(errno));
+        rc = LPR_EIO;
+        goto out;
+    }
+    rc = LPR_OK;
+out:
+    mbedtls_platform_zeroize(pem, sizeof pem);
+    mbedtls_x509write_csr_free(&csr);
     mbedtls_pk_free(&pk);
     mbedtls_ctr_drbg_free(&drbg);
     mbedtls_entropy_free(&entropy);

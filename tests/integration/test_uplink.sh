@@ -3,7 +3,7 @@
 # 127.0.0.1 (started here, with certificates made here by openssl).
 # usage: test_uplink.sh BUILD_DIR SCENARIO
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
-# acl, shared, store-restart, badconfig, status, insecure, doctor.
+# acl, shared, store-restart, badconfig, status, insecure, doctor, provision.
 set -euo pipefail
 B=$1
 scenario=$2
@@ -280,6 +280,31 @@ insecure)
     fail "no plaintext warning: $(head -3 "$T/plain-uplink.log")"
   [ "$(depth)" -eq 0 ] || fail "insecure drain left reads"
   grep -m1 PLAINTEXT "$T/plain-uplink.log"
+  ;;
+provision)
+  # a new unit from lpr provision: the CA signs its CSR, and with nothing
+  # else than host, port and spool path changed it connects and delivers
+  start_broker "$T" "$PORT"
+  P=$T/prov
+  kid=$("$LPR" provision --device-id cam-prov --out "$P")
+  [ "$(stat -c %a "$P/device.key")" = 600 ] && [ "$(stat -c %a "$P/device-tls.key")" = 600 ] ||
+    fail "provisioned keys are not 0600"
+  openssl req -in "$P/device.csr" -noout -subject | grep -q "CN *= *cam-prov" || fail "CSR subject"
+  rc=0; "$LPR" provision --device-id cam-prov --out "$P" 2> "$T/again.err" > /dev/null || rc=$?
+  [ $rc -eq 1 ] && grep -q "use --force" "$T/again.err" || fail "provision overwrote without --force"
+  openssl x509 -req -in "$P/device.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
+    -days 2 -out "$P/device.crt" 2>/dev/null
+  cp "$T/ca.crt" "$P/fleet-ca.crt"
+  sed -i -e "s|^host = .*|host = localhost|" -e "s|^port = .*|port = $PORT|" \
+    -e "s|^path = .*|path = $T/prov-spool.db|" "$P/lpr.conf"
+  gen_reads 3 | "$LPR" spool push --config "$P/lpr.conf" > /dev/null
+  start_sub "$T/prov.out" -t 'lpr/v1/cam-prov/read' -C 3
+  "$UPLINK" --config "$P/lpr.conf" --once 2> "$T/prov-uplink.log" || fail "provisioned unit: $(cat "$T/prov-uplink.log")"
+  sleep 0.5
+  "$LPR" verify --pub "$P/device.pub.pem" "$T/prov.out" | tail -1 | grep -q "^3 valid, 0 invalid" ||
+    fail "reads of the provisioned unit do not verify"
+  grep -q "$kid" "$T/prov-uplink.log" || fail "key id differs"
+  echo "provisioned cam-prov (key id $kid): CSR signed by the CA, 3 reads delivered and verified"
   ;;
 doctor)
   # lpr doctor on a healthy unit: every check passes; then broken pieces
