@@ -16,6 +16,7 @@ T=$(mktemp -d /tmp/lpr-cam.XXXXXX)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  [ -n "${GPORT:-}" ] && pkill -9 -f "gpsd.*-S $GPORT" 2>/dev/null
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -188,6 +189,7 @@ gpstime)
   GPORT=$(free_port)
   gpsfake -1 -q -P "$GPORT" -c 0.02 "$NMEA" > "$T/gpsfake.log" 2>&1 &
   PIDS+=($!)
+  disown $!
   sleep 1
   for clock in unsynced ntp; do
     conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! identity sync=true"

@@ -12,9 +12,11 @@ DATA=${LPR_DATASETS:-$here/../../../shared/datasets}/nmea
 T=$(mktemp -d /tmp/lpr-gps.XXXXXX)
 PIDS=()
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  pkill -f "gpsfake.*-P $PORT" 2>/dev/null || true
-  pkill -f "gpsd.*$PORT" 2>/dev/null || true
+  # gpsfake does not always die on SIGTERM, and would go on feeding (and
+  # loading the machine) after the test: kill it and its gpsd outright
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  pkill -9 -f "gpsfake.*-P $PORT" 2>/dev/null || true
+  pkill -9 -f "gpsd.*-S $PORT" 2>/dev/null || true
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -23,6 +25,7 @@ PORT=$(free_port)
 fake() { # LOG [CYCLE]: gpsfake in the background on PORT
   gpsfake -1 -q -P "$PORT" -c "${2:-0.02}" "$1" >> "$T/gpsfake.log" 2>&1 &
   PIDS+=($!)
+  disown $!   # killed at cleanup: no job-status noise
 }
 
 case $scenario in
@@ -60,7 +63,7 @@ restart)
   for _ in $(seq 1 100); do [ "$(wc -l < "$T/out.jsonl")" -ge 10 ] && break; sleep 0.1; done
   before=$(wc -l < "$T/out.jsonl")
   [ "$before" -ge 10 ] || fail "no reports before the restart"
-  pkill -f "gpsfake.*-P $PORT"; pkill -f "gpsd.*$PORT" || true
+  pkill -9 -f "gpsfake.*-P $PORT"; pkill -9 -f "gpsd.*-S $PORT" || true
   sleep 2
   mid=$(wc -l < "$T/out.jsonl")
   fake "$log" 0.05
