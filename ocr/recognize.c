@@ -19,7 +19,7 @@
 
 #define TARGET_CHAR_H 36
 #define BORDER 12
-#define CONFIDENT 88.0f
+#define CONFIDENT 80.0f
 
 static void clip_box(lpr_box *b, int w, int h)
 {
