@@ -81,6 +81,14 @@ int lpr_cmd_spool(int argc, char **argv)
                    (long long)st.depth, st.oldest_ms ? (double)(now - st.oldest_ms) / 1000.0 : 0.0,
                    (long long)st.bytes, (long long)st.db_bytes, (long long)st.dropped,
                    (long long)st.next_seq);
+            static const char *const counters[] = {"camera_frames", "camera_dropped",
+                                                   "camera_reads", "camera_fps_x10",
+                                                   "camera_updated_ms"};
+            for (unsigned i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+                int64_t v;
+                if (lpr_spool_get_counter(sp, counters[i], &v) == LPR_OK)
+                    printf("%s %lld\n", counters[i], (long long)v);
+            }
         }
     } else if (!strcmp(verb, "push")) {
         char *line = NULL;

@@ -73,6 +73,22 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
     json_decref(o);
 }
 
+/* The camera's counters, for the uplink's health message. */
+static void put_counters(daemon_ctx *d, const lpr_pipeline_stats *st)
+{
+    lpr_spool_put_counter(d->spool, "camera_frames", st->frames);
+    lpr_spool_put_counter(d->spool, "camera_dropped", st->dropped);
+    lpr_spool_put_counter(d->spool, "camera_reads", d->reads);
+    lpr_spool_put_counter(d->spool, "camera_fps_x10",
+                          st->seconds > 0 ? (int64_t)(10.0 * (double)st->frames / st->seconds) : 0);
+    lpr_spool_put_counter(d->spool, "camera_updated_ms", lpr_realtime_ms());
+}
+
+static void on_stats(void *arg, const lpr_pipeline_stats *st)
+{
+    put_counters(arg, st);
+}
+
 /* Pings the systemd watchdog only while frames keep arriving. */
 static void *watchdog_main(void *arg)
 {
@@ -114,6 +130,7 @@ static int run_once(const char *path)
     lpr_pipeline_config_init(&pc);
     pc.motion_gate = 1;
     pc.progress = &d.progress;
+    pc.on_stats = on_stats;
     lpr_region_parse(d.cfg.ocr.region, &pc.ocr.region);
     pc.ocr.model = d.cfg.ocr.model[0] ? d.cfg.ocr.model : lpr_default_model();
     pc.ocr.model_dir = d.cfg.ocr.model_dir[0] ? d.cfg.ocr.model_dir
@@ -141,6 +158,7 @@ static int run_once(const char *path)
         pthread_join(wd, NULL);
     int live = lpr_source_is_live(src);
     lpr_source_close(src);
+    put_counters(&d, &ps);
     LPR_INFO("lprd", "%lld frames (%.1f/s), %lld dropped, %lld gated, %lld reads spooled; "
              "frame->spool latency p50 %.0f ms; peak RSS %.0f MB",
              (long long)ps.frames, ps.seconds > 0 ? (double)ps.frames / ps.seconds : 0.0,

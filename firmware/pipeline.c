@@ -326,6 +326,7 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
     pthread_create(&cap, NULL, capture_main, &s);
 
     uint64_t next = 0;
+    double next_stats = t0 + (cfg->stats_interval_ms > 0 ? cfg->stats_interval_ms : 10000);
     for (;;) {
         pthread_mutex_lock(&s.mu);
         result *r = NULL;
@@ -351,8 +352,14 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
                         on_track_read, &e);
         pthread_mutex_lock(&s.mu);
         s.tracks_open = lpr_tracker_open(tr);
+        lpr_pipeline_stats snap = s.st;
         pthread_mutex_unlock(&s.mu);
         free(r);
+        if (cfg->on_stats && lpr_monotonic_ms() >= next_stats) {
+            snap.seconds = (lpr_monotonic_ms() - t0) / 1000.0;
+            cfg->on_stats(ctx, &snap);
+            next_stats = lpr_monotonic_ms() + (cfg->stats_interval_ms > 0 ? cfg->stats_interval_ms : 10000);
+        }
     }
     pthread_join(cap, NULL);
     for (int i = 0; i < nworkers; i++)

@@ -22,6 +22,8 @@
 #include "source.h"
 #include "tracker.h"
 
+struct lpr_pipeline_stats;
+
 typedef struct lpr_pipeline_config {
     lpr_ocr_config ocr;
     lpr_tracker_config tracker;
@@ -32,6 +34,10 @@ typedef struct lpr_pipeline_config {
     int motion_gate;        /* 1: skip unchanged frames while nothing is tracked */
     int realtime;           /* footage: pace frames at their timestamps (speed 1) */
     int64_t *progress;      /* if set, frames captured so far (atomic; for watchdogs) */
+    /* if set, called every stats_interval_ms (default 10 s) with the counters
+     * so far, on the thread that runs the pipeline */
+    void (*on_stats)(void *ctx, const struct lpr_pipeline_stats *st);
+    int stats_interval_ms;
 } lpr_pipeline_config;
 
 typedef struct lpr_pipeline_stats {

@@ -88,4 +88,10 @@ lpr_err lpr_spool_enforce(lpr_spool *spool, int64_t now_ms, int64_t *dropped);
 
 lpr_err lpr_spool_get_stats(lpr_spool *spool, int64_t now_ms, lpr_spool_stats *st);
 
+/* Named integer counters kept beside the reads: the camera daemon's figures
+ * (frames, drops, fps) reach the uplink's health message through these.
+ * Keys are short names; get returns LPR_ENOENT for a key never put. */
+lpr_err lpr_spool_put_counter(lpr_spool *spool, const char *key, int64_t value);
+lpr_err lpr_spool_get_counter(lpr_spool *spool, const char *key, int64_t *value);
+
 #endif

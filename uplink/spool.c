@@ -456,3 +456,36 @@ lpr_err lpr_spool_get_stats(lpr_spool *s, int64_t now_ms, lpr_spool_stats *st)
     st->db_bytes = db_bytes(s);
     return LPR_OK;
 }
+
+lpr_err lpr_spool_put_counter(lpr_spool *s, const char *key, int64_t value)
+{
+    sqlite3_stmt *st;
+    char name[96];
+    snprintf(name, sizeof name, "counter.%s", key);
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_error(s, "prepare counter");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, value);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? LPR_OK : db_error(s, "store counter");
+}
+
+lpr_err lpr_spool_get_counter(lpr_spool *s, const char *key, int64_t *value)
+{
+    sqlite3_stmt *st;
+    char name[96];
+    lpr_err rc = LPR_ENOENT;
+    snprintf(name, sizeof name, "counter.%s", key);
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_error(s, "prepare counter");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *value = sqlite3_column_int64(st, 0);
+        rc = LPR_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -396,7 +396,19 @@ static void publish_health(lpr_uplink *u)
     double t = cpu_temp_c();
     if (t > -999)
         json_object_set_new(h, "cpu_temp_c", json_real(t));
-    char *s = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* the camera daemon's counters, as it last left them in the spool */
+    int64_t frames, dropped, reads, fps10, updated;
+    if (lpr_spool_get_counter(u->spool, "camera_updated_ms", &updated) == LPR_OK &&
+        lpr_spool_get_counter(u->spool, "camera_frames", &frames) == LPR_OK &&
+        lpr_spool_get_counter(u->spool, "camera_dropped", &dropped) == LPR_OK &&
+        lpr_spool_get_counter(u->spool, "camera_reads", &reads) == LPR_OK &&
+        lpr_spool_get_counter(u->spool, "camera_fps_x10", &fps10) == LPR_OK)
+        json_object_set_new(h, "camera",
+                            json_pack("{s:f,s:I,s:I,s:I,s:f}", "fps", (double)fps10 / 10.0,
+                                      "frames", (json_int_t)frames, "dropped",
+                                      (json_int_t)dropped, "reads", (json_int_t)reads,
+                                      "age_s", (double)(now - updated) / 1000.0));
+    char *s = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (s) {
         publish_simple(u, u->topic_health, s, 0);
         free(s);

@@ -179,6 +179,27 @@ for r in reads:
         sys.exit("FAIL: fixed-site position missing: %s" % loc)
 print("live: %d reads spooled (%s), fixed-site position, SIGHUP reload, SIGTERM exit 0" % (len(reads), ", ".join(sorted(texts))))
 PY
+  # the camera's counters reach the uplink's health message through the spool
+  "$LPR" spool stats --spool "$T/spool.db" > "$T/stats.txt"
+  awk '$1=="camera_frames" && $2 > 10 {f=1} $1=="camera_reads" && $2 >= 2 {r=1} END {exit !(f && r)}' \
+    "$T/stats.txt" || fail "camera counters not in the spool: $(cat "$T/stats.txt")"
+  PLAIN=$(free_port)
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$PLAIN" > "$T/plain.conf"
+  [ "$(id -u)" -eq 0 ] && echo "user root" >> "$T/plain.conf"
+  mosquitto -c "$T/plain.conf" > "$T/plain.log" 2>&1 &
+  PIDS+=($!)
+  disown $!
+  mkdir -p "$T/keys"; "$LPR" keygen --out "$T/keys" > /dev/null
+  printf '[uplink]\nhost = 127.0.0.1\nport = %s\ninsecure = true\nsign_key = %s\nhealth_interval_s = 1\n' \
+    "$PLAIN" "$T/keys/device.key" >> "$T/lpr.conf"
+  sleep 0.5
+  mosquitto_sub -h 127.0.0.1 -p "$PLAIN" -t lpr/v1/cam-live/health -C 1 -W 10 > "$T/health.json" 2>/dev/null &
+  HS=$!
+  timeout -s TERM 4 "$B/uplink/lpr-uplink" --config "$T/lpr.conf" 2> /dev/null || true
+  wait $HS || true
+  python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); c=h["camera"]; sys.exit(0 if c["frames"] > 10 and c["reads"] >= 2 and c["fps"] > 0 else 1)' \
+    "$T/health.json" || fail "health lacks the camera counters: $(cat "$T/health.json")"
+  echo "health: $(cat "$T/health.json")"
   ;;
 gpstime)
   # lprd with a real gpsd (gpsfake) replaying a log from 2026-08-05: with the

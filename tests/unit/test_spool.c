@@ -144,6 +144,28 @@ static void test_size_quota_drops_oldest_counted(void **state)
     lpr_spool_close(s);
 }
 
+static void test_counters(void **state)
+{
+    (void)state;
+    lpr_spool *s, *other;
+    int64_t v = -1;
+    assert_int_equal(lpr_spool_open(dbpath, NULL, &s), LPR_OK);
+    assert_int_equal(lpr_spool_get_counter(s, "camera_frames", &v), LPR_ENOENT);
+    assert_int_equal(lpr_spool_put_counter(s, "camera_frames", 1234), LPR_OK);
+    assert_int_equal(lpr_spool_put_counter(s, "camera_frames", 1240), LPR_OK);
+    /* a second connection (the uplink's) sees the last value */
+    assert_int_equal(lpr_spool_open(dbpath, NULL, &other), LPR_OK);
+    assert_int_equal(lpr_spool_get_counter(other, "camera_frames", &v), LPR_OK);
+    assert_int_equal(v, 1240);
+    /* counters are not reads */
+    lpr_spool_stats st;
+    lpr_spool_get_stats(other, 0, &st);
+    assert_int_equal(st.depth, 0);
+    assert_int_equal(st.next_seq, 1);
+    lpr_spool_close(other);
+    lpr_spool_close(s);
+}
+
 static void test_open_bad_path(void **state)
 {
     (void)state;
@@ -161,6 +183,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_signature_stored_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_non_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_quota_drops_oldest_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test(test_open_bad_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
