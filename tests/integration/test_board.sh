@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # board/: systemd-analyze accepts the units (with the built binaries in
-# place of the installed paths), and the per-board configs parse.
+# place of the installed paths), the per-board configs parse, and the .deb
+# CPack makes holds what a board needs.
 # usage: test_board.sh BUILD_DIR
 set -euo pipefail
 B=$1
@@ -28,4 +29,22 @@ grep -q '^WatchdogSec=' "$here/systemd/lprd.service" && grep -q '^Type=notify' "
 for conf in "$here"/rpi/lpr.conf "$here"/jetson/lpr.conf; do
   "$B/firmware/lprd" --check --config "$conf"
 done
+# the .deb: programs, units, a conffile, declared dependencies, the postinst
+(cd "$B" && cpack -G DEB -B "$T/pkg" > "$T/cpack.log" 2>&1) || { echo "FAIL: cpack: $(tail -3 "$T/cpack.log")" >&2; exit 1; }
+deb=$(ls "$T"/pkg/lpr-edge_*.deb)
+dpkg-deb -I "$deb" > "$T/info"
+dpkg-deb -c "$deb" > "$T/contents"
+for f in ./usr/bin/lpr ./usr/bin/lpr-uplink ./usr/sbin/lprd ./etc/lpr/lpr.conf \
+         ./usr/lib/systemd/system/lprd.service ./usr/lib/systemd/system/lpr-uplink.service; do
+  grep -q " $f\$" "$T/contents" || { echo "FAIL: .deb lacks $f" >&2; exit 1; }
+done
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/lpr/lpr.conf || { echo "FAIL: lpr.conf is not a conffile" >&2; exit 1; }
+for dep in libtesseract5 libgps28 libpaho-mqtt1.3 libmbedcrypto7 libsqlite3-0 tesseract-ocr-eng; do
+  grep -q "Depends:.*$dep" "$T/info" || { echo "FAIL: .deb does not depend on $dep" >&2; exit 1; }
+done
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst | grep -q "useradd --system -g lpr -G video .* lpr-camera" ||
+  { echo "FAIL: postinst does not create the camera user" >&2; exit 1; }
+mkdir -p "$T/root"; dpkg-deb -x "$deb" "$T/root"
+"$T/root/usr/bin/lpr" --version | grep -q '^lpr ' || { echo "FAIL: packaged lpr does not run" >&2; exit 1; }
+echo "deb: $(basename "$deb"), $(grep -c . "$T/contents") entries, conffile /etc/lpr/lpr.conf"
 echo "PASS [board]"
