@@ -23,6 +23,9 @@ typedef struct lpr_config {
         char id[64];                /* camera id in reads; default "cam0" */
         double bearing_deg;         /* -1 = unknown */
         int scene_images;           /* 0/1: full scene in a separate message */
+        int width, height;          /* requested frame size (libcamera); 0: camera's */
+        int exposure_us;            /* manual exposure (libcamera); 0: automatic */
+        double gain;                /* manual analogue gain (libcamera); 0: automatic */
     } camera;
     struct {
         char model[128];            /* traineddata name */

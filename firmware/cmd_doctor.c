@@ -68,7 +68,9 @@ static void check_camera(const lpr_config *cfg)
         result(0, "camera", "[camera] source is not set");
         return;
     }
-    if (lpr_source_open(cfg->camera.source, &src) != LPR_OK) {
+    lpr_source_options so_cam = {cfg->camera.width, cfg->camera.height, cfg->camera.exposure_us,
+                                 cfg->camera.gain};
+    if (lpr_source_open(cfg->camera.source, &so_cam, &src) != LPR_OK) {
         result(0, "camera", "%s does not open (reason above)", cfg->camera.source);
         return;
     }

@@ -204,7 +204,7 @@ int lpr_cmd_replay(int argc, char **argv)
     char spec[4200];
     snprintf(spec, sizeof spec, "file:%s", argv[optind]);
     lpr_source *src;
-    if (lpr_source_open(spec, &src) != LPR_OK) {
+    if (lpr_source_open(spec, NULL, &src) != LPR_OK) {
         rc = 1; /* the source said why, naming the file */
         goto out;
     }

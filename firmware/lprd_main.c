@@ -142,8 +142,10 @@ static int run_once(const char *path)
     lpr_gps_config gc = {d.cfg.gps.server, d.cfg.gps.fixed, d.cfg.gps.max_extrapolate_ms};
     if (lpr_gps_new(&gc, &d.gps) != LPR_OK)
         goto out;
+    lpr_source_options so_cam = {d.cfg.camera.width, d.cfg.camera.height,
+                                 d.cfg.camera.exposure_us, d.cfg.camera.gain};
     lpr_source *src;
-    if (lpr_source_open(d.cfg.camera.source, &src) != LPR_OK)
+    if (lpr_source_open(d.cfg.camera.source, &so_cam, &src) != LPR_OK)
         goto out;
     sd_notify(0, "READY=1\nSTATUS=reading plates");
     LPR_INFO("lprd", "device %s camera %s source %s spool %s", d.cfg.device.id,

@@ -18,6 +18,9 @@
 #include <leptonica/allheaders.h>
 
 #include "source.h"
+#ifdef LPR_WITH_LIBCAMERA
+#include "libcamera_shim.h"
+#endif
 
 #define STILL_INTERVAL_MS 100 /* a folder of stills plays at 10 frames/s */
 
@@ -33,6 +36,9 @@ struct lpr_source {
     int timeout_ms;         /* live: give up after this long without a frame */
     int64_t duration_ms;    /* from the container, -1 unknown */
     int64_t last_pts_ms;
+#ifdef LPR_WITH_LIBCAMERA
+    lpr_lc *lc;
+#endif
     /* folder of stills */
     char dir[1024];
     struct dirent **names;
@@ -150,7 +156,7 @@ static lpr_err open_gst(lpr_source *s, const char *desc, const char *what)
     return LPR_OK;
 }
 
-lpr_err lpr_source_open(const char *spec, lpr_source **out)
+lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_source **out)
 {
     lpr_source *s = calloc(1, sizeof *s);
     lpr_err rc = LPR_EINVAL;
@@ -216,15 +222,35 @@ lpr_err lpr_source_open(const char *spec, lpr_source **out)
         g_free(desc);
     } else if (!strncmp(spec, "libcamera", 9) && (spec[9] == '\0' || spec[9] == ':')) {
         s->live = 1;
+        char *end = NULL;
+        long index = spec[9] == ':' ? strtol(spec + 10, &end, 10) : 0;
+        if (spec[9] == ':' && (end == spec + 10 || *end || index < 0)) {
+            LPR_ERROR("source", "'%s': camera index is not a number", spec);
+            rc = LPR_EINVAL;
+            goto fail;
+        }
+#ifdef LPR_WITH_LIBCAMERA
+        char err[256];
+        lpr_source_options o = opts ? *opts : (lpr_source_options){0, 0, 0, 0};
+        if (lpr_lc_open((int)index, o.width, o.height, o.exposure_us, (float)o.gain, &s->lc, err,
+                        sizeof err) != 0) {
+            LPR_ERROR("source", "%s", err);
+            rc = LPR_ENOENT;
+            goto fail;
+        }
+        rc = LPR_OK;
+#else
+        (void)opts;
         GstElementFactory *f = gst_element_factory_find("libcamerasrc");
         if (!f) {
-            LPR_ERROR("source", "%s: libcamera is not available (install gstreamer1.0-libcamera)",
-                      spec);
+            LPR_ERROR("source", "%s: libcamera is not available (built without it, and no "
+                                "gstreamer1.0-libcamera)", spec);
             rc = LPR_ENOENT;
             goto fail;
         }
         gst_object_unref(f);
         rc = open_gst(s, "libcamerasrc", spec);
+#endif
     } else {
         LPR_ERROR("source", "'%s': not file:, gst:, v4l2: or libcamera[:N]", spec);
         rc = LPR_EINVAL;
@@ -242,6 +268,9 @@ void lpr_source_close(lpr_source *s)
 {
     if (!s)
         return;
+#ifdef LPR_WITH_LIBCAMERA
+    lpr_lc_close(s->lc);
+#endif
     if (s->pipeline) {
         gst_element_set_state(s->pipeline, GST_STATE_NULL);
         gst_object_unref(s->pipeline);
@@ -297,6 +326,30 @@ static lpr_err read_still(lpr_source *s, lpr_frame *out)
 lpr_err lpr_source_read(lpr_source *s, lpr_frame *out)
 {
     memset(out, 0, sizeof *out);
+#ifdef LPR_WITH_LIBCAMERA
+    if (s->lc) {
+        double since = lpr_monotonic_ms();
+        for (;;) {
+            int64_t ts = 0;
+            int r = lpr_lc_read(s->lc, &out->pixels, &out->width, &out->height, &ts, 500);
+            if (r == 0) {
+                out->stride = out->width;
+                out->index = s->next_index++;
+                out->pts_ms = ts / 1000000;
+                out->wall_ms = lpr_realtime_ms();
+                return LPR_OK;
+            }
+            if (r < 0) {
+                LPR_ERROR("source", "%s: camera stopped delivering frames", s->spec);
+                return LPR_EIO;
+            }
+            if (s->timeout_ms > 0 && lpr_monotonic_ms() - since > s->timeout_ms) {
+                LPR_ERROR("source", "%s: no frame within %d ms", s->spec, s->timeout_ms);
+                return LPR_EIO;
+            }
+        }
+    }
+#endif
     if (!s->pipeline)
         return read_still(s, out);
     double waited_since = lpr_monotonic_ms();

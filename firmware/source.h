@@ -28,10 +28,17 @@ void lpr_frame_clear(lpr_frame *f);
 
 typedef struct lpr_source lpr_source;
 
-/* Opens and starts a source. Errors are logged in one line naming the
+/* Camera settings for sources that take them (libcamera); zero: automatic. */
+typedef struct lpr_source_options {
+    int width, height;   /* requested frame size */
+    int exposure_us;     /* manual exposure: moving plates want ~1000 us or less */
+    double gain;         /* manual analogue gain */
+} lpr_source_options;
+
+/* Opens and starts a source (opts may be NULL). Errors are logged in one line naming the
  * input: LPR_ENOENT (no such file or device), LPR_EFORMAT (not decodable),
  * LPR_EINVAL (bad spec), LPR_EIO (pipeline failed to start). */
-lpr_err lpr_source_open(const char *spec, lpr_source **out);
+lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_source **out);
 void lpr_source_close(lpr_source *s); /* NULL is a no-op */
 
 /* 1 for cameras and streams (frames may be dropped when behind), 0 for files. */

@@ -269,6 +269,16 @@ baddevice)
   conf "gst:filesrc location=/nonexistent ! jpegdec"
   rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e3" || rc=$?
   [ $rc -eq 1 ] && grep -q "cannot start" "$T/e3" || fail "pipeline that fails to start: $(cat "$T/e3")"
+  # a Pi CSI camera through the libcamera shim: none on this machine
+  conf "libcamera"
+  printf 'exposure_us = 800\ngain = 4\n' > "$T/cam.extra"
+  sed -i "/^source = libcamera/r $T/cam.extra" "$T/lpr.conf"
+  rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e5" || rc=$?
+  [ $rc -eq 1 ] && [ "$(grep -c . "$T/e5")" -eq 1 ] &&
+    grep -Eq "libcamera(:0: no such camera \(0 found\)| is not available)" "$T/e5" || fail "libcamera without a camera: $(cat "$T/e5")"
+  conf "libcamera:x"
+  rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e6" || rc=$?
+  [ $rc -eq 1 ] && grep -q "'libcamera:x': camera index is not a number" "$T/e6" || fail "bad index: $(cat "$T/e6")"
   conf "webcam"
   rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e4" || rc=$?
   [ $rc -eq 1 ] && grep -q "'webcam': not file:, gst:, v4l2: or libcamera" "$T/e4" || fail "bad spec: $(cat "$T/e4")"
@@ -277,7 +287,7 @@ baddevice)
   conf "v4l2:/dev/video99"
   "$LPRD" --config "$T/lpr.conf" 2>/dev/null || true
   [ "$("$LPR" spool stats --spool "$T/spool.db" | awk '$1=="depth"{print $2}')" -eq 1 ] || fail "spool lost a read"
-  cat "$T/e1" "$T/e2" "$T/e3" "$T/e4"
+  cat "$T/e1" "$T/e2" "$T/e3" "$T/e4" "$T/e5" "$T/e6"
   ;;
 *) fail "unknown scenario" ;;
 esac
