@@ -38,7 +38,8 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, size_t len)
+static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, size_t len,
+                    const uint8_t *scene, size_t scene_len)
 {
     replay_ctx *c = arg;
     lpr_read_meta m = {&c->cfg, c->start_ms + r->best_ms, LPR_TIME_UNSYNCED, {0}};
@@ -75,6 +76,17 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
             free(text);
             text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
             json_decref(p);
+            if (scene && scene_len) {
+                /* the full scene travels as its own message, keyed by the read */
+                json_t *so = lpr_scene_build(id, scene, scene_len, &m);
+                char *st = json_dumps(so, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                if (!st || lpr_spool_append(c->spool, st, strlen(st), NULL, NULL, 0) != LPR_OK) {
+                    fprintf(stderr, "lpr replay: scene image of %s not spooled\n", id);
+                    c->failed = 1;
+                }
+                free(st);
+                json_decref(so);
+            }
         }
     }
     if (text)
@@ -162,6 +174,12 @@ int lpr_cmd_replay(int argc, char **argv)
         if (c.cfg.ocr.model_dir[0])
             pc.ocr.model_dir = c.cfg.ocr.model_dir;
         lpr_region_parse(c.cfg.ocr.region, &pc.ocr.region);
+        pc.scene_images = c.cfg.camera.scene_images;
+        if (pc.scene_images && !spool) {
+            fprintf(stderr, "lpr replay: [camera] scene_images needs --spool (scenes are keyed by the "
+                            "spooled read's id)\n");
+            return 2;
+        }
     }
     if (!pc.ocr.model_dir) {
         const char *model = lpr_default_model();

@@ -51,7 +51,22 @@ typedef struct daemon_ctx {
     int watchdog_stop;
 } daemon_ctx;
 
-static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, size_t len)
+/* Spools a read's full-scene message, keyed by the read's id. */
+static void spool_scene(daemon_ctx *d, const char *id, const uint8_t *scene, size_t scene_len,
+                        const lpr_read_meta *m)
+{
+    json_t *o = lpr_scene_build(id, scene, scene_len, m);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!text || lpr_spool_append(d->spool, text, strlen(text), NULL, NULL, 0) != LPR_OK) {
+        d->spool_errors++;
+        LPR_ERROR("lprd", "scene image of %s could not be spooled", id);
+    }
+    free(text);
+    json_decref(o);
+}
+
+static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, size_t len,
+                    const uint8_t *scene, size_t scene_len)
 {
     daemon_ctx *d = arg;
     int64_t wall = r->best_wall_ms ? r->best_wall_ms : lpr_realtime_ms();
@@ -68,6 +83,8 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
         d->reads++;
         LPR_INFO("lprd", "read %s %s conf %.1f frames %d fix %s", id, r->plate.text,
                  (double)r->plate.confidence, r->frames, lpr_fix_mode_name(m.pos.fix));
+        if (scene && scene_len)
+            spool_scene(d, id, scene, scene_len, &m);
     }
     free(text);
     json_decref(o);
@@ -121,16 +138,12 @@ static int run_once(const char *path)
         fprintf(stderr, "lprd: %s: [camera] source is not set\n", path);
         return 1;
     }
-    if (d.cfg.camera.scene_images) {
-        fprintf(stderr, "lprd: %s: [camera] scene_images = true is not supported yet; only "
-                        "plate crops are sent\n", path);
-        return 1;
-    }
     lpr_pipeline_config pc;
     lpr_pipeline_config_init(&pc);
     pc.motion_gate = 1;
     pc.progress = &d.progress;
     pc.on_stats = on_stats;
+    pc.scene_images = d.cfg.camera.scene_images;
     lpr_region_parse(d.cfg.ocr.region, &pc.ocr.region);
     pc.ocr.model = d.cfg.ocr.model[0] ? d.cfg.ocr.model : lpr_default_model();
     pc.ocr.model_dir = d.cfg.ocr.model_dir[0] ? d.cfg.ocr.model_dir

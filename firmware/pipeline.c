@@ -15,13 +15,20 @@
 #define GATE_STEP 8          /* motion gate samples every 8th pixel */
 #define GATE_THRESHOLD 2.0   /* mean absolute change (grey levels) that counts as motion */
 
+/* What the tracker keeps of an observation: the plate crop, and the whole
+ * frame when scene images are on. */
+typedef struct obs_image {
+    PIX *crop;
+    PIX *scene;
+} obs_image;
+
 typedef struct result {
     uint64_t index;
     int64_t t_ms, wall_ms;
     double captured_mono;
     int n;
     lpr_plate plates[LPR_MAX_PLATES];
-    PIX *crops[LPR_MAX_PLATES];
+    struct obs_image *images[LPR_MAX_PLATES];
     struct result *next;
 } result;
 
@@ -190,6 +197,29 @@ static PIX *crop_plate(const lpr_frame *f, lpr_box b)
     return p;
 }
 
+static PIX *frame_pix(const lpr_frame *f)
+{
+    PIX *p = pixCreate(f->width, f->height, 8);
+    if (!p)
+        return NULL;
+    for (int y = 0; y < f->height; y++) {
+        l_uint32 *line = pixGetData(p) + (size_t)y * (size_t)pixGetWpl(p);
+        for (int x = 0; x < f->width; x++)
+            SET_DATA_BYTE(line, x, f->pixels[(size_t)y * (size_t)f->stride + (size_t)x]);
+    }
+    return p;
+}
+
+static void free_image(void *arg)
+{
+    obs_image *im = arg;
+    if (!im)
+        return;
+    pixDestroy(&im->crop);
+    pixDestroy(&im->scene);
+    free(im);
+}
+
 static void *worker_main(void *arg)
 {
     shared *s = arg;
@@ -242,7 +272,12 @@ static void *worker_main(void *arg)
                 p.text_box.x += ox;
                 p.text_box.y += oy;
                 r->plates[r->n] = p;
-                r->crops[r->n] = crop_plate(&f, p.box);
+                obs_image *im = calloc(1, sizeof *im);
+                if (im) {
+                    im->crop = crop_plate(&f, p.box);
+                    im->scene = s->cfg->scene_images ? frame_pix(&f) : NULL;
+                }
+                r->images[r->n] = im;
                 r->n++;
             }
         }
@@ -263,24 +298,27 @@ typedef struct emit_ctx {
     double now_captured;
 } emit_ctx;
 
-static void free_pix(void *p)
+static void encode(PIX *pix, l_uint8 **jpeg, size_t *len)
 {
-    PIX *pix = p;
-    pixDestroy(&pix);
+    *jpeg = NULL;
+    *len = 0;
+    if (pix && pixWriteMemJpeg(jpeg, len, pix, 85, 0) != 0) {
+        *jpeg = NULL;
+        *len = 0;
+    }
 }
 
 static void on_track_read(void *arg, lpr_track_read *read)
 {
     emit_ctx *e = arg;
-    l_uint8 *jpeg = NULL;
-    size_t len = 0;
-    PIX *crop = read->image;
-    if (crop && pixWriteMemJpeg(&jpeg, &len, crop, 85, 0) != 0) {
-        jpeg = NULL;
-        len = 0;
-    }
-    e->cb(e->ctx, read, jpeg, len);
+    l_uint8 *jpeg, *scene;
+    size_t len, scene_len;
+    obs_image *im = read->image;
+    encode(im ? im->crop : NULL, &jpeg, &len);
+    encode(im ? im->scene : NULL, &scene, &scene_len);
+    e->cb(e->ctx, read, jpeg, len, scene, scene_len);
     lept_free(jpeg);
+    lept_free(scene);
     e->s->st.reads++;
     if (e->nlat < e->caplat)
         e->lat[e->nlat++] = lpr_monotonic_ms() - e->now_captured;
@@ -307,7 +345,7 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
     s.qcap = cfg->queue_len > 0 ? cfg->queue_len : 2 * nworkers;
     s.queue = calloc((size_t)s.qcap, sizeof *s.queue);
     s.queue_mono = calloc((size_t)s.qcap, sizeof *s.queue_mono);
-    lpr_tracker *tr = lpr_tracker_new(&cfg->tracker, free_pix);
+    lpr_tracker *tr = lpr_tracker_new(&cfg->tracker, free_image);
     emit_ctx e = {on_read, ctx, &s, calloc(4096, sizeof(double)), 0, 4096, 0};
     if (!s.queue || !s.queue_mono || !tr || !e.lat) {
         free(s.queue);
@@ -348,7 +386,7 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
             break;
         next++;
         e.now_captured = r->captured_mono;
-        lpr_tracker_add(tr, r->t_ms, r->wall_ms, r->plates, (void **)r->crops, r->n,
+        lpr_tracker_add(tr, r->t_ms, r->wall_ms, r->plates, (void **)r->images, r->n,
                         on_track_read, &e);
         pthread_mutex_lock(&s.mu);
         s.tracks_open = lpr_tracker_open(tr);
@@ -372,7 +410,7 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
         result *r = s.results;
         s.results = r->next;
         for (int i = 0; i < r->n; i++)
-            pixDestroy(&r->crops[i]);
+            free_image(r->images[i]);
         free(r);
     }
     for (int i = 0; i < s.qcount; i++)

@@ -33,6 +33,7 @@ typedef struct lpr_pipeline_config {
     lpr_box roi;            /* region of interest; w == 0: whole frame */
     int motion_gate;        /* 1: skip unchanged frames while nothing is tracked */
     int realtime;           /* footage: pace frames at their timestamps (speed 1) */
+    int scene_images;       /* keep the best frame whole: on_read gets it as JPEG too */
     int64_t *progress;      /* if set, frames captured so far (atomic; for watchdogs) */
     /* if set, called every stats_interval_ms (default 10 s) with the counters
      * so far, on the thread that runs the pipeline */
@@ -50,8 +51,10 @@ typedef struct lpr_pipeline_stats {
     double capture_to_read_ms_p50, capture_to_read_ms_max; /* frame capture -> read emitted */
 } lpr_pipeline_stats;
 
+/* jpeg: the plate crop; scene/scene_len: the whole best frame, only with
+ * scene_images (else NULL, 0). Both buffers belong to the pipeline. */
 typedef void (*lpr_read_cb)(void *ctx, const lpr_track_read *read, const uint8_t *jpeg,
-                            size_t jpeg_len);
+                            size_t jpeg_len, const uint8_t *scene, size_t scene_len);
 
 void lpr_pipeline_config_init(lpr_pipeline_config *cfg);
 

@@ -15,6 +15,35 @@ static json_t *rounded(double v, double scale)
     return json_real(round(v * scale) / scale);
 }
 
+static json_t *base64_json(const uint8_t *data, size_t len)
+{
+    size_t cap = 4 * ((len + 2) / 3) + 1;
+    char *b64 = malloc(cap);
+    json_t *j = NULL;
+    if (b64 && lpr_base64_encode(data, len, b64, cap) == LPR_OK)
+        j = json_string(b64);
+    free(b64);
+    return j;
+}
+
+json_t *lpr_scene_build(const char *read_id, const uint8_t *jpeg, size_t jpeg_len,
+                        const lpr_read_meta *m)
+{
+    char when[32];
+    lpr_format_utc_ms(m->observed_ms, when, sizeof when);
+    json_t *o = json_object();
+    json_object_set_new(o, "schema", json_string("lpr.scene/1"));
+    json_object_set_new(o, "device", json_string(m->cfg->device.id));
+    json_object_set_new(o, "read_id", json_string(read_id));
+    json_object_set_new(o, "observed_at", json_string(when));
+    json_t *images = json_object();
+    json_t *b64 = base64_json(jpeg, jpeg_len);
+    if (b64)
+        json_object_set_new(images, "scene_jpeg", b64);
+    json_object_set_new(o, "images", images);
+    return o;
+}
+
 json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg_len,
                        const lpr_read_meta *m)
 {
@@ -50,13 +79,9 @@ json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg
                                             r->plate.box.w, r->plate.box.h));
     json_object_set_new(o, "frames", json_integer(r->frames));
     json_t *images = json_object();
-    if (jpeg && jpeg_len) {
-        size_t cap = 4 * ((jpeg_len + 2) / 3) + 1;
-        char *b64 = malloc(cap);
-        if (b64 && lpr_base64_encode(jpeg, jpeg_len, b64, cap) == LPR_OK)
-            json_object_set_new(images, "plate_jpeg", json_string(b64));
-        free(b64);
-    }
+    json_t *b64 = jpeg && jpeg_len ? base64_json(jpeg, jpeg_len) : NULL;
+    if (b64)
+        json_object_set_new(images, "plate_jpeg", b64);
     json_object_set_new(o, "images", images);
     return o;
 }

@@ -24,6 +24,13 @@ typedef struct lpr_read_meta {
 json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg_len,
                        const lpr_read_meta *m);
 
+/* The full-scene message of a read (only with [camera] scene_images):
+ * {"schema":"lpr.scene/1","device",...,"read_id","observed_at",
+ *  "images":{"scene_jpeg":"<base64>"}}; the spool gives it its own seq/id
+ * and the uplink publishes it on <prefix>scene. Caller json_decrefs. */
+json_t *lpr_scene_build(const char *read_id, const uint8_t *jpeg, size_t jpeg_len,
+                        const lpr_read_meta *m);
+
 /* Location object: lat/lon only with a fix; unknown values null. */
 json_t *lpr_position_json(const lpr_position *p);
 

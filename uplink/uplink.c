@@ -43,7 +43,7 @@ struct lpr_uplink {
     lpr_signer *signer;
     MQTTAsync client;
     char uri[300];
-    char topic_read[300], topic_status[300], topic_health[300];
+    char topic_read[300], topic_scene[300], topic_status[300], topic_health[300];
     char will_payload[256];
 
     pthread_mutex_t mu;
@@ -231,6 +231,7 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
     snprintf(u->uri, sizeof u->uri, "%s://%s:%d", cfg->uplink.insecure ? "tcp" : "ssl",
              cfg->uplink.host, cfg->uplink.port);
     snprintf(u->topic_read, sizeof u->topic_read, "%sread", cfg->uplink.topic_prefix);
+    snprintf(u->topic_scene, sizeof u->topic_scene, "%sscene", cfg->uplink.topic_prefix);
     snprintf(u->topic_status, sizeof u->topic_status, "%sstatus", cfg->uplink.topic_prefix);
     snprintf(u->topic_health, sizeof u->topic_health, "%shealth", cfg->uplink.topic_prefix);
     snprintf(u->will_payload, sizeof u->will_payload, "{\"state\":\"offline\",\"device\":\"%s\"}",
@@ -547,7 +548,14 @@ static void fill_inflight(lpr_uplink *u)
         ro.onFailure5 = on_publish_fail;
         ro.context = (void *)(intptr_t)r->seq;
         int slot = slot_find(u, 0);
-        int prc = slot >= 0 ? MQTTAsync_sendMessage(u->client, u->topic_read, &msg, &ro)
+        /* full-scene messages (opt-in) go to their own topic, so a store can
+         * keep them apart (and for less long) than the reads */
+        static const char scene_schema[] = "{\"schema\":\"lpr.scene/";
+        const char *topic = r->payload_len > sizeof scene_schema &&
+                                    !memcmp(r->payload, scene_schema, sizeof scene_schema - 1)
+                                ? u->topic_scene
+                                : u->topic_read;
+        int prc = slot >= 0 ? MQTTAsync_sendMessage(u->client, topic, &msg, &ro)
                             : MQTTASYNC_FAILURE;
         MQTTProperties_free(&props);
         if (prc != MQTTASYNC_SUCCESS)

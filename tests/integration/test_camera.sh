@@ -83,6 +83,67 @@ PY
   # the plate crop is a real JPEG
   python3 -c 'import json,sys,base64; d=json.loads(open(sys.argv[1]).readline()); b=base64.b64decode(d["images"]["plate_jpeg"]); sys.exit(0 if b[:2]==b"\xff\xd8" else 1)' "$T/reads.jsonl" || fail "plate_jpeg is not a JPEG"
   ;;
+scenes)
+  # [camera] scene_images = true: each read is followed by its full scene as
+  # a message of its own, keyed by the read's id, published on <prefix>scene
+  # and signed like a read; without it (the default) no scene leaves
+  cars 2
+  make_certs "$T" > /dev/null
+  PORT=$(free_port)
+  mkdir -p "$T/keys-cam-test"
+  "$LPR" keygen --out "$T/keys-cam-test" > /dev/null
+  write_config "$T" "$PORT" cam-test "camera.scene_images=true"
+  "$LPR" replay --config "$T/cam-test.conf" --spool "$T/cam-test-spool.db" "$T/cars.avi" > "$T/reads.jsonl" 2>/dev/null
+  "$LPR" spool export --spool "$T/cam-test-spool.db" > "$T/spooled.jsonl"
+  python3 - "$T/spooled.jsonl" <<'PY' || exit 1
+import base64, json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+reads = [r for r in rows if r["schema"] == "lpr.read/1"]
+scenes = [r for r in rows if r["schema"] == "lpr.scene/1"]
+if len(reads) != 2 or len(scenes) != 2:
+    sys.exit("FAIL: %d reads, %d scenes, want 2 and 2" % (len(reads), len(scenes)))
+ids = {r["id"] for r in reads}
+for sc in scenes:
+    if sc["read_id"] not in ids:
+        sys.exit("FAIL: scene keyed by unknown read %s" % sc["read_id"])
+    jpg = base64.b64decode(sc["images"]["scene_jpeg"])
+    i = 2
+    while jpg[i] == 0xFF and jpg[i + 1] not in (0xC0, 0xC1, 0xC2):
+        i += 2 + int.from_bytes(jpg[i + 2:i + 4], "big")
+    h, w = int.from_bytes(jpg[i + 5:i + 7], "big"), int.from_bytes(jpg[i + 7:i + 9], "big")
+    if (w, h) != (1280, 720):
+        sys.exit("FAIL: scene is %dx%d, want the whole 1280x720 frame" % (w, h))
+    if "plate_jpeg" in sc["images"]:
+        sys.exit("FAIL: scene message carries the plate too")
+print("2 reads, 2 scenes keyed by their read ids, 1280x720 JPEGs")
+PY
+  start_broker "$T" "$PORT"
+  mosquitto_sub -h localhost -p "$PORT" -V 5 --cafile "$T/ca.crt" --cert "$T/store.crt" --key "$T/store.key" \
+    -t 'lpr/v1/cam-test/scene' -q 1 -C 2 -W 30 -F '%P\t%x' > "$T/scenes.txt" 2>/dev/null &
+  SUBP=$!
+  sleep 0.5
+  "$B/uplink/lpr-uplink" --config "$T/cam-test.conf" --once 2> "$T/uplink.log" || fail "uplink: $(tail -2 "$T/uplink.log")"
+  wait $SUBP || fail "no scene messages on lpr/v1/cam-test/scene"
+  "$LPR" verify --pub "$T/keys-cam-test/device.pub.pem" "$T/scenes.txt" | tail -1 | grep -q "^2 valid, 0 invalid" ||
+    fail "scene messages do not verify"
+  stop_broker "$T"
+  # lprd does the same on a live source
+  conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! identity sync=true"
+  sed -i 's/^\[camera\]$/[camera]\nscene_images = true/' "$T/lpr.conf"
+  "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
+  D=$!; PIDS+=($D)
+  for _ in $(seq 1 150); do grep -q "read cam-live-3 " "$T/lprd.log" && break; sleep 0.1; done
+  kill -TERM $D; wait $D || true
+  "$LPR" spool export --spool "$T/spool.db" > "$T/live.jsonl"
+  python3 -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+ids = {r["id"] for r in rows if r["schema"] == "lpr.read/1"}
+sc = [r for r in rows if r["schema"] == "lpr.scene/1"]
+sys.exit(0 if sc and len(sc) == len(ids) and all(s["read_id"] in ids for s in sc) else 1)' "$T/live.jsonl" ||
+    fail "lprd scenes: $(cut -c1-80 "$T/live.jsonl")"
+  echo "scene messages published on lpr/v1/cam-test/scene, signed; lprd spools one per read"
+  ;;
 deterministic)
   cars 3
   "$LPR" replay --gps "$NMEA" "$T/cars.avi" > "$T/a.jsonl" 2>/dev/null
