@@ -90,12 +90,16 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
     json_decref(o);
 }
 
+/* Counters of the pipeline runs before this one (a SIGHUP reload starts a
+ * new run): health reports totals since the daemon started. */
+static int64_t done_frames, done_dropped, done_reads;
+
 /* The camera's counters, for the uplink's health message. */
 static void put_counters(daemon_ctx *d, const lpr_pipeline_stats *st)
 {
-    lpr_spool_put_counter(d->spool, "camera_frames", st->frames);
-    lpr_spool_put_counter(d->spool, "camera_dropped", st->dropped);
-    lpr_spool_put_counter(d->spool, "camera_reads", d->reads);
+    lpr_spool_put_counter(d->spool, "camera_frames", done_frames + st->frames);
+    lpr_spool_put_counter(d->spool, "camera_dropped", done_dropped + st->dropped);
+    lpr_spool_put_counter(d->spool, "camera_reads", done_reads + d->reads);
     lpr_spool_put_counter(d->spool, "camera_fps_x10",
                           st->seconds > 0 ? (int64_t)(10.0 * (double)st->frames / st->seconds) : 0);
     lpr_spool_put_counter(d->spool, "camera_updated_ms", lpr_realtime_ms());
@@ -174,6 +178,9 @@ static int run_once(const char *path)
     int live = lpr_source_is_live(src);
     lpr_source_close(src);
     put_counters(&d, &ps);
+    done_frames += ps.frames;
+    done_dropped += ps.dropped;
+    done_reads += d.reads;
     LPR_INFO("lprd", "%lld frames (%.1f/s), %lld dropped, %lld gated, %lld reads spooled; "
              "frame->spool latency p50 %.0f ms; peak RSS %.0f MB",
              (long long)ps.frames, ps.seconds > 0 ? (double)ps.frames / ps.seconds : 0.0,
