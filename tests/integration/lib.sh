@@ -69,10 +69,28 @@ start_broker() {
   return 1
 }
 
+# start_plain_broker DIR PORT: a plaintext, anonymous mosquitto on
+# 127.0.0.1 (only for `insecure = true` tests); its PID in DIR/plain.pid
+start_plain_broker() {
+  local d=$1 port=$2
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$d/plain.conf"
+  [ "$(id -u)" -eq 0 ] && echo "user root" >> "$d/plain.conf"
+  mosquitto -c "$d/plain.conf" > "$d/plain.log" 2>&1 &
+  echo $! > "$d/plain.pid"
+  disown $!
+  for _ in $(seq 1 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "plain broker did not start: $(cat "$d/plain.log")" >&2
+  return 1
+}
+
 stop_broker() {
   local d=$1
   [ -f "$d/broker.pid" ] && kill "$(cat "$d/broker.pid")" 2>/dev/null && wait "$(cat "$d/broker.pid")" 2>/dev/null
-  rm -f "$d/broker.pid"
+  [ -f "$d/plain.pid" ] && kill "$(cat "$d/plain.pid")" 2>/dev/null
+  rm -f "$d/broker.pid" "$d/plain.pid"
   return 0
 }
 

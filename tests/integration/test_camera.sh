@@ -245,11 +245,7 @@ PY
   awk '$1=="camera_frames" && $2 > 10 {f=1} $1=="camera_reads" && $2 >= 2 {r=1} END {exit !(f && r)}' \
     "$T/stats.txt" || fail "camera counters not in the spool: $(cat "$T/stats.txt")"
   PLAIN=$(free_port)
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$PLAIN" > "$T/plain.conf"
-  [ "$(id -u)" -eq 0 ] && echo "user root" >> "$T/plain.conf"
-  mosquitto -c "$T/plain.conf" > "$T/plain.log" 2>&1 &
-  PIDS+=($!)
-  disown $!
+  start_plain_broker "$T" "$PLAIN"
   mkdir -p "$T/keys"; "$LPR" keygen --out "$T/keys" > /dev/null
   printf '[uplink]\nhost = 127.0.0.1\nport = %s\ninsecure = true\nsign_key = %s\nhealth_interval_s = 1\n' \
     "$PLAIN" "$T/keys/device.key" >> "$T/lpr.conf"
@@ -260,6 +256,7 @@ PY
   wait $HS || true
   python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); c=h["camera"]; sys.exit(0 if c["frames"] > 10 and c["reads"] >= 2 and c["fps"] > 0 else 1)' \
     "$T/health.json" || fail "health lacks the camera counters: $(cat "$T/health.json")"
+  stop_broker "$T"
   echo "health: $(cat "$T/health.json")"
   ;;
 gpstime)

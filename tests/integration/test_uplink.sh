@@ -265,11 +265,7 @@ status)
 insecure)
   # plaintext only when insecure = true, and then warned at every start
   PLAIN=$(free_port)
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$PLAIN" > "$T/plain.conf"
-  [ "$(id -u)" -eq 0 ] && echo "user root" >> "$T/plain.conf"
-  mosquitto -c "$T/plain.conf" > "$T/plain.log" 2>&1 &
-  PIDS+=($!)
-  sleep 0.5
+  start_plain_broker "$T" "$PLAIN"
   gen_reads 5 | push
   write_config "$T" "$PLAIN" cam-test "uplink.host=127.0.0.1"
   timeout -s TERM 5 "$UPLINK" --config "$CONF" 2> "$T/tls.log" || true
