@@ -12,7 +12,7 @@
 
 #include "lpr_config.h"
 
-typedef enum { T_STR, T_INT, T_DBL, T_BOOL, T_ID } key_type;
+typedef enum { T_STR, T_INT, T_DBL, T_BOOL, T_ID, T_BOX } key_type;
 
 typedef struct key_def {
     const char *section, *name;
@@ -36,6 +36,7 @@ static const key_def keys[] = {
     K("camera", "height", T_INT, camera.height, 0, 16384),
     K("camera", "exposure_us", T_INT, camera.exposure_us, 0, 1000000),
     K("camera", "gain", T_DBL, camera.gain, 0, 64),
+    K("camera", "roi", T_BOX, camera.roi, 0, 65535),
     K("ocr", "model", T_STR, ocr.model, 0, 0),
     K("ocr", "model_dir", T_STR, ocr.model_dir, 0, 0),
     K("ocr", "region", T_STR, ocr.region, 0, 0),
@@ -122,6 +123,19 @@ static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
             return 0;
         }
         *(int *)base = (int)v;
+        return 1;
+    }
+    case T_BOX: {
+        int v[4];
+        char extra;
+        if (sscanf(value, "%d , %d , %d , %d %c", &v[0], &v[1], &v[2], &v[3], &extra) != 4 ||
+            v[0] < 0 || v[1] < 0 || v[2] <= 0 || v[3] <= 0 || v[0] > k->max || v[1] > k->max ||
+            v[2] > k->max || v[3] > k->max) {
+            snprintf(ctx->msg, sizeof ctx->msg,
+                     "[%s] %s: '%s' is not X,Y,WIDTH,HEIGHT in pixels", k->section, k->name, value);
+            return 0;
+        }
+        memcpy(base, v, sizeof v);
         return 1;
     }
     case T_DBL: {

@@ -26,6 +26,7 @@ typedef struct lpr_config {
         int width, height;          /* requested frame size (libcamera); 0: camera's */
         int exposure_us;            /* manual exposure (libcamera); 0: automatic */
         double gain;                /* manual analogue gain (libcamera); 0: automatic */
+        int roi[4];                 /* region of interest x,y,w,h in pixels; w 0: whole frame */
     } camera;
     struct {
         char model[128];            /* traineddata name */

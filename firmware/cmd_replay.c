@@ -175,6 +175,8 @@ int lpr_cmd_replay(int argc, char **argv)
             pc.ocr.model_dir = c.cfg.ocr.model_dir;
         lpr_region_parse(c.cfg.ocr.region, &pc.ocr.region);
         pc.scene_images = c.cfg.camera.scene_images;
+        pc.roi = (lpr_box){c.cfg.camera.roi[0], c.cfg.camera.roi[1], c.cfg.camera.roi[2],
+                           c.cfg.camera.roi[3]};
         if (pc.scene_images && !spool) {
             fprintf(stderr, "lpr replay: [camera] scene_images needs --spool (scenes are keyed by the "
                             "spooled read's id)\n");

@@ -148,6 +148,8 @@ static int run_once(const char *path)
     pc.progress = &d.progress;
     pc.on_stats = on_stats;
     pc.scene_images = d.cfg.camera.scene_images;
+    pc.roi = (lpr_box){d.cfg.camera.roi[0], d.cfg.camera.roi[1], d.cfg.camera.roi[2],
+                       d.cfg.camera.roi[3]};
     lpr_region_parse(d.cfg.ocr.region, &pc.ocr.region);
     pc.ocr.model = d.cfg.ocr.model[0] ? d.cfg.ocr.model : lpr_default_model();
     pc.ocr.model_dir = d.cfg.ocr.model_dir[0] ? d.cfg.ocr.model_dir

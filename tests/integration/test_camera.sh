@@ -151,6 +151,16 @@ deterministic)
   cmp -s "$T/a.jsonl" "$T/b.jsonl" || fail "two runs differ: $(diff "$T/a.jsonl" "$T/b.jsonl" | head -3)"
   [ "$(wc -l < "$T/a.jsonl")" -eq 3 ] || fail "want 3 reads"
   echo "same footage, same reads (2 workers and 1 worker): $(wc -c < "$T/a.jsonl") bytes identical"
+  # a region of interest away from the plates' path reads nothing; one
+  # around it reads them all, with boxes in whole-frame coordinates
+  printf '[device]\nid = roi\n[camera]\nroi = 0,0,150,150\n' > "$T/roi1.conf"
+  printf '[device]\nid = roi\n[camera]\nroi = 150,200,1100,500\n' > "$T/roi2.conf"
+  "$LPR" replay --config "$T/roi1.conf" "$T/cars.avi" > "$T/roi1.jsonl" 2>/dev/null
+  "$LPR" replay --config "$T/roi2.conf" "$T/cars.avi" > "$T/roi2.jsonl" 2>/dev/null
+  [ ! -s "$T/roi1.jsonl" ] || fail "reads outside the region of interest"
+  [ "$(wc -l < "$T/roi2.jsonl")" -eq 3 ] || fail "region of interest around the plates: $(wc -l < "$T/roi2.jsonl") reads"
+  python3 -c 'import json,sys; b=json.loads(open(sys.argv[1]).readline())["box"]; sys.exit(0 if b[0] >= 150 and b[1] >= 200 else 1)' "$T/roi2.jsonl" ||
+    fail "boxes not in frame coordinates"
   ;;
 photos)
   # a video of benchmark photos, each held 5 frames with sensor noise, reads

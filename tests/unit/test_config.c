@@ -29,6 +29,11 @@ static void test_defaults_and_values(void **state)
     assert_int_equal(c.uplink.health_interval_s, 60);
     assert_string_equal(c.uplink.topic_prefix, "lpr/v1/cam-0042/");
     assert_string_equal(c.gps.server, "127.0.0.1:2947");
+    assert_int_equal(c.camera.roi[2], 0); /* whole frame by default */
+    assert_int_equal(lpr_config_load_string("[device]\nid = a\n[camera]\nroi = 10, 20, 640, 360\n",
+                                            "t.conf", &c, err, sizeof err), LPR_OK);
+    assert_int_equal(c.camera.roi[0], 10);
+    assert_int_equal(c.camera.roi[3], 360);
 }
 
 static void expect_error(const char *ini, const char *want)
@@ -52,6 +57,8 @@ static void test_errors_name_line(void **state)
     expect_error("[spool]\nmax_mb = 5\n", "t.conf: [device] id is required");
     expect_error("[device]\nid = a\n[ocr]\nregion = mars\n", "[ocr] region: 'mars'");
     expect_error("just words\n", "t.conf:1: syntax error");
+    expect_error("[device]\nid = a\n[camera]\nroi = 1,2,3\n", "t.conf:4: [camera] roi");
+    expect_error("[device]\nid = a\n[camera]\nroi = 0,0,-5,10\n", "t.conf:4: [camera] roi");
 }
 
 static void test_missing_file(void **state)
