@@ -64,6 +64,18 @@ static int write_file(const char *path, const unsigned char *data, size_t len, m
     return close(fd);
 }
 
+/* A fresh ECDSA P-256 key in pk from a seeded DRBG (all three contexts
+ * initialised by the caller, who frees them). 0 on success. */
+static int new_p256_key(mbedtls_pk_context *pk, mbedtls_entropy_context *entropy,
+                        mbedtls_ctr_drbg_context *drbg, const char *pers)
+{
+    return mbedtls_ctr_drbg_seed(drbg, mbedtls_entropy_func, entropy,
+                                 (const unsigned char *)pers, strlen(pers)) != 0 ||
+           mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
+           mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
+                               mbedtls_ctr_drbg_random, drbg) != 0;
+}
+
 lpr_err lpr_keygen(const char *dir, int force, char kid[LPR_KID_LEN])
 {
     char key_path[1024], pub_path[1024];
@@ -83,11 +95,7 @@ lpr_err lpr_keygen(const char *dir, int force, char kid[LPR_KID_LEN])
     mbedtls_pk_init(&pk);
     mbedtls_entropy_init(&entropy);
     mbedtls_ctr_drbg_init(&drbg);
-    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
-                              (const unsigned char *)pers, strlen(pers)) != 0 ||
-        mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-        mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk),
-                            mbedtls_ctr_drbg_random, &drbg) != 0) {
+    if (new_p256_key(&pk, &entropy, &drbg, pers) != 0) {
         LPR_ERROR("keygen", "ECDSA P-256 key generation failed");
         goto out;
     }
@@ -134,11 +142,7 @@ lpr_err lpr_make_tls_csr(const char *dir, const char *device_id, int force)
     mbedtls_entropy_init(&entropy);
     mbedtls_ctr_drbg_init(&drbg);
     mbedtls_x509write_csr_init(&csr);
-    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
-                              (const unsigned char *)pers, strlen(pers)) != 0 ||
-        mbedtls_pk_setup(&pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
-        mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(pk),
-                            mbedtls_ctr_drbg_random, &drbg) != 0) {
+    if (new_p256_key(&pk, &entropy, &drbg, pers) != 0) {
         LPR_ERROR("provision", "TLS key generation failed");
         goto out;
     }
