@@ -32,19 +32,6 @@ static void read_usage(FILE *f)
             LPR_MAX_PLATES, LPR_MAX_PLATES);
 }
 
-static int is_image_name(const char *name)
-{
-    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif",
-                                       ".tiff", ".pnm", ".pgm", ".ppm", ".webp", NULL};
-    const char *dot = strrchr(name, '.');
-    if (!dot)
-        return 0;
-    for (int i = 0; exts[i]; i++)
-        if (!strcasecmp(dot, exts[i]))
-            return 1;
-    return 0;
-}
-
 static void print_json(const char *file, const lpr_ocr_result *r)
 {
     json_t *root = json_object(), *plates = json_array();
@@ -130,7 +117,7 @@ static void read_dir(read_ctx *ctx, const char *dir)
         return;
     }
     for (int i = 0; i < n; i++) {
-        if (names[i]->d_name[0] != '.' && is_image_name(names[i]->d_name)) {
+        if (names[i]->d_name[0] != '.' && lpr_image_name(names[i]->d_name)) {
             char path[4096];
             snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
             read_one(ctx, path);

@@ -17,6 +17,7 @@
 #include <gst/video/video.h>
 #include <leptonica/allheaders.h>
 
+#include "lpr_ocr.h"
 #include "source.h"
 #ifdef LPR_WITH_LIBCAMERA
 #include "libcamera_shim.h"
@@ -51,20 +52,9 @@ void lpr_frame_clear(lpr_frame *f)
     memset(f, 0, sizeof *f);
 }
 
-static int is_image_name(const char *name)
-{
-    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm",
-                                       ".tif", ".tiff", NULL};
-    const char *dot = strrchr(name, '.');
-    for (int i = 0; dot && exts[i]; i++)
-        if (!strcasecmp(dot, exts[i]))
-            return 1;
-    return 0;
-}
-
 static int filter_images(const struct dirent *d)
 {
-    return d->d_name[0] != '.' && is_image_name(d->d_name);
+    return d->d_name[0] != '.' && lpr_image_name(d->d_name);
 }
 
 /* The first ERROR message on the bus, as one line; NULL if none. */

@@ -95,6 +95,11 @@ lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len,
 lpr_err lpr_ocr_read_gray(lpr_ocr *ocr, const uint8_t *pixels, int width,
                           int height, int stride, lpr_ocr_result *out);
 
+/* 1 if the file name has an image extension the reader decodes (JPEG, PNG,
+ * BMP, TIFF, PNM/PGM/PPM, WebP), case-insensitive; used to pick images out
+ * of folders. */
+int lpr_image_name(const char *name);
+
 /* "auto", "us", "eu", "br". */
 const char *lpr_region_name(lpr_region region);
 /* Parses a region name; LPR_EINVAL for anything else. */

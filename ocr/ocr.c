@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +46,17 @@ void lpr_ocr_config_init(lpr_ocr_config *cfg)
     cfg->max_plates = LPR_MAX_PLATES;
     cfg->max_lines = 7;
     cfg->max_pixels = 50L * 1000 * 1000;
+}
+
+int lpr_image_name(const char *name)
+{
+    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff",
+                                       ".pnm", ".pgm", ".ppm", ".webp", NULL};
+    const char *dot = strrchr(name, '.');
+    for (int i = 0; dot && exts[i]; i++)
+        if (!strcasecmp(dot, exts[i]))
+            return 1;
+    return 0;
 }
 
 const char *lpr_region_name(lpr_region region)

@@ -289,12 +289,3 @@ int lpr_recognize_line(TessBaseAPI *api, PIX *grey, const lpr_textline *line,
     return n;
 }
 
-/* Debug aid: the cleaned binary form of a line, as the reader sees it. */
-PIX *lpr_debug_clean_line(PIX *grey, const lpr_textline *line);
-PIX *lpr_debug_clean_line(PIX *grey, const lpr_textline *line)
-{
-    PIX *lg = line_grey(grey, line);
-    PIX *b = lg ? line_clean_binary(lg) : NULL;
-    pixDestroy(&lg);
-    return b;
-}

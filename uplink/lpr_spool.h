@@ -71,9 +71,6 @@ void lpr_spool_row_clear(lpr_spool_row *row);
 lpr_err lpr_spool_fetch_unsigned(lpr_spool *spool, int64_t after_seq, int modulo, int rem,
                                  int max, lpr_spool_row *rows, int *n);
 
-/* Stores the signature of a read (once; a read keeps its first one). */
-lpr_err lpr_spool_set_signature(lpr_spool *spool, int64_t seq,
-                                const unsigned char *sig, size_t len);
 /* Stores the signatures of several reads (rows[i].sig, where not NULL) in
  * one transaction; reads that already have one keep it. */
 lpr_err lpr_spool_set_signatures(lpr_spool *spool, const lpr_spool_row *rows, int n);

@@ -350,27 +350,6 @@ void lpr_spool_row_clear(lpr_spool_row *r)
     memset(r, 0, sizeof *r);
 }
 
-static lpr_err exec_seq(lpr_spool *s, const char *sql, int64_t seq, const void *blob,
-                        size_t len, const char *what)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, what);
-    int i = 1;
-    if (blob)
-        sqlite3_bind_blob(st, i++, blob, (int)len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, i, seq);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? LPR_OK : db_error(s, what);
-}
-
-lpr_err lpr_spool_set_signature(lpr_spool *s, int64_t seq, const unsigned char *sig, size_t len)
-{
-    return exec_seq(s, "UPDATE reads SET sig = ? WHERE seq = ? AND sig IS NULL", seq, sig, len,
-                    "store signature");
-}
-
 /* Binds item i to the statement; 0 to skip it. */
 typedef int (*batch_bind)(sqlite3_stmt *st, const void *items, int i);
 
@@ -425,16 +404,16 @@ lpr_err lpr_spool_set_signatures(lpr_spool *s, const lpr_spool_row *rows, int n)
                      bind_signature, "store signatures");
 }
 
-lpr_err lpr_spool_note_attempt(lpr_spool *s, int64_t seq)
-{
-    return exec_seq(s, "UPDATE reads SET attempts = attempts + 1 WHERE seq = ?", seq, NULL, 0,
-                    "count attempt");
-}
-
 static int bind_seq(sqlite3_stmt *st, const void *items, int i)
 {
     sqlite3_bind_int64(st, 1, ((const int64_t *)items)[i]);
     return 1;
+}
+
+lpr_err lpr_spool_note_attempt(lpr_spool *s, int64_t seq)
+{
+    return run_batch(s, "UPDATE reads SET attempts = attempts + 1 WHERE seq = ?", &seq, 1,
+                     bind_seq, "count attempt");
 }
 
 lpr_err lpr_spool_delete(lpr_spool *s, const int64_t *seqs, int n)

@@ -526,7 +526,6 @@ static void fill_inflight(lpr_uplink *u)
     int n = 0;
     if (lpr_spool_fetch(u->spool, u->cursor, room, rows, &n) != LPR_OK || n == 0)
         return;
-    int fetched = n;
     for (int i = 0; i < n; i++) {
         lpr_spool_row *r = &rows[i];
         if (!r->sig)
@@ -565,7 +564,7 @@ static void fill_inflight(lpr_uplink *u)
         u->cursor = r->seq;
         u->published++;
     }
-    for (int i = 0; i < fetched; i++)
+    for (int i = 0; i < n; i++)
         lpr_spool_row_clear(&rows[i]);
 }
 

@@ -94,8 +94,10 @@ static void test_signature_stored_once(void **state)
     const unsigned char a[] = {1, 2, 3}, b[] = {9, 9};
     assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
     assert_int_equal(lpr_spool_append(s, READ, strlen(READ), NULL, NULL, 0), LPR_OK);
-    assert_int_equal(lpr_spool_set_signature(s, 1, a, sizeof a), LPR_OK);
-    assert_int_equal(lpr_spool_set_signature(s, 1, b, sizeof b), LPR_OK);
+    lpr_spool_row first = {.seq = 1, .sig = (unsigned char *)a, .sig_len = sizeof a};
+    lpr_spool_row second = {.seq = 1, .sig = (unsigned char *)b, .sig_len = sizeof b};
+    assert_int_equal(lpr_spool_set_signatures(s, &first, 1), LPR_OK);
+    assert_int_equal(lpr_spool_set_signatures(s, &second, 1), LPR_OK);
     assert_int_equal(lpr_spool_note_attempt(s, 1), LPR_OK);
     assert_int_equal(lpr_spool_fetch(s, 0, 2, rows, &n), LPR_OK);
     assert_int_equal(n, 1);
