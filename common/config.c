@@ -39,6 +39,7 @@ static const key_def keys[] = {
     K("camera", "roi", T_BOX, camera.roi, 0, 65535),
     K("ocr", "model", T_STR, ocr.model, 0, 0),
     K("ocr", "model_dir", T_STR, ocr.model_dir, 0, 0),
+    K("ocr", "char_model", T_STR, ocr.char_model, 0, 0),
     K("ocr", "region", T_STR, ocr.region, 0, 0),
     K("gps", "server", T_STR, gps.server, 0, 0),
     K("gps", "fixed", T_STR, gps.fixed, 0, 0),

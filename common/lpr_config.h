@@ -31,6 +31,7 @@ typedef struct lpr_config {
     struct {
         char model[128];            /* traineddata name */
         char model_dir[LPR_CFG_STR];
+        char char_model[LPR_CFG_STR]; /* character classifier file, "none", or empty: shipped */
         char region[8];             /* us | eu | br | auto */
     } ocr;
     struct {

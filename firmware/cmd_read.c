@@ -19,7 +19,8 @@ static void read_usage(FILE *f)
 {
     fprintf(f,
             "usage: lpr read [--json] [--region us|eu|br|auto] [--model NAME]\n"
-            "                [--model-dir DIR] [--max-plates N] IMAGE|DIR...\n"
+            "                [--model-dir DIR] [--char-model FILE|none] [--max-plates N]\n"
+            "                IMAGE|DIR...\n"
             "Reads licence plates in still images (JPEG, PNG, BMP, TIFF, PNM).\n"
             "Folders are read in sorted order, image files only.\n"
             "  --json         one JSON line per image instead of a table\n"
@@ -27,6 +28,8 @@ static void read_usage(FILE *f)
             "  --model NAME   Tesseract model name (default: the shipped plate model,\n"
             "                 else 'eng')\n"
             "  --model-dir D  folder holding NAME.traineddata\n"
+            "  --char-model F per-character classifier (default: the shipped\n"
+            "                 lpr-chars.clf; 'none' reads with the line model only)\n"
             "  --max-plates N plates reported per image (1-%d, default %d)\n"
             "Exit status: 0 all read, 1 some input could not be read, 2 usage.\n",
             LPR_MAX_PLATES, LPR_MAX_PLATES);
@@ -137,7 +140,8 @@ int lpr_cmd_read(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},       {"region", required_argument, NULL, 'r'},
         {"model", required_argument, NULL, 'm'}, {"model-dir", required_argument, NULL, 'd'},
-        {"max-plates", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
+        {"max-plates", required_argument, NULL, 'n'},
+        {"char-model", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     lpr_ocr_config cfg;
     read_ctx ctx = {0};
@@ -146,7 +150,7 @@ int lpr_cmd_read(int argc, char **argv)
 
     lpr_ocr_config_init(&cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jr:m:d:n:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jr:m:d:c:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': ctx.json = 1; break;
         case 'r':
@@ -157,6 +161,7 @@ int lpr_cmd_read(int argc, char **argv)
             break;
         case 'm': model = optarg; break;
         case 'd': model_dir = optarg; break;
+        case 'c': cfg.char_model = optarg; break;
         case 'n': {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -185,7 +190,10 @@ int lpr_cmd_read(int argc, char **argv)
     cfg.model_dir = model_dir;
     lpr_err rc = lpr_ocr_new(&cfg, &ctx.ocr);
     if (rc != LPR_OK) {
-        fprintf(stderr, "lpr read: cannot load model '%s': %s\n", model, lpr_strerror(rc));
+        /* the reader has logged the file and the reason; only memory
+         * exhaustion leaves it silent */
+        if (rc == LPR_ENOMEM)
+            fprintf(stderr, "lpr read: cannot start the reader: %s\n", lpr_strerror(rc));
         return 1;
     }
     if (!ctx.json)

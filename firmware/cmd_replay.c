@@ -173,6 +173,8 @@ int lpr_cmd_replay(int argc, char **argv)
             pc.ocr.model = c.cfg.ocr.model;
         if (c.cfg.ocr.model_dir[0])
             pc.ocr.model_dir = c.cfg.ocr.model_dir;
+        if (c.cfg.ocr.char_model[0])
+            pc.ocr.char_model = c.cfg.ocr.char_model;
         lpr_region_parse(c.cfg.ocr.region, &pc.ocr.region);
         pc.scene_images = c.cfg.camera.scene_images;
         pc.roi = (lpr_box){c.cfg.camera.roi[0], c.cfg.camera.roi[1], c.cfg.camera.roi[2],

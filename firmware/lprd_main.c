@@ -154,6 +154,7 @@ static int run_once(const char *path)
     pc.ocr.model = d.cfg.ocr.model[0] ? d.cfg.ocr.model : lpr_default_model();
     pc.ocr.model_dir = d.cfg.ocr.model_dir[0] ? d.cfg.ocr.model_dir
                                               : lpr_default_model_dir(pc.ocr.model);
+    pc.ocr.char_model = d.cfg.ocr.char_model[0] ? d.cfg.ocr.char_model : NULL;
 
     lpr_spool_opts so = {d.cfg.device.id, d.cfg.spool.max_mb, d.cfg.spool.max_age_days};
     if (lpr_spool_open(d.cfg.spool.path, &so, &d.spool) != LPR_OK)

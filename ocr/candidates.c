@@ -5,9 +5,10 @@
  * the usual confusions of plate lettering (O/0/D/Q, I/1, B/8, S/5, Z/2, G/6)
  * are added with a lower confidence. A beam search over positions yields the
  * best strings by mean confidence. Region formats (br LLLNNNN and Mercosul
- * LLLNLNN; generic lengths for us and eu) constrain the letter/digit class
- * per position, so "ABC1Z34" becomes "ABC1234" only where a br plate must have
- * a digit. Pure functions: no Leptonica, no Tesseract.
+ * LLLNLNN) constrain the letter/digit class per position, so "ABC1Z34"
+ * becomes "ABC1234" only where a br plate must have a digit; eu prefers the
+ * commonest European series (LLNNNLL, LLNNLLL, NNNNLLL) where the length
+ * fits one; us and other eu plates are ranked by length only. Pure functions: no Leptonica, no Tesseract.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -17,6 +18,11 @@
 
 /* Format strings: L = letter, N = digit, A = either. */
 static const char *const br_formats[] = {"LLLNNNN", "LLLNLNN", NULL};
+/* The commonest European series: Italy, France (SIV) and Slovakia
+ * LLNNNLL, the UK LLNNLLL, Spain NNNNLLL. Other countries' plates are
+ * not penalised unless they have one of these lengths and fit none. */
+static const char *const eu_formats[] = {"LLNNNLL", "LLNNLLL", "NNNNLLL", NULL};
+#define OFF_FORMAT 0.9f /* eu: confidence factor of a reading that fits no series */
 
 static int fits_class(char fmt, char c)
 {
@@ -37,21 +43,26 @@ static int generic_length_ok(lpr_region region, size_t len)
     }
 }
 
+static int fits_format(const char *const *formats, const char *text)
+{
+    size_t len = strlen(text);
+    for (int f = 0; formats[f]; f++) {
+        if (strlen(formats[f]) != len)
+            continue;
+        size_t i;
+        for (i = 0; i < len && fits_class(formats[f][i], text[i]); i++)
+            ;
+        if (i == len)
+            return 1;
+    }
+    return 0;
+}
+
 int lpr_region_format_match(lpr_region region, const char *text)
 {
     size_t len = strlen(text);
-    if (region == LPR_REGION_BR) {
-        for (int f = 0; br_formats[f]; f++) {
-            if (strlen(br_formats[f]) != len)
-                continue;
-            size_t i;
-            for (i = 0; i < len && fits_class(br_formats[f][i], text[i]); i++)
-                ;
-            if (i == len)
-                return 1;
-        }
-        return 0;
-    }
+    if (region == LPR_REGION_BR)
+        return fits_format(br_formats, text);
     for (size_t i = 0; i < len; i++)
         if (!isalnum((unsigned char)text[i]))
             return 0;
@@ -66,9 +77,9 @@ static const char *const confusions[] = {
 
 void lpr_add_confusions(lpr_charpos *pos, float factor)
 {
-    int base = pos->n;
-    for (int a = 0; a < base; a++) {
-        char c = pos->ch[a];
+    const lpr_charpos orig = *pos;
+    for (int a = 0; a < orig.n; a++) {
+        char c = orig.ch[a];
         for (int k = 0; confusions[k]; k++) {
             char other;
             if (confusions[k][0] == c)
@@ -77,16 +88,29 @@ void lpr_add_confusions(lpr_charpos *pos, float factor)
                 other = confusions[k][0];
             else
                 continue;
-            if (pos->n >= LPR_MAX_ALTS)
-                return;
-            int dup = 0;
+            float conf = orig.conf[a] * factor;
+            int at = -1;
             for (int i = 0; i < pos->n; i++)
-                dup |= pos->ch[i] == other;
-            if (dup)
+                if (pos->ch[i] == other)
+                    at = i;
+            if (at < 0 && pos->n < LPR_MAX_ALTS) {
+                at = pos->n++;
+            } else if (at < 0) {
+                /* full: displace the weakest alternative (never the best
+                 * reading) if the look-alike is more plausible */
+                at = 1;
+                for (int i = 2; i < pos->n; i++)
+                    if (pos->conf[i] < pos->conf[at])
+                        at = i;
+                if (pos->n < 2 || pos->conf[at] >= conf)
+                    continue;
+            } else if (pos->conf[at] >= conf) {
                 continue;
-            pos->ch[pos->n] = other;
-            pos->conf[pos->n] = pos->conf[a] * factor;
-            pos->n++;
+            }
+            /* a look-alike is at least as plausible as the confusion says,
+             * even where the engine scored it lower */
+            pos->ch[at] = other;
+            pos->conf[at] = conf;
         }
     }
 }
@@ -204,11 +228,25 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
         }
     } else {
         int k = beam_search(pos, n, NULL, items, BEAM);
+        int formats_of_len = 0;
+        for (int f = 0; region == LPR_REGION_EU && eu_formats[f]; f++)
+            formats_of_len += (int)strlen(eu_formats[f]) == n;
         for (int i = 0; i < k; i++) {
             float conf = items[i].sum / (float)n;
             if (!generic_length_ok(region, (size_t)n))
                 conf *= 0.5f; /* implausible length: keep, rank low */
+            if (formats_of_len > 0 && !fits_format(eu_formats, items[i].text))
+                conf *= OFF_FORMAT;
             count = add_candidate(out, count, max, items[i].text, conf);
+        }
+        /* the best readings that fit a series, from the alternatives */
+        for (int f = 0; formats_of_len > 0 && eu_formats[f]; f++) {
+            if ((int)strlen(eu_formats[f]) != n)
+                continue;
+            int kf = beam_search(pos, n, eu_formats[f], items, BEAM);
+            for (int i = 0; i < kf; i++)
+                count = add_candidate(out, count, max, items[i].text,
+                                      items[i].sum / (float)n);
         }
     }
     if (region == LPR_REGION_US) {

@@ -59,6 +59,8 @@ typedef struct lpr_ocr_result {
 typedef struct lpr_ocr_config {
     const char *model_dir;  /* tessdata directory; NULL: Tesseract's default */
     const char *model;      /* traineddata name without suffix; default "eng" */
+    const char *char_model; /* character classifier file; NULL: the shipped
+                               one (LPR_CHAR_MODEL) if installed; "none": off */
     lpr_region region;      /* plate formats to apply; default auto */
     int max_plates;         /* 1..LPR_MAX_PLATES; default LPR_MAX_PLATES */
     int max_lines;          /* text lines read per image (bounds time); default 7 */

@@ -18,10 +18,26 @@
 #define WHITELIST "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define MIN_PLATE_CHARS 4
 
+#define CHAR_MODEL_FILE "lpr-chars.clf"
+
 struct lpr_ocr {
     lpr_ocr_config cfg;
     TessBaseAPI *api;
+    lpr_charclf *clf;
 };
+
+/* The shipped character classifier: the source tree's ocr/models while
+ * running from a build tree, then the installed one. NULL if neither. */
+static const char *default_char_model(char *buf, size_t len)
+{
+    static const char *const dirs[] = {LPR_MODEL_DIR_SRC, LPR_MODEL_DIR_INSTALL};
+    for (unsigned i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+        snprintf(buf, len, "%s/%s", dirs[i], CHAR_MODEL_FILE);
+        if (access(buf, R_OK) == 0)
+            return buf;
+    }
+    return NULL;
+}
 
 void lpr_ocr_process_init(char **argv)
 {
@@ -144,6 +160,17 @@ lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
         lpr_ocr_free(ocr);
         return LPR_ENOENT;
     }
+    char defpath[4096];
+    const char *cm = ocr->cfg.char_model;
+    if (!cm)
+        cm = default_char_model(defpath, sizeof defpath);
+    if (cm && cm[0] && strcmp(cm, "none") != 0) {
+        lpr_err rc = lpr_charclf_load(cm, &ocr->clf);
+        if (rc != LPR_OK) {
+            lpr_ocr_free(ocr);
+            return rc;
+        }
+    }
     TessBaseAPISetPageSegMode(ocr->api, PSM_SINGLE_LINE);
     TessBaseAPISetVariable(ocr->api, "tessedit_char_whitelist", WHITELIST);
     TessBaseAPISetVariable(ocr->api, "lstm_choice_mode", "2");
@@ -160,8 +187,11 @@ void lpr_ocr_free(lpr_ocr *ocr)
         TessBaseAPIEnd(ocr->api);
         TessBaseAPIDelete(ocr->api);
     }
+    lpr_charclf_free(ocr->clf);
     free(ocr);
 }
+
+#define FRAGMENT_MARGIN 10.0f /* confidence points a whole plate may trail its fragment */
 
 static int cmp_plate(const void *a, const void *b)
 {
@@ -212,7 +242,7 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
     }
     for (int i = 0; i < nl && out->n_plates < LPR_MAX_PLATES; i++) {
         lpr_charpos pos[LPR_LINE_MAX_CHARS];
-        int n = lpr_recognize_line(ocr->api, grey, &lines[i], pos, LPR_LINE_MAX_CHARS);
+        int n = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos, LPR_LINE_MAX_CHARS);
         if (n < MIN_PLATE_CHARS)
             continue;
         for (int k = 0; k < n; k++)
@@ -236,11 +266,20 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
     int kept = 0;
     for (int i = 0; i < out->n_plates; i++) {
         int inside = 0;
-        for (int k = 0; k < kept && !inside; k++)
-            inside = lpr_box_overlap(out->plates[i].text_box, out->plates[k].text_box) > 0.5f;
+        for (int k = 0; k < kept && !inside; k++) {
+            if (lpr_box_overlap(out->plates[i].text_box, out->plates[k].text_box) <= 0.5f)
+                continue;
+            inside = 1;
+            /* a fragment read confidently must not hide the whole plate
+             * read nearly as confidently */
+            if (strlen(out->plates[i].text) > strlen(out->plates[k].text) &&
+                out->plates[i].confidence >= out->plates[k].confidence - FRAGMENT_MARGIN)
+                out->plates[k] = out->plates[i];
+        }
         if (!inside)
             out->plates[kept++] = out->plates[i];
     }
+    qsort(out->plates, (size_t)kept, sizeof out->plates[0], cmp_plate);
     out->n_plates = kept;
     if (out->n_plates > ocr->cfg.max_plates)
         out->n_plates = ocr->cfg.max_plates;

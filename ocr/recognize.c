@@ -19,7 +19,14 @@
 
 #define TARGET_CHAR_H 36
 #define BORDER 12
+#define SIDE_MARGIN 0.6f    /* of char_h: the localiser may miss an edge character */
 #define CONFIDENT 80.0f
+#define MIN_CELL_H 0.55f     /* of TARGET_CHAR_H: shorter cells are no character */
+#define CLF_CONFIDENT 90.0f  /* classifier mean conf that spares the grey pass */
+#define LSTM_WEIGHT 0.4f     /* LSTM share when merged with the classifier */
+#define CLF_ALONE 0.9f       /* classifier's weight against an LSTM of other length */
+#define CLF_TRUSTED 90.0f    /* classifier mean conf, binarisations agreeing, that skips the LSTM */
+#define THRESH_STEP 25       /* grey levels between the classifier's binarisations */
 
 static void clip_box(lpr_box *b, int w, int h)
 {
@@ -29,12 +36,40 @@ static void clip_box(lpr_box *b, int w, int h)
     if (b->y + b->h > h) b->h = h - b->y;
 }
 
+/* Stretches the grey levels of a line crop in place so its darkest few
+ * percent go black and its lightest few white: a dim or hazy plate then
+ * binarises like a crisp one, and the white the deskew brings in at the
+ * corners no longer outweighs the plate in a global threshold. */
+static void stretch(PIX *pix)
+{
+    NUMA *hist = pixGetGrayHistogram(pix, 1);
+    if (!hist)
+        return;
+    l_float32 total = 0, acc = 0;
+    numaGetSum(hist, &total);
+    int lo = -1, hi = 255;
+    for (int v = 0; v < 256; v++) {
+        l_float32 c = 0;
+        numaGetFValue(hist, v, &c);
+        acc += c;
+        if (lo < 0 && acc >= 0.03f * total)
+            lo = v;
+        if (acc >= 0.97f * total) {
+            hi = v;
+            break;
+        }
+    }
+    numaDestroy(&hist);
+    if (lo >= 0 && hi - lo >= 8 && (lo > 0 || hi < 255))
+        pixGammaTRC(pix, pix, 1.0f, lo, hi);
+}
+
 /* Crop, polarity, deskew and scale: grey line with chars TARGET_CHAR_H tall. */
 static PIX *line_grey(PIX *grey, const lpr_textline *line)
 {
     float ch = line->char_h > 1 ? line->char_h : 1;
-    lpr_box b = {line->box.x - (int)(0.6f * ch), line->box.y - (int)(0.45f * ch),
-                 line->box.w + (int)(1.2f * ch), line->box.h + (int)(0.9f * ch)};
+    lpr_box b = {line->box.x - (int)(SIDE_MARGIN * ch), line->box.y - (int)(0.45f * ch),
+                 line->box.w + (int)(2.0f * SIDE_MARGIN * ch), line->box.h + (int)(0.9f * ch)};
     PIX *crop = NULL, *pol = NULL, *rot = NULL, *scaled = NULL;
     BOX *box = NULL;
 
@@ -52,6 +87,7 @@ static PIX *line_grey(PIX *grey, const lpr_textline *line)
     pixDestroy(&crop);
     if (!pol)
         return NULL;
+    stretch(pol);
     float f = (float)TARGET_CHAR_H / ch;
     if (f > 6.0f)
         f = 6.0f;
@@ -68,17 +104,70 @@ static PIX *line_grey(PIX *grey, const lpr_textline *line)
     return scaled;
 }
 
-/* Binarised line keeping only components inside the character band. */
-static PIX *line_clean_binary(PIX *lg)
+/* Sorts component boxes by x, merges those sharing most of their columns
+ * (pieces of one character), clips them to the band [y0, y1) and moves them
+ * into the bordered image's coordinates. Returns the new count. */
+static int merge_cells(lpr_box *b, int n, int y0, int y1)
 {
-    PIX *bin = NULL, *out = NULL, *bordered = NULL;
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && b[j - 1].x > b[j].x; j--) {
+            lpr_box t = b[j]; b[j] = b[j - 1]; b[j - 1] = t;
+        }
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (m > 0) {
+            lpr_box *p = &b[m - 1];
+            int ov = (p->x + p->w < b[i].x + b[i].w ? p->x + p->w : b[i].x + b[i].w) - b[i].x;
+            int narrow = p->w < b[i].w ? p->w : b[i].w;
+            if (ov > 0 && (float)ov >= 0.5f * (float)narrow) {
+                int x0 = p->x < b[i].x ? p->x : b[i].x;
+                int ya = p->y < b[i].y ? p->y : b[i].y;
+                int x1 = p->x + p->w > b[i].x + b[i].w ? p->x + p->w : b[i].x + b[i].w;
+                int yb = p->y + p->h > b[i].y + b[i].h ? p->y + p->h : b[i].y + b[i].h;
+                *p = (lpr_box){x0, ya, x1 - x0, yb - ya};
+                continue;
+            }
+        }
+        b[m++] = b[i];
+    }
+    for (int i = 0; i < m; i++) {
+        int ya = b[i].y < y0 ? y0 : b[i].y;
+        int yb = b[i].y + b[i].h > y1 ? y1 : b[i].y + b[i].h;
+        b[i] = (lpr_box){b[i].x + BORDER, ya - y0 + BORDER, b[i].w, yb - ya};
+    }
+    return m;
+}
+
+/* Binarised line keeping only components inside the character band, with a
+ * white border. If segs is given, the character cells (components merged
+ * where they share columns: a broken stroke) are written there, left to right,
+ * in the returned image's coordinates, and their count to *nseg. */
+static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, int *nseg)
+{
+    PIX *bin = NULL, *out = NULL, *bordered = NULL, *th = NULL;
     BOXA *boxa = NULL;
     PIXA *pixa = NULL;
     int w = pixGetWidth(lg), h = pixGetHeight(lg);
     float cys[256];
-    int nh = 0, tall_x0 = 1 << 30, tall_x1 = -1;
+    int nh = 0, tall_x0 = 1 << 30, tall_x1 = -1, ns = 0;
 
-    if (pixOtsuAdaptiveThreshold(lg, w, h, 0, 0, 0.1f, NULL, &bin) || !bin)
+    if (pixOtsuAdaptiveThreshold(lg, w, h, 0, 0, 0.1f, &th, &bin) || !bin) {
+        pixDestroy(&th);
+        pixDestroy(&bin);
+        return NULL;
+    }
+    if (offset != 0) {
+        /* the same line thresholded lighter or darker than Otsu's choice:
+         * thin strokes survive one, touching characters part in the other */
+        l_uint32 t = 128;
+        if (th)
+            pixGetPixel(th, 0, 0, &t);
+        int tv = (int)t + offset;
+        pixDestroy(&bin);
+        bin = pixThresholdToBinary(lg, tv < 1 ? 1 : tv > 255 ? 255 : tv);
+    }
+    pixDestroy(&th);
+    if (!bin)
         return NULL;
     boxa = pixConnComp(bin, &pixa, 8);
     if (!boxa)
@@ -134,6 +223,8 @@ static PIX *line_clean_binary(PIX *lg)
             pixRasterop(out, x, y, bw, bh, PIX_PAINT, c, 0, 0);
             pixDestroy(&c);
         }
+        if (segs && ns < maxseg)
+            segs[ns++] = (lpr_box){x, y, bw, bh};
     }
     /* crop to the band so the line height is the character height */
     int y0 = (int)top > 0 ? (int)top : 0;
@@ -145,6 +236,8 @@ static PIX *line_clean_binary(PIX *lg)
         bordered = pixAddBorder(cropped, BORDER, 0);
         pixDestroy(&cropped);
     }
+    if (segs && nseg && bordered)
+        *nseg = merge_cells(segs, ns, y0, y1);
 out:
     pixDestroy(&out);
     boxaDestroy(&boxa);
@@ -229,21 +322,202 @@ static int read_pix(TessBaseAPI *api, PIX *pix, lpr_charpos *pos, int max,
     return n;
 }
 
-int lpr_recognize_line(TessBaseAPI *api, PIX *grey, const lpr_textline *line,
-                       lpr_charpos *pos, int max)
+/* Merges reading 'o' into 'p' position by position (same length): shared
+ * characters add their weighted confidences, others join as alternatives. */
+static void merge_reads(lpr_charpos *p, const lpr_charpos *o, int n, float wp, float wo)
 {
-    lpr_charpos reads[2][LPR_LINE_MAX_CHARS];
-    int counts[2] = {0, 0};
-    float means[2] = {0, 0};
+    for (int i = 0; i < n; i++) {
+        lpr_charpos m = {0};
+        for (int a = 0; a < p[i].n; a++) {
+            m.ch[m.n] = p[i].ch[a];
+            m.conf[m.n++] = wp * p[i].conf[a];
+        }
+        for (int a = 0; a < o[i].n; a++) {
+            int k;
+            for (k = 0; k < m.n && m.ch[k] != o[i].ch[a]; k++)
+                ;
+            if (k < m.n)
+                m.conf[k] += wo * o[i].conf[a];
+            else if (m.n < LPR_MAX_ALTS) {
+                m.ch[m.n] = o[i].ch[a];
+                m.conf[m.n++] = wo * o[i].conf[a];
+            } else if (wo * o[i].conf[a] > m.conf[m.n - 1]) {
+                m.ch[m.n - 1] = o[i].ch[a];
+                m.conf[m.n - 1] = wo * o[i].conf[a];
+            }
+            /* keep sorted so the weakest is last */
+            for (int b = m.n - 1; b > 0 && m.conf[b - 1] < m.conf[b]; b--) {
+                float tc = m.conf[b]; m.conf[b] = m.conf[b - 1]; m.conf[b - 1] = tc;
+                char t = m.ch[b]; m.ch[b] = m.ch[b - 1]; m.ch[b - 1] = t;
+            }
+        }
+        for (int a = 1; a < m.n; a++)
+            for (int b = a; b > 0 && m.conf[b - 1] < m.conf[b]; b--) {
+                float tc = m.conf[b]; m.conf[b] = m.conf[b - 1]; m.conf[b - 1] = tc;
+                char t = m.ch[b]; m.ch[b] = m.ch[b - 1]; m.ch[b - 1] = t;
+            }
+        for (int a = 0; a < m.n; a++)
+            if (m.conf[a] > 100)
+                m.conf[a] = 100;
+        p[i] = m;
+    }
+}
+
+/* Cells of full character height; shorter ones are dashes, dots, emblem
+ * fragments. */
+static int char_cells(lpr_box *segs, int n)
+{
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if ((float)segs[i].h >= MIN_CELL_H * TARGET_CHAR_H)
+            segs[m++] = segs[i];
+    return m;
+}
+
+int lpr_segment_line(PIX *grey, const lpr_textline *line,
+                     float (*feat)[LPR_GLYPH_FEATS], int max)
+{
+    lpr_box segs[LPR_LINE_MAX_CHARS * 2];
+    int ns = 0, n = 0;
     PIX *lg = line_grey(grey, line);
     if (!lg)
         return 0;
-    PIX *forms[2] = {line_clean_binary(lg), NULL};
+    PIX *bin = line_clean_binary(lg, 0, segs, LPR_LINE_MAX_CHARS * 2, &ns);
+    pixDestroy(&lg);
+    if (!bin)
+        return 0;
+    ns = char_cells(segs, ns);
+    for (int i = 0; i < ns && n < max; i++)
+        if (lpr_glyph_features(bin, segs[i].x, segs[i].y, segs[i].w, segs[i].h,
+                               TARGET_CHAR_H, feat[n]) == 0)
+            n++;
+    pixDestroy(&bin);
+    return n;
+}
+
+/* The classifier's reading of the cells of 'bin'. */
+static int classify_cells(const lpr_charclf *clf, PIX *bin, lpr_box *segs, int ns,
+                          lpr_charpos *pos, int max, float *mean_conf)
+{
+    float feat[LPR_GLYPH_FEATS], sum = 0;
+    int n = 0;
+    ns = char_cells(segs, ns);
+    for (int i = 0; i < ns && n < max; i++) {
+        if (lpr_glyph_features(bin, segs[i].x, segs[i].y, segs[i].w, segs[i].h,
+                               TARGET_CHAR_H, feat) != 0)
+            continue;
+        float pr[LPR_MAX_ALTS];
+        lpr_charpos *p = &pos[n];
+        memset(p, 0, sizeof *p);
+        p->n = lpr_charclf_classify(clf, feat, p->ch, pr, LPR_MAX_ALTS);
+        for (int a = 0; a < p->n; a++)
+            p->conf[a] = 100.0f * pr[a];
+        sum += p->conf[0];
+        n++;
+    }
+    *mean_conf = n > 0 ? sum / (float)n : 0;
+    return n;
+}
+
+/* The classifier's vote over several binarisations of the grey line 'lg':
+ * the Otsu one already cut into 'bin0' / 'segs0' and the line thresholded
+ * darker and lighter. Readings that found the same number of characters
+ * vote per position; the count backed by the most confidence wins. Returns
+ * the count, its mean confidence in *mean_conf and how many binarisations
+ * agreed on it in *agree. */
+static int classify_line(const lpr_charclf *clf, PIX *lg, PIX *bin0, lpr_box *segs0,
+                         int nseg0, lpr_charpos *pos, int max, float *mean_conf,
+                         int *agree)
+{
+    static const int offsets[] = {0, -THRESH_STEP, THRESH_STEP};
+    enum { NB = sizeof offsets / sizeof offsets[0] };
+    lpr_charpos reads[NB][LPR_LINE_MAX_CHARS];
+    int counts[NB] = {0};
+    float means[NB] = {0};
+
+    for (int k = 0; k < NB; k++) {
+        if (k == 0) {
+            if (bin0)
+                counts[0] = classify_cells(clf, bin0, segs0, nseg0, reads[0],
+                                           LPR_LINE_MAX_CHARS, &means[0]);
+            continue;
+        }
+        lpr_box segs[LPR_LINE_MAX_CHARS * 2];
+        int nseg = 0;
+        PIX *bin = line_clean_binary(lg, offsets[k], segs, LPR_LINE_MAX_CHARS * 2, &nseg);
+        if (bin)
+            counts[k] = classify_cells(clf, bin, segs, nseg, reads[k], LPR_LINE_MAX_CHARS,
+                                       &means[k]);
+        pixDestroy(&bin);
+    }
+    int best = -1;
+    float best_score = 0;
+    for (int k = 0; k < NB; k++) {
+        if (counts[k] < 4)
+            continue;
+        float score = 0;
+        for (int j = 0; j < NB; j++)
+            if (counts[j] == counts[k])
+                score += means[j];
+        if (score > best_score) {
+            best_score = score;
+            best = k;
+        }
+    }
+    *mean_conf = 0;
+    *agree = 0;
+    if (best < 0)
+        return 0;
+    int n = counts[best] < max ? counts[best] : max, m = 0;
+    for (int k = 0; k < NB; k++)
+        m += counts[k] == counts[best];
+    memcpy(pos, reads[best], (size_t)n * sizeof *pos);
+    for (int i = 0; i < n; i++)
+        for (int a = 0; a < pos[i].n; a++)
+            pos[i].conf[a] /= (float)m;
+    for (int k = 0; k < NB; k++)
+        if (k != best && counts[k] == counts[best])
+            merge_reads(pos, reads[k], n, 1.0f, 1.0f / (float)m);
+    float sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += pos[i].conf[0];
+    *mean_conf = n > 0 ? sum / (float)n : 0;
+    *agree = m;
+    return n;
+}
+
+int lpr_recognize_line(TessBaseAPI *api, const lpr_charclf *clf, PIX *grey,
+                       const lpr_textline *line, lpr_charpos *pos, int max)
+{
+    lpr_charpos reads[3][LPR_LINE_MAX_CHARS];
+    int counts[3] = {0, 0, 0};
+    float means[3] = {0, 0, 0};
+    lpr_box segs[LPR_LINE_MAX_CHARS * 2];
+    int nseg = 0;
+    PIX *lg = line_grey(grey, line);
+    if (!lg)
+        return 0;
+    PIX *forms[2] = {line_clean_binary(lg, 0, segs, LPR_LINE_MAX_CHARS * 2, &nseg), NULL};
+    int agree = 0;
+    if (clf)
+        counts[2] = classify_line(clf, lg, forms[0], segs, nseg, reads[2], LPR_LINE_MAX_CHARS,
+                                  &means[2], &agree);
+    if (counts[2] >= 4 && agree >= 2 && means[2] >= CLF_TRUSTED) {
+        /* binarisations agree and the classifier is sure: the LSTM, three
+         * quarters of the reading time, would only confirm it */
+        pixDestroy(&forms[0]);
+        pixDestroy(&lg);
+        int n = counts[2] < max ? counts[2] : max;
+        memcpy(pos, reads[2], (size_t)n * sizeof *pos);
+        return n;
+    }
     for (int f = 0; f < 2; f++) {
         if (f == 1) {
             /* the grey form is read only when the clean one is doubtful:
              * it costs a second LSTM pass */
             if (counts[0] >= 4 && means[0] >= CONFIDENT)
+                break;
+            if (counts[2] >= 4 && counts[2] == counts[0] && means[2] >= CLF_CONFIDENT)
                 break;
             forms[1] = line_norm_grey(lg);
         }
@@ -255,37 +529,26 @@ int lpr_recognize_line(TessBaseAPI *api, PIX *grey, const lpr_textline *line,
         pixDestroy(&forms[f]);
     }
     pixDestroy(&lg);
-    /* vote: same length -> merge per position; otherwise the more confident */
+    /* LSTM forms: same length -> merge per position; otherwise the more
+     * confident one */
     int best = means[0] * (float)(counts[0] >= 4) >= means[1] * (float)(counts[1] >= 4) ? 0 : 1;
-    int n = counts[best] < max ? counts[best] : max;
     int other = 1 - best;
-    for (int i = 0; i < n; i++) {
-        pos[i] = reads[best][i];
-        if (counts[other] == counts[best]) {
-            const lpr_charpos *o = &reads[other][i];
-            for (int a = 0; a < o->n; a++) {
-                int k;
-                for (k = 0; k < pos[i].n && pos[i].ch[k] != o->ch[a]; k++)
-                    ;
-                if (k < pos[i].n)
-                    pos[i].conf[k] = (pos[i].conf[k] + o->conf[a]) / 2.0f + 5.0f;
-                else if (pos[i].n < LPR_MAX_ALTS) {
-                    pos[i].ch[pos[i].n] = o->ch[a];
-                    pos[i].conf[pos[i].n] = o->conf[a] * 0.8f;
-                    pos[i].n++;
-                }
-            }
-            /* re-sort alternatives by confidence */
-            for (int a = 1; a < pos[i].n; a++)
-                for (int b = a; b > 0 && pos[i].conf[b - 1] < pos[i].conf[b]; b--) {
-                    float tc = pos[i].conf[b]; pos[i].conf[b] = pos[i].conf[b - 1]; pos[i].conf[b - 1] = tc;
-                    char t = pos[i].ch[b]; pos[i].ch[b] = pos[i].ch[b - 1]; pos[i].ch[b - 1] = t;
-                }
-            for (int a = 0; a < pos[i].n; a++)
-                if (pos[i].conf[a] > 100)
-                    pos[i].conf[a] = 100;
+    if (counts[other] == counts[best] && counts[best] > 0) {
+        merge_reads(reads[best], reads[other], counts[best], 1.0f, 1.0f);
+        for (int i = 0; i < counts[best]; i++)
+            for (int a = 0; a < reads[best][i].n; a++)
+                reads[best][i].conf[a] = reads[best][i].conf[a] / 2.0f + 5.0f;
+    }
+    /* the classifier: merged where it found as many characters as the LSTM;
+     * otherwise it replaces a less confident LSTM reading */
+    if (counts[2] >= 4) {
+        if (counts[2] == counts[best]) {
+            merge_reads(reads[best], reads[2], counts[best], LSTM_WEIGHT, 1.0f - LSTM_WEIGHT);
+        } else if (means[2] * CLF_ALONE > means[best] * (float)(counts[best] >= 4)) {
+            best = 2;
         }
     }
+    int n = counts[best] < max ? counts[best] : max;
+    memcpy(pos, reads[best], (size_t)n * sizeof *pos);
     return n;
 }
-
