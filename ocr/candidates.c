@@ -22,6 +22,7 @@ static const char *const br_formats[] = {"LLLNNNN", "LLLNLNN", NULL};
  * LLNNNLL, the UK LLNNLLL, Spain NNNNLLL. Other countries' plates are
  * not penalised unless they have one of these lengths and fit none. */
 static const char *const eu_formats[] = {"LLNNNLL", "LLNNLLL", "NNNNLLL", NULL};
+#define DROPPED_ONE 0.95f /* confidence factor of a reading with one position dropped */
 #define OFF_FORMAT 0.9f /* eu: confidence factor of a reading that fits no series */
 
 static int fits_class(char fmt, char c)
@@ -249,6 +250,35 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
                                       items[i].sum / (float)n);
         }
     }
+    /* one position too many for every series (an emblem, a bolt or the
+     * frame read as a character): the readings without each position in
+     * turn that fit a series, ranked a little lower */
+    const char *const *fmts = region == LPR_REGION_BR ? br_formats
+                              : region == LPR_REGION_EU ? eu_formats : NULL;
+    int fits_n = 0, fits_less = 0;
+    for (int f = 0; fmts && fmts[f]; f++) {
+        fits_n += (int)strlen(fmts[f]) == n;
+        fits_less += (int)strlen(fmts[f]) == n - 1;
+    }
+    if (!fits_n && fits_less && n - 1 < LPR_MAX_TEXT) {
+        lpr_charpos fewer[LPR_MAX_TEXT];
+        if (region == LPR_REGION_EU)
+            for (int i = 0; i < count; i++)
+                out[i].confidence *= OFF_FORMAT;
+        for (int skip = 0; skip < n; skip++) {
+            for (int i = 0, j = 0; i < n; i++)
+                if (i != skip)
+                    fewer[j++] = pos[i];
+            for (int f = 0; fmts[f]; f++) {
+                if ((int)strlen(fmts[f]) != n - 1)
+                    continue;
+                int k = beam_search(fewer, n - 1, fmts[f], items, 4);
+                for (int i = 0; i < k; i++)
+                    count = add_candidate(out, count, max, items[i].text,
+                                          DROPPED_ONE * items[i].sum / (float)(n - 1));
+            }
+        }
+    }
     if (region == LPR_REGION_US) {
         /* US issuers print letter O and digit 0 alike and most serials
          * avoid the letter: rank the 0 reading first, keep the O one */
@@ -293,8 +323,11 @@ int lpr_candidates(const lpr_charpos *pos, int n, lpr_region region,
     float qfree, qbr;
     lpr_region generic = line_aspect > 5.0f ? LPR_REGION_EU : LPR_REGION_US;
     int nf = region_candidates(pos, n, generic, free_c, max, &qfree);
-    int nb = n == 7 ? region_candidates(pos, n, LPR_REGION_BR, br_c, max, &qbr) : 0;
-    if (nb > 0 && nf > 0 && qbr >= 0.85f * free_c[0].confidence) {
+    /* eight positions: a br plate whose dash or a bolt was read as a
+     * character, if dropping it reads better than the line as it is */
+    int nb = n == 7 || n == 8 ? region_candidates(pos, n, LPR_REGION_BR, br_c, max, &qbr) : 0;
+    float need = n == 7 ? 0.85f : 1.0f;
+    if (nb > 0 && nf > 0 && qbr >= need * free_c[0].confidence) {
         *region_out = LPR_REGION_BR;
         memcpy(out, br_c, (size_t)nb * sizeof *out);
         return nb;

@@ -151,6 +151,85 @@ static void test_region_names(void **state)
     assert_string_equal(buf, "ABC123");
 }
 
+/* An engine that filled every alternative slot with its own guesses still
+ * gets the look-alike, displacing its weakest guess, never its best. */
+static void test_confusion_displaces_weak_alternative(void **state)
+{
+    (void)state;
+    lpr_charpos p = {.n = 4, .ch = {'0', '8', 'C', 'U'}, .conf = {90, 5, 2, 1}};
+    lpr_add_confusions(&p, 0.6f);
+    assert_int_equal(p.n, 4);
+    assert_int_equal(p.ch[0], '0');
+    assert_float_equal(p.conf[0], 90.0f, 0.01f);
+    int has_o = 0;
+    for (int i = 1; i < p.n; i++)
+        if (p.ch[i] == 'O') {
+            has_o = 1;
+            assert_float_equal(p.conf[i], 54.0f, 0.01f);
+        }
+    assert_true(has_o);
+    /* an alternative the engine already scored low is raised, not doubled */
+    lpr_charpos q = {.n = 2, .ch = {'1', 'I'}, .conf = {80, 3}};
+    lpr_add_confusions(&q, 0.5f);
+    int count_i = 0;
+    for (int i = 0; i < q.n; i++)
+        if (q.ch[i] == 'I') {
+            count_i++;
+            assert_float_equal(q.conf[i], 40.0f, 0.01f);
+        }
+    assert_int_equal(count_i, 1);
+}
+
+/* eu: a reading of a common series' length that fits none of them ranks
+ * below the look-alike reading that does (PP587AO read with a digit 0). */
+static void test_eu_prefers_series(void **state)
+{
+    (void)state;
+    lpr_charpos pos[8];
+    int n = make_pos("PP587A0", 95, pos);
+    for (int i = 0; i < n; i++)
+        lpr_add_confusions(&pos[i], 0.6f);
+    lpr_candidate c[LPR_MAX_CANDIDATES];
+    lpr_region r;
+    int k = lpr_candidates(pos, n, LPR_REGION_EU, 4.7f, c, 10, &r);
+    assert_true(k > 1);
+    assert_string_equal(c[0].text, "PP587AO");
+    int found = 0;
+    for (int i = 0; i < k; i++)
+        found |= !strcmp(c[i].text, "PP587A0");
+    assert_true(found); /* kept as an alternative */
+    /* a length no series has is left as read */
+    n = make_pos("B1234X", 95, pos);
+    k = lpr_candidates(pos, n, LPR_REGION_EU, 4.7f, c, 10, &r);
+    assert_string_equal(c[0].text, "B1234X");
+}
+
+/* One position too many (an emblem read as a character): the reading
+ * without it that fits a series comes first; for br as for eu. */
+static void test_drops_one_extra_position(void **state)
+{
+    (void)state;
+    lpr_charpos pos[9];
+    int n = make_pos("RKU565AV", 92, pos);
+    pos[2].conf[0] = 60; /* the emblem, read with less confidence */
+    lpr_candidate c[LPR_MAX_CANDIDATES];
+    lpr_region r;
+    int k = lpr_candidates(pos, n, LPR_REGION_EU, 4.7f, c, 10, &r);
+    assert_true(k > 0);
+    assert_string_equal(c[0].text, "RK565AV");
+    /* auto: a br plate whose dash was read as O */
+    n = make_pos("MHAO0361", 95, pos);
+    pos[3].conf[0] = 40;
+    k = lpr_candidates(pos, n, LPR_REGION_AUTO, 4.0f, c, 10, &r);
+    assert_string_equal(c[0].text, "MHA0361");
+    assert_int_equal(r, LPR_REGION_BR);
+    n = make_pos("ABC12345", 90, pos);
+    pos[7].conf[0] = 40;
+    k = lpr_candidates(pos, n, LPR_REGION_BR, 3.0f, c, 10, &r);
+    assert_true(k > 0);
+    assert_string_equal(c[0].text, "ABC1234");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -162,6 +241,9 @@ int main(void)
         cmocka_unit_test(test_us_prefers_digit_zero),
         cmocka_unit_test(test_auto_region),
         cmocka_unit_test(test_region_names),
+        cmocka_unit_test(test_confusion_displaces_weak_alternative),
+        cmocka_unit_test(test_eu_prefers_series),
+        cmocka_unit_test(test_drops_one_extra_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
