@@ -26,6 +26,7 @@
 #define LSTM_WEIGHT 0.4f     /* LSTM share when merged with the classifier */
 #define CLF_ALONE 0.9f       /* classifier's weight against an LSTM of other length */
 #define CLF_TRUSTED 90.0f    /* classifier mean conf, binarisations agreeing, that skips the LSTM */
+#define LOCAL_THRESHOLD 1000 /* line_clean_binary: Sauvola instead of Otsu + offset */
 #define THRESH_STEP 25       /* grey levels between the classifier's binarisations */
 
 static void clip_box(lpr_box *b, int w, int h)
@@ -151,12 +152,27 @@ static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, in
     float cys[256];
     int nh = 0, tall_x0 = 1 << 30, tall_x1 = -1, ns = 0;
 
-    if (pixOtsuAdaptiveThreshold(lg, w, h, 0, 0, 0.1f, &th, &bin) || !bin) {
+    if (offset == LOCAL_THRESHOLD) {
+        /* the fallback: a threshold from each pixel's neighbourhood, for a
+         * plate whose dark surround outweighs it in a global one; then the
+         * frame's edges (runs longer than any stroke) go, so characters
+         * touching the frame come apart from it */
+        if (pixSauvolaBinarize(lg, TARGET_CHAR_H / 2, 0.3f, 1, NULL, NULL, NULL, &bin) || !bin)
+            return NULL;
+        PIX *hline = pixOpenBrick(NULL, bin, (int)(1.6f * TARGET_CHAR_H), 1);
+        PIX *vline = pixOpenBrick(NULL, bin, 1, (int)(1.3f * TARGET_CHAR_H));
+        if (hline)
+            pixSubtract(bin, bin, hline);
+        if (vline)
+            pixSubtract(bin, bin, vline);
+        pixDestroy(&hline);
+        pixDestroy(&vline);
+    } else if (pixOtsuAdaptiveThreshold(lg, w, h, 0, 0, 0.1f, &th, &bin) || !bin) {
         pixDestroy(&th);
         pixDestroy(&bin);
         return NULL;
     }
-    if (offset != 0) {
+    if (offset != 0 && offset != LOCAL_THRESHOLD) {
         /* the same line thresholded lighter or darker than Otsu's choice:
          * thin strokes survive one, touching characters part in the other */
         l_uint32 t = 128;
@@ -448,6 +464,16 @@ static int classify_line(const lpr_charclf *clf, PIX *lg, PIX *bin0, lpr_box *se
         if (bin)
             counts[k] = classify_cells(clf, bin, segs, nseg, reads[k], LPR_LINE_MAX_CHARS,
                                        &means[k]);
+        pixDestroy(&bin);
+    }
+    if (counts[0] < 4 && counts[1] < 4 && counts[2] < 4) {
+        /* no global threshold found the characters: one local one */
+        lpr_box segs[LPR_LINE_MAX_CHARS * 2];
+        int nseg = 0;
+        PIX *bin = line_clean_binary(lg, LOCAL_THRESHOLD, segs, LPR_LINE_MAX_CHARS * 2, &nseg);
+        if (bin)
+            counts[0] = classify_cells(clf, bin, segs, nseg, reads[0], LPR_LINE_MAX_CHARS,
+                                       &means[0]);
         pixDestroy(&bin);
     }
     int best = -1;
