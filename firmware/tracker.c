@@ -61,6 +61,31 @@ int lpr_edit_distance(const char *a, const char *b)
     return d[la][lb];
 }
 
+int lpr_fragment_distance(const char *a, const char *b)
+{
+    const char *s = strlen(a) <= strlen(b) ? a : b, *l = s == a ? b : a;
+    int ls = (int)strlen(s), ll = (int)strlen(l);
+    int d[MAX_LEN + 1][MAX_LEN + 1];
+    if (ls > MAX_LEN || ll > MAX_LEN)
+        return 99;
+    /* the short text may start and end anywhere in the long one */
+    for (int j = 0; j <= ll; j++)
+        d[0][j] = 0;
+    for (int i = 1; i <= ls; i++) {
+        d[i][0] = i;
+        for (int j = 1; j <= ll; j++) {
+            int sub = d[i - 1][j - 1] + (s[i - 1] != l[j - 1]);
+            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+        }
+    }
+    int best = ls;
+    for (int j = 0; j <= ll; j++)
+        if (d[ls][j] < best)
+            best = d[ls][j];
+    return best;
+}
+
 lpr_tracker *lpr_tracker_new(const lpr_tracker_config *cfg, lpr_image_free free_image)
 {
     lpr_tracker *t = calloc(1, sizeof *t);
@@ -222,8 +247,16 @@ void lpr_tracker_add(lpr_tracker *t, int64_t t_ms, int64_t wall_ms, const lpr_pl
             float d = box_dist(pl->box, k->last_box);
             int ed = lpr_edit_distance(pl->text, k->last_text);
             int len = (int)strlen(pl->text);
-            if (d > 4.0f || ed > (len > 6 ? len / 3 : 2))
+            if (d > 4.0f)
                 continue;
+            if (ed > (len > 6 ? len / 3 : 2)) {
+                /* part of the plate (entering or leaving the frame, a
+                 * character lost): its text lies within the track's */
+                int shorter = len < (int)strlen(k->last_text) ? len : (int)strlen(k->last_text);
+                if (shorter < 3 || lpr_fragment_distance(pl->text, k->last_text) > 1)
+                    continue;
+                ed = 1 + lpr_fragment_distance(pl->text, k->last_text);
+            }
             float score = d + (float)ed;
             if (score < best_score) {
                 best_score = score;

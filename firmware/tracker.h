@@ -3,7 +3,8 @@
  *
  * A plate read in a frame joins the live track whose last box is near
  * (within a few plate widths) and whose text is similar (edit distance at
- * most a third of the length); otherwise it starts a track. A track ends
+ * most a third of the length, or a part of the track's text give or take a
+ * character: a plate entering the frame); otherwise it starts a track. A track ends
  * when it has not been seen for timeout_ms, or has run max_track_ms; then
  * its text is voted per character position, weighted by confidence, over
  * the observations of the most supported length, and one read is emitted.
@@ -53,5 +54,8 @@ int lpr_tracker_open(const lpr_tracker *t);
 
 /* Levenshtein distance of two short strings. */
 int lpr_edit_distance(const char *a, const char *b);
+/* Edit distance of the shorter string to the closest part of the longer
+ * ("X81" in "ZX81ABC" is 0, "7X81" is 1). */
+int lpr_fragment_distance(const char *a, const char *b);
 
 #endif

@@ -95,7 +95,7 @@ static int do_crops(const char *dir, int source, FILE *out)
 {
     /* the benchmark's plates are 25-35 px high, crops 64-160: scale down
      * through that range, each scale sharp and slightly blurred */
-    static const float scales[] = {1.0f, 0.75f, 0.6f, 0.5f, 0.4f, 0.33f, 0.28f, 0.22f};
+    static const float scales[] = {1.0f, 0.75f, 0.6f, 0.5f, 0.4f, 0.33f, 0.28f, 0.22f, 0.18f};
     enum { NSCALES = sizeof scales / sizeof scales[0] };
     char path[4096], line[1024];
     int tried = 0, used[NSCALES] = {0};
