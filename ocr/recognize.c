@@ -26,6 +26,7 @@
 #define LSTM_WEIGHT 0.4f     /* LSTM share when merged with the classifier */
 #define CLF_ALONE 0.9f       /* classifier's weight against an LSTM of other length */
 #define CLF_TRUSTED 90.0f    /* classifier mean conf, binarisations agreeing, that skips the LSTM */
+#define LSTM_MIN_CELLS 0     /* classifier cells a line needs before the LSTM reads it */
 #define LOCAL_THRESHOLD 1000 /* line_clean_binary: Sauvola instead of Otsu + offset */
 #define THRESH_STEP 25       /* grey levels between the classifier's binarisations */
 
@@ -536,6 +537,14 @@ int lpr_recognize_line(TessBaseAPI *api, const lpr_charclf *clf, PIX *grey,
         int n = counts[2] < max ? counts[2] : max;
         memcpy(pos, reads[2], (size_t)n * sizeof *pos);
         return n;
+    }
+    if (clf && counts[2] < LSTM_MIN_CELLS) {
+        /* no threshold cut this line into characters: most such lines are
+         * no plate (grilles, stickers, text), and the LSTM's reading of
+         * them is noise that costs a pass */
+        pixDestroy(&forms[0]);
+        pixDestroy(&lg);
+        return 0;
     }
     for (int f = 0; f < 2; f++) {
         if (f == 1) {
