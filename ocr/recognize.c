@@ -26,7 +26,7 @@
 #define LSTM_WEIGHT 0.4f     /* LSTM share when merged with the classifier */
 #define CLF_ALONE 0.9f       /* classifier's weight against an LSTM of other length */
 #define CLF_TRUSTED 90.0f    /* classifier mean conf, binarisations agreeing, that skips the LSTM */
-#define LSTM_MIN_CELLS 0     /* classifier cells a line needs before the LSTM reads it */
+#define LSTM_MIN_CELLS 4     /* classifier cells a line needs before the LSTM reads it */
 #define LOCAL_THRESHOLD 1000 /* line_clean_binary: Sauvola instead of Otsu + offset */
 #define THRESH_STEP 25       /* grey levels between the classifier's binarisations */
 
