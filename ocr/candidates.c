@@ -22,7 +22,7 @@ static const char *const br_formats[] = {"LLLNNNN", "LLLNLNN", NULL};
  * LLNNNLL, the UK LLNNLLL, Spain NNNNLLL. Other countries' plates are
  * not penalised unless they have one of these lengths and fit none. */
 static const char *const eu_formats[] = {"LLNNNLL", "LLNNLLL", "NNNNLLL", NULL};
-#define DROPPED_ONE 0.95f /* confidence factor of a reading with one position dropped */
+#define DROPPED_ONE 0.95f /* confidence factor per position dropped to fit a series */
 #define OFF_FORMAT 0.9f /* eu: confidence factor of a reading that fits no series */
 
 static int fits_class(char fmt, char c)
@@ -250,34 +250,39 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
                                       items[i].sum / (float)n);
         }
     }
-    /* one position too many for every series (an emblem, a bolt or the
-     * frame read as a character): the readings without each position in
-     * turn that fit a series, ranked a little lower */
+    /* one or two positions too many for every series (an emblem, a bolt
+     * or the frame read as a character): the readings without them that
+     * fit a series, ranked a little lower for each position dropped */
     const char *const *fmts = region == LPR_REGION_BR ? br_formats
                               : region == LPR_REGION_EU ? eu_formats : NULL;
-    int fits_n = 0, fits_less = 0;
-    for (int f = 0; fmts && fmts[f]; f++) {
-        fits_n += (int)strlen(fmts[f]) == n;
-        fits_less += (int)strlen(fmts[f]) == n - 1;
-    }
-    if (!fits_n && fits_less && n - 1 < LPR_MAX_TEXT) {
+    int fits[3] = {0, 0, 0}; /* series of length n, n - 1, n - 2 */
+    for (int f = 0; fmts && fmts[f]; f++)
+        for (int d = 0; d < 3; d++)
+            fits[d] += (int)strlen(fmts[f]) == n - d;
+    int drop = fits[0] ? 0 : fits[1] ? 1 : region == LPR_REGION_EU && fits[2] ? 2 : 0;
+    if (drop > 0 && n <= LPR_MAX_TEXT) {
         lpr_charpos fewer[LPR_MAX_TEXT];
+        int m = n - drop;
         if (region == LPR_REGION_EU)
             for (int i = 0; i < count; i++)
                 out[i].confidence *= OFF_FORMAT;
-        for (int skip = 0; skip < n; skip++) {
-            for (int i = 0, j = 0; i < n; i++)
-                if (i != skip)
-                    fewer[j++] = pos[i];
-            for (int f = 0; fmts[f]; f++) {
-                if ((int)strlen(fmts[f]) != n - 1)
-                    continue;
-                int k = beam_search(fewer, n - 1, fmts[f], items, 4);
-                for (int i = 0; i < k; i++)
-                    count = add_candidate(out, count, max, items[i].text,
-                                          DROPPED_ONE * items[i].sum / (float)(n - 1));
+        float factor = drop == 1 ? DROPPED_ONE : DROPPED_ONE * DROPPED_ONE;
+        for (int a = 0; a < n; a++)
+            for (int b = drop == 1 ? a : a + 1; b < n; b++) {
+                for (int i = 0, j = 0; i < n; i++)
+                    if (i != a && i != b)
+                        fewer[j++] = pos[i];
+                for (int f = 0; fmts[f]; f++) {
+                    if ((int)strlen(fmts[f]) != m)
+                        continue;
+                    int k = beam_search(fewer, m, fmts[f], items, 4);
+                    for (int i = 0; i < k; i++)
+                        count = add_candidate(out, count, max, items[i].text,
+                                              factor * items[i].sum / (float)m);
+                }
+                if (drop == 1)
+                    break; /* b == a: one position */
             }
-        }
     }
     if (region == LPR_REGION_US) {
         /* US issuers print letter O and digit 0 alike and most serials

@@ -204,12 +204,13 @@ static void test_eu_prefers_series(void **state)
     assert_string_equal(c[0].text, "B1234X");
 }
 
-/* One position too many (an emblem read as a character): the reading
- * without it that fits a series comes first; for br as for eu. */
-static void test_drops_one_extra_position(void **state)
+/* One or two positions too many (an emblem, the frame read as characters):
+ * the reading without them that fits a series comes first; br drops one, eu
+ * up to two. */
+static void test_drops_extra_positions(void **state)
 {
     (void)state;
-    lpr_charpos pos[9];
+    lpr_charpos pos[10];
     int n = make_pos("RKU565AV", 92, pos);
     pos[2].conf[0] = 60; /* the emblem, read with less confidence */
     lpr_candidate c[LPR_MAX_CANDIDATES];
@@ -217,6 +218,12 @@ static void test_drops_one_extra_position(void **state)
     int k = lpr_candidates(pos, n, LPR_REGION_EU, 4.7f, c, 10, &r);
     assert_true(k > 0);
     assert_string_equal(c[0].text, "RK565AV");
+    /* eu: an emblem before and the frame after: two positions dropped */
+    n = make_pos("PRK252AHI", 92, pos);
+    pos[0].conf[0] = 55;
+    pos[8].conf[0] = 50;
+    k = lpr_candidates(pos, n, LPR_REGION_EU, 4.7f, c, 10, &r);
+    assert_string_equal(c[0].text, "RK252AH");
     /* auto: a br plate whose dash was read as O */
     n = make_pos("MHAO0361", 95, pos);
     pos[3].conf[0] = 40;
@@ -243,7 +250,7 @@ int main(void)
         cmocka_unit_test(test_region_names),
         cmocka_unit_test(test_confusion_displaces_weak_alternative),
         cmocka_unit_test(test_eu_prefers_series),
-        cmocka_unit_test(test_drops_one_extra_position),
+        cmocka_unit_test(test_drops_extra_positions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
