@@ -131,6 +131,10 @@ int lpr_tracker_open(const lpr_tracker *t)
     return n;
 }
 
+/* One observation's vote: its confidence, split at each position over the
+ * characters its candidates of the same length put there (weighted by their
+ * confidence). A frame torn between O and Q thus votes for both, and the
+ * track's other frames decide, instead of the frame's coin flip. */
 static void vote(track *k, const lpr_plate *p)
 {
     int len = (int)strlen(p->text);
@@ -139,9 +143,23 @@ static void vote(track *k, const lpr_plate *p)
     k->len_votes[len] += p->confidence;
     k->len_count[len]++;
     for (int i = 0; i < len; i++) {
+        float share[36] = {0}, total = 0;
         int ci = char_index(p->text[i]);
-        if (ci >= 0)
-            k->votes[len][i][ci] += p->confidence;
+        for (int c = 0; c < p->n_candidates; c++) {
+            const lpr_candidate *cd = &p->candidates[c];
+            int cc = (int)strlen(cd->text) == len ? char_index(cd->text[i]) : -1;
+            if (cc >= 0 && cd->confidence > 0) {
+                share[cc] += cd->confidence;
+                total += cd->confidence;
+            }
+        }
+        if (total <= 0) { /* no candidates: the text alone */
+            if (ci >= 0)
+                k->votes[len][i][ci] += p->confidence;
+            continue;
+        }
+        for (int c = 0; c < 36; c++)
+            k->votes[len][i][c] += p->confidence * share[c] / total;
     }
 }
 

@@ -19,7 +19,9 @@
 
 #define TARGET_CHAR_H 36
 #define BORDER 12
-#define SIDE_MARGIN 0.6f    /* of char_h: the localiser may miss an edge character */
+#define SIDE_MARGIN 0.6f    /* of char_h, each side of the localiser's line */
+#define EDGE_MARGIN 1.3f    /* of char_h: the wider look for a lost edge character */
+#define EDGE_CONF 85.0f     /* classifier conf an edge character found so must have */
 #define CONFIDENT 80.0f
 #define MIN_CELL_H 0.55f     /* of TARGET_CHAR_H: shorter cells are no character */
 #define CLF_CONFIDENT 90.0f  /* classifier mean conf that spares the grey pass */
@@ -67,11 +69,11 @@ static void stretch(PIX *pix)
 }
 
 /* Crop, polarity, deskew and scale: grey line with chars TARGET_CHAR_H tall. */
-static PIX *line_grey(PIX *grey, const lpr_textline *line)
+static PIX *line_grey(PIX *grey, const lpr_textline *line, float side)
 {
     float ch = line->char_h > 1 ? line->char_h : 1;
-    lpr_box b = {line->box.x - (int)(SIDE_MARGIN * ch), line->box.y - (int)(0.45f * ch),
-                 line->box.w + (int)(2.0f * SIDE_MARGIN * ch), line->box.h + (int)(0.9f * ch)};
+    lpr_box b = {line->box.x - (int)(side * ch), line->box.y - (int)(0.45f * ch),
+                 line->box.w + (int)(2.0f * side * ch), line->box.h + (int)(0.9f * ch)};
     PIX *crop = NULL, *pol = NULL, *rot = NULL, *scaled = NULL;
     BOX *box = NULL;
 
@@ -396,7 +398,7 @@ int lpr_segment_line(PIX *grey, const lpr_textline *line,
 {
     lpr_box segs[LPR_LINE_MAX_CHARS * 2];
     int ns = 0, n = 0;
-    PIX *lg = line_grey(grey, line);
+    PIX *lg = line_grey(grey, line, SIDE_MARGIN);
     if (!lg)
         return 0;
     PIX *bin = line_clean_binary(lg, 0, segs, LPR_LINE_MAX_CHARS * 2, &ns);
@@ -513,6 +515,44 @@ static int classify_line(const lpr_charclf *clf, PIX *lg, PIX *bin0, lpr_box *se
     return n;
 }
 
+/* The localiser's line can stop short of a character at the plate's edge
+ * (one merged with the frame or an emblem at its scale). The classifier
+ * reads a crop wider by EDGE_MARGIN character heights; if that reading is
+ * this one with up to two characters more at its ends, each confidently
+ * read, it replaces this one. Returns 1 if it did. */
+static int wider_read(const lpr_charclf *clf, PIX *grey, const lpr_textline *line,
+                      lpr_charpos *reads, int *count, float *mean)
+{
+    lpr_charpos wide[LPR_LINE_MAX_CHARS];
+    lpr_box segs[LPR_LINE_MAX_CHARS * 2];
+    int nseg = 0, agree = 0, n = *count;
+    float wmean = 0;
+    PIX *lg = line_grey(grey, line, EDGE_MARGIN);
+    if (!lg)
+        return 0;
+    PIX *bin = line_clean_binary(lg, 0, segs, LPR_LINE_MAX_CHARS * 2, &nseg);
+    int wn = classify_line(clf, lg, bin, segs, nseg, wide, LPR_LINE_MAX_CHARS, &wmean, &agree);
+    pixDestroy(&bin);
+    pixDestroy(&lg);
+    if (wn <= n || wn > n + 2 || agree < 2)
+        return 0;
+    for (int off = 0; off <= wn - n; off++) {
+        int same = 1;
+        for (int i = 0; i < n && same; i++)
+            same = wide[off + i].ch[0] == reads[i].ch[0];
+        if (!same)
+            continue;
+        for (int i = 0; i < wn; i++)
+            if ((i < off || i >= off + n) && wide[i].conf[0] < EDGE_CONF)
+                return 0;
+        memcpy(reads, wide, (size_t)wn * sizeof *reads);
+        *count = wn;
+        *mean = wmean;
+        return 1;
+    }
+    return 0;
+}
+
 int lpr_recognize_line(TessBaseAPI *api, const lpr_charclf *clf, PIX *grey,
                        const lpr_textline *line, lpr_charpos *pos, int max)
 {
@@ -521,14 +561,17 @@ int lpr_recognize_line(TessBaseAPI *api, const lpr_charclf *clf, PIX *grey,
     float means[3] = {0, 0, 0};
     lpr_box segs[LPR_LINE_MAX_CHARS * 2];
     int nseg = 0;
-    PIX *lg = line_grey(grey, line);
+    PIX *lg = line_grey(grey, line, SIDE_MARGIN);
     if (!lg)
         return 0;
     PIX *forms[2] = {line_clean_binary(lg, 0, segs, LPR_LINE_MAX_CHARS * 2, &nseg), NULL};
     int agree = 0;
-    if (clf)
+    if (clf) {
         counts[2] = classify_line(clf, lg, forms[0], segs, nseg, reads[2], LPR_LINE_MAX_CHARS,
                                   &means[2], &agree);
+        if (counts[2] >= 3 && wider_read(clf, grey, line, reads[2], &counts[2], &means[2]))
+            agree = 3; /* the line's own cells plus its lost edge: taken as read */
+    }
     if (counts[2] >= 4 && agree >= 2 && means[2] >= CLF_TRUSTED) {
         /* binarisations agree and the classifier is sure: the LSTM, three
          * quarters of the reading time, would only confirm it */
