@@ -42,48 +42,39 @@ static int char_index(char c)
 
 static char index_char(int i) { return i < 26 ? (char)('A' + i) : (char)('0' + i - 26); }
 
-int lpr_edit_distance(const char *a, const char *b)
+/* Levenshtein distance of a to b; with free_ends, a may start and end
+ * anywhere in b (the distance of a to b's closest part). */
+static int distance(const char *a, const char *b, int free_ends)
 {
     int la = (int)strlen(a), lb = (int)strlen(b);
-    int d[MAX_LEN + 1][MAX_LEN + 1];
+    int d[MAX_LEN + 1][MAX_LEN + 1] = {{0}};
     if (la > MAX_LEN || lb > MAX_LEN)
         return 99;
     for (int i = 0; i <= la; i++)
         d[i][0] = i;
     for (int j = 0; j <= lb; j++)
-        d[0][j] = j;
+        d[0][j] = free_ends ? 0 : j;
     for (int i = 1; i <= la; i++)
         for (int j = 1; j <= lb; j++) {
             int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
             int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
             d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
         }
-    return d[la][lb];
+    int best = d[la][lb];
+    for (int j = 0; free_ends && j < lb; j++)
+        if (d[la][j] < best)
+            best = d[la][j];
+    return best;
+}
+
+int lpr_edit_distance(const char *a, const char *b)
+{
+    return distance(a, b, 0);
 }
 
 int lpr_fragment_distance(const char *a, const char *b)
 {
-    const char *s = strlen(a) <= strlen(b) ? a : b, *l = s == a ? b : a;
-    int ls = (int)strlen(s), ll = (int)strlen(l);
-    int d[MAX_LEN + 1][MAX_LEN + 1];
-    if (ls > MAX_LEN || ll > MAX_LEN)
-        return 99;
-    /* the short text may start and end anywhere in the long one */
-    for (int j = 0; j <= ll; j++)
-        d[0][j] = 0;
-    for (int i = 1; i <= ls; i++) {
-        d[i][0] = i;
-        for (int j = 1; j <= ll; j++) {
-            int sub = d[i - 1][j - 1] + (s[i - 1] != l[j - 1]);
-            int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
-            d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-    }
-    int best = ls;
-    for (int j = 0; j <= ll; j++)
-        if (d[ls][j] < best)
-            best = d[ls][j];
-    return best;
+    return strlen(a) <= strlen(b) ? distance(a, b, 1) : distance(b, a, 1);
 }
 
 lpr_tracker *lpr_tracker_new(const lpr_tracker_config *cfg, lpr_image_free free_image)
