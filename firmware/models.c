@@ -4,20 +4,15 @@
  * installed share/lpr-edge/models, else Tesseract's own tessdata ("eng").
  */
 #include <stdio.h>
-#include <unistd.h>
 
+#include "lpr_ocr.h"
 #include "models.h"
 
 const char *lpr_default_model_dir(const char *model)
 {
-    static const char *const dirs[] = {LPR_MODEL_DIR_SRC, LPR_MODEL_DIR_INSTALL};
-    char path[4096];
-    for (unsigned i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s.traineddata", dirs[i], model);
-        if (access(path, R_OK) == 0)
-            return dirs[i];
-    }
-    return NULL;
+    char file[256];
+    snprintf(file, sizeof file, "%s.traineddata", model);
+    return lpr_model_dir_with(file);
 }
 
 const char *lpr_default_model(void)

@@ -209,6 +209,34 @@ static void sort_candidates(lpr_candidate *c, int n)
     }
 }
 
+/* How many of the series 'fmts' (NULL: none) are len characters long. */
+static int series_of_len(const char *const *fmts, int len)
+{
+    int k = 0;
+    for (int f = 0; fmts && fmts[f]; f++)
+        k += (int)strlen(fmts[f]) == len;
+    return k;
+}
+
+/* Adds the best readings of pos that fit each series of length n, at
+ * factor times their mean confidence; keeps at most beam per series.
+ * Returns the new candidate count. */
+static int add_series_readings(const lpr_charpos *pos, int n, const char *const *fmts,
+                               int beam, float factor, lpr_candidate *out, int count,
+                               int max)
+{
+    beam_item items[BEAM];
+    for (int f = 0; fmts[f]; f++) {
+        if ((int)strlen(fmts[f]) != n)
+            continue;
+        int k = beam_search(pos, n, fmts[f], items, beam);
+        for (int i = 0; i < k; i++)
+            count = add_candidate(out, count, max, items[i].text,
+                                  factor * items[i].sum / (float)n);
+    }
+    return count;
+}
+
 /* Candidates under one region's rules. Returns count, *quality = how well
  * the best candidate fits the region (its confidence, or -1 if none fit). */
 static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
@@ -218,20 +246,13 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
     int count = 0;
 
     *quality = -1.0f;
+    const char *const *fmts = region == LPR_REGION_BR ? br_formats
+                              : region == LPR_REGION_EU ? eu_formats : NULL;
+    int formats_of_len = series_of_len(fmts, n);
     if (region == LPR_REGION_BR) {
-        for (int f = 0; br_formats[f]; f++) {
-            if ((int)strlen(br_formats[f]) != n)
-                continue;
-            int k = beam_search(pos, n, br_formats[f], items, BEAM);
-            for (int i = 0; i < k; i++)
-                count = add_candidate(out, count, max, items[i].text,
-                                      items[i].sum / (float)n);
-        }
+        count = add_series_readings(pos, n, br_formats, BEAM, 1.0f, out, count, max);
     } else {
         int k = beam_search(pos, n, NULL, items, BEAM);
-        int formats_of_len = 0;
-        for (int f = 0; region == LPR_REGION_EU && eu_formats[f]; f++)
-            formats_of_len += (int)strlen(eu_formats[f]) == n;
         for (int i = 0; i < k; i++) {
             float conf = items[i].sum / (float)n;
             if (!generic_length_ok(region, (size_t)n))
@@ -241,25 +262,15 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
             count = add_candidate(out, count, max, items[i].text, conf);
         }
         /* the best readings that fit a series, from the alternatives */
-        for (int f = 0; formats_of_len > 0 && eu_formats[f]; f++) {
-            if ((int)strlen(eu_formats[f]) != n)
-                continue;
-            int kf = beam_search(pos, n, eu_formats[f], items, BEAM);
-            for (int i = 0; i < kf; i++)
-                count = add_candidate(out, count, max, items[i].text,
-                                      items[i].sum / (float)n);
-        }
+        if (formats_of_len > 0)
+            count = add_series_readings(pos, n, eu_formats, BEAM, 1.0f, out, count, max);
     }
     /* one or two positions too many for every series (an emblem, a bolt
      * or the frame read as a character): the readings without them that
      * fit a series, ranked a little lower for each position dropped */
-    const char *const *fmts = region == LPR_REGION_BR ? br_formats
-                              : region == LPR_REGION_EU ? eu_formats : NULL;
-    int fits[3] = {0, 0, 0}; /* series of length n, n - 1, n - 2 */
-    for (int f = 0; fmts && fmts[f]; f++)
-        for (int d = 0; d < 3; d++)
-            fits[d] += (int)strlen(fmts[f]) == n - d;
-    int drop = fits[0] ? 0 : fits[1] ? 1 : region == LPR_REGION_EU && fits[2] ? 2 : 0;
+    int drop = formats_of_len ? 0
+               : series_of_len(fmts, n - 1) ? 1
+               : region == LPR_REGION_EU && series_of_len(fmts, n - 2) ? 2 : 0;
     if (drop > 0 && n <= LPR_MAX_TEXT) {
         lpr_charpos fewer[LPR_MAX_TEXT];
         int m = n - drop;
@@ -272,14 +283,7 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
                 for (int i = 0, j = 0; i < n; i++)
                     if (i != a && i != b)
                         fewer[j++] = pos[i];
-                for (int f = 0; fmts[f]; f++) {
-                    if ((int)strlen(fmts[f]) != m)
-                        continue;
-                    int k = beam_search(fewer, m, fmts[f], items, 4);
-                    for (int i = 0; i < k; i++)
-                        count = add_candidate(out, count, max, items[i].text,
-                                              factor * items[i].sum / (float)m);
-                }
+                count = add_series_readings(fewer, m, fmts, 4, factor, out, count, max);
                 if (drop == 1)
                     break; /* b == a: one position */
             }

@@ -75,6 +75,11 @@ typedef struct lpr_ocr lpr_ocr;
  * was needed or possible. */
 void lpr_ocr_process_init(char **argv);
 
+/* The folder of shipped models holding 'file': the source tree's ocr/models
+ * while running from a build tree, then the installed share/lpr-edge/models.
+ * NULL if neither has it. */
+const char *lpr_model_dir_with(const char *file);
+
 /* Fills cfg with the defaults documented above. */
 void lpr_ocr_config_init(lpr_ocr_config *cfg);
 

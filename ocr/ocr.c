@@ -26,15 +26,14 @@ struct lpr_ocr {
     lpr_charclf *clf;
 };
 
-/* The shipped character classifier: the source tree's ocr/models while
- * running from a build tree, then the installed one. NULL if neither. */
-static const char *default_char_model(char *buf, size_t len)
+const char *lpr_model_dir_with(const char *file)
 {
     static const char *const dirs[] = {LPR_MODEL_DIR_SRC, LPR_MODEL_DIR_INSTALL};
+    char path[4096];
     for (unsigned i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(buf, len, "%s/%s", dirs[i], CHAR_MODEL_FILE);
-        if (access(buf, R_OK) == 0)
-            return buf;
+        snprintf(path, sizeof path, "%s/%s", dirs[i], file);
+        if (access(path, R_OK) == 0)
+            return dirs[i];
     }
     return NULL;
 }
@@ -161,9 +160,11 @@ lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
         return LPR_ENOENT;
     }
     char defpath[4096];
-    const char *cm = ocr->cfg.char_model;
-    if (!cm)
-        cm = default_char_model(defpath, sizeof defpath);
+    const char *cm = ocr->cfg.char_model, *dir;
+    if (!cm && (dir = lpr_model_dir_with(CHAR_MODEL_FILE)) != NULL) {
+        snprintf(defpath, sizeof defpath, "%s/%s", dir, CHAR_MODEL_FILE);
+        cm = defpath;
+    }
     if (cm && cm[0] && strcmp(cm, "none") != 0) {
         lpr_err rc = lpr_charclf_load(cm, &ocr->clf);
         if (rc != LPR_OK) {
