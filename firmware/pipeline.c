@@ -338,6 +338,17 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
     pthread_t cap, workers[MAX_WORKERS];
     int nworkers = cfg->workers > 0 ? (cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers) : 1;
     double t0 = lpr_monotonic_ms();
+    /* a model the workers cannot load (missing, corrupt) is refused here,
+     * before any frame is taken, not found by each worker in turn while the
+     * frames go unread */
+    lpr_ocr *probe = NULL;
+    lpr_err rc = lpr_ocr_new(&cfg->ocr, &probe);
+    lpr_ocr_free(probe);
+    if (rc != LPR_OK) {
+        if (stats)
+            memset(stats, 0, sizeof *stats);
+        return rc;
+    }
     memset(&s, 0, sizeof s);
     s.cfg = cfg;
     s.src = src;
