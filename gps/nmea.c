@@ -105,8 +105,11 @@ static long tod(const char *s)
     int sec = (s[4] - '0') * 10 + s[5] - '0';
     double frac = 0;
     if (s[6] == '.') {
+        /* fraction digits only: ".5e300" or ".-1" is not a time */
+        if (strspn(s + 7, "0123456789") != strlen(s + 7))
+            return -1;
         frac = num(s + 6);
-        if (isnan(frac))
+        if (isnan(frac) || frac >= 1.0)
             return -1;
     } else if (s[6]) {
         return -1;
@@ -302,7 +305,8 @@ int lpr_nmea_feed(lpr_nmea *n, const char *line, lpr_fix *out)
             set_pos(e, coord(F(2), F(3), 90), coord(F(4), F(5), 180));
             double sats = num(F(7)), hdop = num(F(8)), alt = num(F(9));
             /* several talkers (GP, GL) may report one epoch: keep the largest */
-            if (!isnan(sats) && (int)sats > e->sats)
+            /* range-check before the cast: (int)1e300 is undefined */
+            if (!isnan(sats) && sats >= 0 && sats <= 255 && (int)sats > e->sats)
                 e->sats = (int)sats;
             if (!isnan(hdop))
                 e->hdop = hdop;

@@ -181,6 +181,34 @@ static void test_nmea_bad_input(void **state)
     lpr_nmea_free(n);
 }
 
+/* Found by fuzz_nmea: numbers too large for the field's type (satellites
+ * 1e300, a time fraction ".5e300") must be ignored, never cast (UBSan). */
+static void test_nmea_huge_numbers(void **state)
+{
+    (void)state;
+    lpr_nmea *n = lpr_nmea_new();
+    lpr_fix f;
+    char s[200];
+    nmea("$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,1e300,1.2,76.5,M,-21.6,M,,", s,
+         sizeof s);
+    lpr_nmea_feed(n, s, &f);
+    nmea("$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,10.0,90.0,050826,,,A", s, sizeof s);
+    lpr_nmea_feed(n, s, &f);
+    nmea("$GPGGA,120001.00,4739.71890,N,12219.58362,W,1,-7,1.2,76.5,M,-21.6,M,,", s, sizeof s);
+    assert_int_equal(lpr_nmea_feed(n, s, &f), 1);
+    assert_int_equal(f.sats_used, 0); /* 1e300 satellites is not a count */
+    /* a fraction that is not digits makes the whole time invalid */
+    nmea("$GPRMC,120002.5e300,A,4739.71890,N,12219.58362,W,10.0,90.0,050826,,,A", s, sizeof s);
+    assert_int_equal(lpr_nmea_feed(n, s, &f), 0);
+    lpr_nmea_stats st;
+    lpr_nmea_get_stats(n, &st);
+    assert_int_equal(st.unparsed, 1);
+    assert_int_equal(lpr_nmea_flush(n, &f), 1);
+    assert_int_equal(f.sats_used, 0); /* -7 neither */
+    assert_int_equal(f.time_ms, 1785931201000LL);
+    lpr_nmea_free(n);
+}
+
 static void test_fixed_site(void **state)
 {
     (void)state;
@@ -226,7 +254,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interpolation),   cmocka_unit_test(test_extrapolation_limit),
         cmocka_unit_test(test_gap_and_empty),   cmocka_unit_test(test_nmea_epochs),
-        cmocka_unit_test(test_nmea_bad_input),  cmocka_unit_test(test_fixed_site),
+        cmocka_unit_test(test_nmea_bad_input),  cmocka_unit_test(test_nmea_huge_numbers),  cmocka_unit_test(test_fixed_site),
         cmocka_unit_test(test_time_source_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
