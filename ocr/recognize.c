@@ -31,6 +31,7 @@
 #define LSTM_MIN_CELLS 4     /* classifier cells a line needs before the LSTM reads it */
 #define LOCAL_THRESHOLD 1000 /* line_clean_binary: Sauvola instead of Otsu + offset */
 #define THRESH_STEP 25       /* grey levels between the classifier's binarisations */
+#define PEEL_VLINE 1.6f      /* of TARGET_CHAR_H: a frame side fused to a character is taller */
 
 static void clip_box(lpr_box *b, int w, int h)
 {
@@ -142,6 +143,73 @@ static int merge_cells(lpr_box *b, int n, int y0, int y1)
     return m;
 }
 
+/* The median of v[0..n-1] (n > 0), sorting v in place. */
+static float median(float *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            float t = v[j]; v[j] = v[j - 1]; v[j - 1] = t;
+        }
+    return v[n / 2];
+}
+
+/* A component too big for a character (the plate's frame, a holder edge)
+ * may have a character fused to it at a corner. Cut to the rows the
+ * characters fill [ctop, cbot) less a strip at the top, at the bottom or
+ * both, it falls apart into the character and pieces of the frame; each
+ * piece spanning the cut with a character's width is taken whole over the
+ * character rows, painted into 'out' and added to segs. (x, y) is c's place
+ * in 'out'. Returns the new cell count. */
+static int peel_frame(PIX *c, int x, int y, int ctop, int cbot, PIX *out, lpr_box *segs,
+                      int ns, int maxseg)
+{
+    float ch = (float)(cbot - ctop);
+    int strip = (int)(0.15f * ch), first = ns;
+    if (ch < 0.7f * TARGET_CHAR_H || ctop < y || cbot > y + pixGetHeight(c))
+        return ns;
+    /* the frame's sides: runs taller than any character */
+    PIX *vline = pixOpenBrick(NULL, c, 1, (int)(PEEL_VLINE * TARGET_CHAR_H));
+    PIX *rest = vline ? pixSubtract(NULL, c, vline) : NULL;
+    pixDestroy(&vline);
+    if (!rest)
+        return ns;
+    static const int cuts[3][2] = {{1, 0}, {0, 1}, {1, 1}};
+    for (int k = 0; k < 3; k++) {
+        int m0 = ctop + cuts[k][0] * strip, m1 = cbot - cuts[k][1] * strip;
+        BOX *rows = boxCreate(0, m0 - y, pixGetWidth(c), m1 - m0);
+        PIX *mid = rows ? pixClipRectangle(rest, rows, NULL) : NULL;
+        boxDestroy(&rows);
+        BOXA *ba = mid ? pixConnComp(mid, NULL, 8) : NULL;
+        for (int i = 0; ba && i < boxaGetCount(ba); i++) {
+            l_int32 sx, sy, sw, sh;
+            boxaGetBoxGeometry(ba, i, &sx, &sy, &sw, &sh);
+            /* all of the cut's rows, a character's width: frame sides are
+             * thinner than any character but a 1 (a 1 fused to a frame
+             * stays lost) */
+            if (sh < m1 - m0 || sw > 0.9f * ch || sw < 0.3f * ch)
+                continue;
+            int taken = 0;
+            for (int j = first; j < ns && !taken; j++)
+                taken = x + sx < segs[j].x + segs[j].w && x + sx + sw > segs[j].x;
+            BOX *cell = boxCreate(sx, ctop - y, sw, cbot - ctop);
+            PIX *p = cell && !taken ? pixClipRectangle(rest, cell, NULL) : NULL;
+            boxDestroy(&cell);
+            l_int32 on = 0;
+            /* no character is a solid block (a bolt head, the EU band) */
+            if (p && pixCountPixels(p, &on, NULL) == 0 && (float)on < 0.75f * (float)sw * ch) {
+                pixRasterop(out, x + sx, ctop, sw, cbot - ctop, PIX_PAINT, p, 0, 0);
+                if (segs && ns < maxseg)
+                    segs[ns++] = (lpr_box){x + sx, ctop, sw, cbot - ctop};
+            }
+            pixDestroy(&p);
+        }
+        boxaDestroy(&ba);
+        pixDestroy(&mid);
+    }
+    pixDestroy(&rest);
+    return ns;
+}
+
 /* Binarised line keeping only components inside the character band, with a
  * white border. If segs is given, the character cells (components merged
  * where they share columns: a broken stroke) are written there, left to right,
@@ -152,7 +220,7 @@ static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, in
     BOXA *boxa = NULL;
     PIXA *pixa = NULL;
     int w = pixGetWidth(lg), h = pixGetHeight(lg);
-    float cys[256];
+    float cys[256], tops[256], bots[256];
     int nh = 0, tall_x0 = 1 << 30, tall_x1 = -1, ns = 0;
 
     if (offset == LOCAL_THRESHOLD) {
@@ -198,6 +266,8 @@ static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, in
         if (bh >= 0.7f * TARGET_CHAR_H && bh <= 1.5f * TARGET_CHAR_H &&
             bw <= 1.3f * bh) {
             cys[nh] = (float)y + (float)bh / 2.0f;
+            tops[nh] = (float)y;
+            bots[nh] = (float)(y + bh);
             nh++;
             if (x < tall_x0)
                 tall_x0 = x;
@@ -207,19 +277,27 @@ static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, in
     }
     if (nh == 0)
         goto out;
-    /* median centre of character-sized components = band centre */
-    for (int i = 1; i < nh; i++)
-        for (int j = i; j > 0 && cys[j - 1] > cys[j]; j--) {
-            float t = cys[j]; cys[j] = cys[j - 1]; cys[j - 1] = t;
-        }
-    float cy = cys[nh / 2];
+    /* median centre of character-sized components = band centre; their
+     * median top and bottom = the rows the characters fill */
+    float cy = median(cys, nh);
     float top = cy - 0.75f * TARGET_CHAR_H, bot = cy + 0.75f * TARGET_CHAR_H;
+    int ctop = (int)median(tops, nh), cbot = (int)median(bots, nh);
     out = pixCreate(w, h, 1);
     if (!out)
         goto out;
     for (int i = 0; i < n; i++) {
         l_int32 x, y, bw, bh;
         boxaGetBoxGeometry(boxa, i, &x, &y, &bw, &bh);
+        if (((float)y < top || (float)(y + bh) > bot || bw > 2.5f * TARGET_CHAR_H) &&
+            (float)y < bot && (float)(y + bh) > top) {
+            /* too big for a character but crossing the band: a frame or a
+             * holder edge, perhaps with a character fused to it */
+            PIX *c = pixaGetPix(pixa, i, L_CLONE);
+            if (c)
+                ns = peel_frame(c, x, y, ctop, cbot, out, segs, ns, maxseg);
+            pixDestroy(&c);
+            continue;
+        }
         if ((float)y < top || (float)(y + bh) > bot)
             continue;
         if (bh < 0.3f * TARGET_CHAR_H && bw < 0.3f * TARGET_CHAR_H)

@@ -1,7 +1,8 @@
 /*
  * test_classify.c - the per-character classifier: glyph features of known
- * shapes, scoring by a hand-built model file, and every way a model file can
- * be broken (each must be refused, never half-loaded).
+ * shapes, scoring by a hand-built model file, every way a model file can
+ * be broken (each must be refused, never half-loaded), and the cutting of a
+ * line into character cells, characters fused to the plate's frame too.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -16,6 +17,8 @@
 #include <cmocka.h>
 
 #include "classify.h"
+#include "recognize.h"
+#include "render.h"
 
 #define F LPR_GLYPH_FEATS
 
@@ -175,6 +178,44 @@ static void test_refuses_broken_models(void **state)
     assert_null(clf);
 }
 
+/* The character cells of a rendered plate's line, counted by
+ * lpr_segment_line; 'holder' draws a dark plate holder whose left side
+ * touches the first character and whose top bar touches the first two. */
+static int cells_of_plate(const char *text, int holder)
+{
+    render_plate pl = {text, 40, 40, 30, 0, 0.0f};
+    lpr_box tb;
+    PIX *scene = render_scene(400, 160, &pl, 1, NULL, &tb, 3);
+    assert_non_null(scene);
+    if (holder) {
+        /* left side: taller than any character, flush with the first one */
+        BOX *side = boxCreate(tb.x - 20, tb.y - 25, 20, tb.h + 50);
+        BOX *bar = boxCreate(tb.x - 20, tb.y - 5, 20 + tb.w / 3, 5);
+        pixRenderBoxArb(scene, side, 10, 0, 0, 0);
+        pixClearInRect(scene, side);
+        pixClearInRect(scene, bar); /* grey: 0 = black */
+        boxDestroy(&side);
+        boxDestroy(&bar);
+    }
+    lpr_textline line;
+    memset(&line, 0, sizeof line);
+    line.box = tb;
+    line.char_h = (float)tb.h;
+    line.n_chars = (int)strlen(text);
+    float feat[16][F];
+    int n = lpr_segment_line(scene, &line, feat, 16);
+    pixDestroy(&scene);
+    return n;
+}
+
+static void test_segments_characters_fused_to_a_frame(void **state)
+{
+    (void)state;
+    assert_int_equal(cells_of_plate("AB2345", 0), 6);
+    /* before frames were peeled, A went with the holder: 5 cells */
+    assert_int_equal(cells_of_plate("AB2345", 1), 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_features_reject_bad_boxes),
         cmocka_unit_test(test_classifies_with_a_model),
         cmocka_unit_test(test_refuses_broken_models),
+        cmocka_unit_test(test_segments_characters_fused_to_a_frame),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
