@@ -70,11 +70,15 @@ int lpr_region_format_match(lpr_region region, const char *text)
     return generic_length_ok(region, len);
 }
 
-/* Pairs of characters read for each other on plates, both directions. */
+/* Pairs of characters read for each other on plates, both directions. The
+ * first TWINS are drawn alike in plate fonts (a letter slot's 0 is an O);
+ * the others only look alike when blurred, and count for less. */
 static const char *const confusions[] = {
-    "O0", "OD", "OQ", "0D", "0Q", "I1", "IT", "1T", "B8", "S5", "Z2",
-    "G6", "A4", "E6", "L4", "UV", "MN", "HM", "KX", "B3", "J1", "Y7",
-    "PR", "CG", "F7", NULL};
+    "O0", "I1", "B8", "S5", "Z2",
+    "OD", "OQ", "0D", "0Q", "IT", "1T", "G6", "A4", "E6", "L4", "UV", "MN", "HM", "KX",
+    "B3", "J1", "Y7", "PR", "CG", "F7", NULL};
+#define TWINS 5
+#define LOOKALIKE 0.85f /* factor of the other pairs against the twins */
 
 void lpr_add_confusions(lpr_charpos *pos, float factor)
 {
@@ -89,7 +93,7 @@ void lpr_add_confusions(lpr_charpos *pos, float factor)
                 other = confusions[k][0];
             else
                 continue;
-            float conf = orig.conf[a] * factor;
+            float conf = orig.conf[a] * factor * (k < TWINS ? 1.0f : LOOKALIKE);
             int at = -1;
             for (int i = 0; i < pos->n; i++)
                 if (pos->ch[i] == other)

@@ -165,17 +165,23 @@ static int binarize(PIX *grey, int half, PIX **dark, PIX **light, PIX **soft)
     l_uint32 *dd = pixGetData(*dark), *ld = pixGetData(*light);
     l_uint32 *sd = soft ? pixGetData(*soft) : NULL;
     int gwpl = pixGetWpl(grey), mwpl = pixGetWpl(mean), bwpl = pixGetWpl(*dark);
+    /* the contrast a pixel needs, per local mean: looked up, not divided */
+    int below[256], above[256], soft_below[256];
+    for (int m = 0; m < 256; m++) {
+        below[m] = m - (10 + m / 10);
+        above[m] = m + (10 + m / 10);
+        soft_below[m] = m - (6 + m / 16);
+    }
     for (int y = 0; y < h; y++) {
         l_uint32 *gl = gd + y * gwpl, *ml = md + y * mwpl;
         l_uint32 *dl = dd + y * bwpl, *ll = ld + y * bwpl, *sl = sd ? sd + y * bwpl : NULL;
         for (int x = 0; x < w; x++) {
             int g = GET_DATA_BYTE(gl, x), m = GET_DATA_BYTE(ml, x);
-            int delta = 10 + m / 10;
-            if (g < m - delta)
+            if (g < below[m])
                 SET_DATA_BIT(dl, x);
-            else if (g > m + delta)
+            else if (g > above[m])
                 SET_DATA_BIT(ll, x);
-            if (sl && g < m - (6 + m / 16))
+            if (sl && g < soft_below[m])
                 SET_DATA_BIT(sl, x);
         }
     }

@@ -31,6 +31,8 @@
 #define LSTM_MIN_CELLS 4     /* classifier cells a line needs before the LSTM reads it */
 #define LOCAL_THRESHOLD 1000 /* line_clean_binary: Sauvola instead of Otsu + offset */
 #define THRESH_STEP 25       /* grey levels between the classifier's binarisations */
+#define MIN_INK 0.06f        /* share of dark pixels below which a line's threshold failed */
+#define CELL_SLACK 0.1f      /* of the character rows: how far a cell may reach beyond them */
 #define PEEL_VLINE 1.6f      /* of TARGET_CHAR_H: a frame side fused to a character is taller */
 
 static void clip_box(lpr_box *b, int w, int h)
@@ -110,9 +112,10 @@ static PIX *line_grey(PIX *grey, const lpr_textline *line, float side)
 }
 
 /* Sorts component boxes by x, merges those sharing most of their columns
- * (pieces of one character), clips them to the band [y0, y1) and moves them
- * into the bordered image's coordinates. Returns the new count. */
-static int merge_cells(lpr_box *b, int n, int y0, int y1)
+ * (pieces of one character), clips them to the rows [ca, cb) within the band
+ * [y0, y1) (a bolt or a mark touching a character stays out of its cell) and
+ * moves them into the bordered image's coordinates. Returns the new count. */
+static int merge_cells(lpr_box *b, int n, int y0, int y1, int ca, int cb)
 {
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && b[j - 1].x > b[j].x; j--) {
@@ -136,11 +139,46 @@ static int merge_cells(lpr_box *b, int n, int y0, int y1)
         b[m++] = b[i];
     }
     for (int i = 0; i < m; i++) {
-        int ya = b[i].y < y0 ? y0 : b[i].y;
-        int yb = b[i].y + b[i].h > y1 ? y1 : b[i].y + b[i].h;
-        b[i] = (lpr_box){b[i].x + BORDER, ya - y0 + BORDER, b[i].w, yb - ya};
+        int lo = ca > y0 ? ca : y0, hi = cb < y1 ? cb : y1;
+        int ya = b[i].y < lo ? lo : b[i].y;
+        int yb = b[i].y + b[i].h > hi ? hi : b[i].y + b[i].h;
+        b[i] = (lpr_box){b[i].x + BORDER, ya - y0 + BORDER, b[i].w, yb > ya ? yb - ya : 0};
     }
     return m;
+}
+
+/* Otsu's threshold for a grey line. Taken over the whole crop, unless that
+ * leaves the middle, where the localiser found the characters, nearly
+ * without ink: a dark holder or bumper in the margins pulled it below a pale
+ * plate's lettering, and the middle's own threshold is used. Offsets from it
+ * threshold lighter or darker: thin strokes survive one, touching
+ * characters part in the other. */
+static int otsu_threshold(PIX *lg)
+{
+    int w = pixGetWidth(lg), h = pixGetHeight(lg), t = 128;
+    PIX *th = NULL;
+    l_uint32 v = 128;
+    if (pixOtsuAdaptiveThreshold(lg, w, h, 0, 0, 0.1f, &th, NULL) == 0 && th &&
+        pixGetPixel(th, 0, 0, &v) == 0)
+        t = (int)v;
+    pixDestroy(&th);
+    int mx = w > 2 * TARGET_CHAR_H ? TARGET_CHAR_H / 2 : 0;
+    int my = h > TARGET_CHAR_H * 3 / 2 ? (h - TARGET_CHAR_H) / 2 : 0;
+    BOX *mid = boxCreate(mx, my, w - 2 * mx, h - 2 * my);
+    PIX *inner = mid ? pixClipRectangle(lg, mid, NULL) : NULL;
+    PIX *ink = inner ? pixThresholdToBinary(inner, t) : NULL;
+    l_int32 on = 0;
+    if (ink && pixCountPixels(ink, &on, NULL) == 0 &&
+        (float)on < MIN_INK * (float)pixGetWidth(ink) * (float)pixGetHeight(ink) &&
+        pixOtsuAdaptiveThreshold(inner, pixGetWidth(inner), pixGetHeight(inner), 0, 0, 0.1f,
+                                 &th, NULL) == 0 &&
+        th && pixGetPixel(th, 0, 0, &v) == 0)
+        t = (int)v;
+    pixDestroy(&th);
+    pixDestroy(&ink);
+    pixDestroy(&inner);
+    boxDestroy(&mid);
+    return t;
 }
 
 /* The median of v[0..n-1] (n > 0), sorting v in place. */
@@ -216,7 +254,7 @@ static int peel_frame(PIX *c, int x, int y, int ctop, int cbot, PIX *out, lpr_bo
  * in the returned image's coordinates, and their count to *nseg. */
 static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, int *nseg)
 {
-    PIX *bin = NULL, *out = NULL, *bordered = NULL, *th = NULL;
+    PIX *bin = NULL, *out = NULL, *bordered = NULL;
     BOXA *boxa = NULL;
     PIXA *pixa = NULL;
     int w = pixGetWidth(lg), h = pixGetHeight(lg);
@@ -238,22 +276,10 @@ static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, in
             pixSubtract(bin, bin, vline);
         pixDestroy(&hline);
         pixDestroy(&vline);
-    } else if (pixOtsuAdaptiveThreshold(lg, w, h, 0, 0, 0.1f, &th, &bin) || !bin) {
-        pixDestroy(&th);
-        pixDestroy(&bin);
-        return NULL;
-    }
-    if (offset != 0 && offset != LOCAL_THRESHOLD) {
-        /* the same line thresholded lighter or darker than Otsu's choice:
-         * thin strokes survive one, touching characters part in the other */
-        l_uint32 t = 128;
-        if (th)
-            pixGetPixel(th, 0, 0, &t);
-        int tv = (int)t + offset;
-        pixDestroy(&bin);
+    } else {
+        int tv = otsu_threshold(lg) + offset;
         bin = pixThresholdToBinary(lg, tv < 1 ? 1 : tv > 255 ? 255 : tv);
     }
-    pixDestroy(&th);
     if (!bin)
         return NULL;
     boxa = pixConnComp(bin, &pixa, 8);
@@ -334,7 +360,8 @@ static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, in
         pixDestroy(&cropped);
     }
     if (segs && nseg && bordered)
-        *nseg = merge_cells(segs, ns, y0, y1);
+        *nseg = merge_cells(segs, ns, y0, y1, ctop - (int)(CELL_SLACK * (float)(cbot - ctop)),
+                            cbot + (int)(CELL_SLACK * (float)(cbot - ctop)));
 out:
     pixDestroy(&out);
     boxaDestroy(&boxa);

@@ -23,6 +23,15 @@ static int make_pos(const char *text, float conf, lpr_charpos *pos)
     return n;
 }
 
+/* The look-alikes added to every position, then up to 10 candidates. */
+static int ranked(lpr_charpos *pos, int n, lpr_region region, lpr_candidate *c)
+{
+    lpr_region r;
+    for (int i = 0; i < n; i++)
+        lpr_add_confusions(&pos[i], 0.6f);
+    return lpr_candidates(pos, n, region, 4.7f, c, 10, &r);
+}
+
 static void test_confusions_added(void **state)
 {
     (void)state;
@@ -180,6 +189,26 @@ static void test_confusion_displaces_weak_alternative(void **state)
     assert_int_equal(count_i, 1);
 }
 
+/* A 0 where a br plate must have a letter is an O (drawn alike), before a
+ * Q or a D, which only look alike blurred, even where the classifier gave
+ * the Q some weight of its own (the old plates' narrow O). */
+static void test_letter_slot_zero_is_o(void **state)
+{
+    (void)state;
+    lpr_charpos pos[8];
+    int n = make_pos("0UG6157", 90, pos);
+    pos[0].n = 2;
+    pos[0].ch[1] = 'Q';
+    pos[0].conf[1] = 50;
+    lpr_candidate c[LPR_MAX_CANDIDATES];
+    int k = ranked(pos, n, LPR_REGION_BR, c);
+    assert_true(k > 1);
+    assert_string_equal(c[0].text, "OUG6157");
+    for (int i = 1; i < k; i++)
+        if (!strcmp(c[i].text, "QUG6157"))
+            assert_true(c[i].confidence < c[0].confidence);
+}
+
 /* eu: a reading of a common series' length that fits none of them ranks
  * below the look-alike reading that does (PP587AO read with a digit 0). */
 static void test_eu_prefers_series(void **state)
@@ -187,11 +216,9 @@ static void test_eu_prefers_series(void **state)
     (void)state;
     lpr_charpos pos[8];
     int n = make_pos("PP587A0", 95, pos);
-    for (int i = 0; i < n; i++)
-        lpr_add_confusions(&pos[i], 0.6f);
     lpr_candidate c[LPR_MAX_CANDIDATES];
     lpr_region r;
-    int k = lpr_candidates(pos, n, LPR_REGION_EU, 4.7f, c, 10, &r);
+    int k = ranked(pos, n, LPR_REGION_EU, c);
     assert_true(k > 1);
     assert_string_equal(c[0].text, "PP587AO");
     int found = 0;
@@ -250,6 +277,7 @@ int main(void)
         cmocka_unit_test(test_region_names),
         cmocka_unit_test(test_confusion_displaces_weak_alternative),
         cmocka_unit_test(test_eu_prefers_series),
+        cmocka_unit_test(test_letter_slot_zero_is_o),
         cmocka_unit_test(test_drops_extra_positions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
