@@ -29,7 +29,7 @@
 #define CLF_ALONE 0.9f       /* classifier's weight against an LSTM of other length */
 #define CLF_TRUSTED 90.0f    /* classifier mean conf, binarisations agreeing, that skips the LSTM */
 #define LSTM_MIN_CELLS 4     /* classifier cells a line needs before the LSTM reads it */
-#define LOCAL_THRESHOLD 1000 /* line_clean_binary: Sauvola instead of Otsu + offset */
+#define LOCAL_THRESHOLD 1000 /* line_clean_binary: Sauvola instead of a global threshold */
 #define THRESH_STEP 25       /* grey levels between the classifier's binarisations */
 #define MIN_INK 0.06f        /* share of dark pixels below which a line's threshold failed */
 #define CELL_SLACK 0.1f      /* of the character rows: how far a cell may reach beyond them */
@@ -138,8 +138,8 @@ static int merge_cells(lpr_box *b, int n, int y0, int y1, int ca, int cb)
         }
         b[m++] = b[i];
     }
+    int lo = ca > y0 ? ca : y0, hi = cb < y1 ? cb : y1;
     for (int i = 0; i < m; i++) {
-        int lo = ca > y0 ? ca : y0, hi = cb < y1 ? cb : y1;
         int ya = b[i].y < lo ? lo : b[i].y;
         int yb = b[i].y + b[i].h > hi ? hi : b[i].y + b[i].h;
         b[i] = (lpr_box){b[i].x + BORDER, ya - y0 + BORDER, b[i].w, yb > ya ? yb - ya : 0};
@@ -147,12 +147,11 @@ static int merge_cells(lpr_box *b, int n, int y0, int y1, int ca, int cb)
     return m;
 }
 
-/* Otsu's threshold for a grey line. Taken over the whole crop, unless that
- * leaves the middle, where the localiser found the characters, nearly
- * without ink: a dark holder or bumper in the margins pulled it below a pale
- * plate's lettering, and the middle's own threshold is used. Offsets from it
- * threshold lighter or darker: thin strokes survive one, touching
- * characters part in the other. */
+/* Otsu's threshold for a grey line, computed once per line. Taken over the
+ * whole crop, unless that leaves the middle, where the localiser found the
+ * characters, nearly without ink: a dark holder or bumper in the margins
+ * pulled it below a pale plate's lettering, and the middle's own threshold
+ * is used. */
 static int otsu_threshold(PIX *lg)
 {
     int w = pixGetWidth(lg), h = pixGetHeight(lg), t = 128;
@@ -181,6 +180,23 @@ static int otsu_threshold(PIX *lg)
     return t;
 }
 
+/* A copy of the binary b without its foreground runs at least hlen long
+ * horizontally (none if hlen is 0) or vlen long vertically: a frame's edges,
+ * longer than any stroke. NULL on failure. */
+static PIX *without_long_runs(PIX *b, int hlen, int vlen)
+{
+    PIX *hline = hlen > 0 ? pixOpenBrick(NULL, b, hlen, 1) : NULL;
+    PIX *vline = pixOpenBrick(NULL, b, 1, vlen);
+    PIX *rest = vline && (hline || hlen == 0) ? pixCopy(NULL, b) : NULL;
+    if (rest && hline)
+        pixSubtract(rest, rest, hline);
+    if (rest)
+        pixSubtract(rest, rest, vline);
+    pixDestroy(&hline);
+    pixDestroy(&vline);
+    return rest;
+}
+
 /* The median of v[0..n-1] (n > 0), sorting v in place. */
 static float median(float *v, int n)
 {
@@ -206,9 +222,7 @@ static int peel_frame(PIX *c, int x, int y, int ctop, int cbot, PIX *out, lpr_bo
     if (ch < 0.7f * TARGET_CHAR_H || ctop < y || cbot > y + pixGetHeight(c))
         return ns;
     /* the frame's sides: runs taller than any character */
-    PIX *vline = pixOpenBrick(NULL, c, 1, (int)(PEEL_VLINE * TARGET_CHAR_H));
-    PIX *rest = vline ? pixSubtract(NULL, c, vline) : NULL;
-    pixDestroy(&vline);
+    PIX *rest = without_long_runs(c, 0, (int)(PEEL_VLINE * TARGET_CHAR_H));
     if (!rest)
         return ns;
     static const int cuts[3][2] = {{1, 0}, {0, 1}, {1, 1}};
@@ -248,11 +262,12 @@ static int peel_frame(PIX *c, int x, int y, int ctop, int cbot, PIX *out, lpr_bo
     return ns;
 }
 
-/* Binarised line keeping only components inside the character band, with a
- * white border. If segs is given, the character cells (components merged
+/* Binarised line (grey levels below 'thresh' are ink; LOCAL_THRESHOLD: each
+ * pixel's neighbourhood decides) keeping only components inside the
+ * character band, with a white border. If segs is given, the character cells (components merged
  * where they share columns: a broken stroke) are written there, left to right,
  * in the returned image's coordinates, and their count to *nseg. */
-static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, int *nseg)
+static PIX *line_clean_binary(PIX *lg, int thresh, lpr_box *segs, int maxseg, int *nseg)
 {
     PIX *bin = NULL, *out = NULL, *bordered = NULL;
     BOXA *boxa = NULL;
@@ -261,24 +276,19 @@ static PIX *line_clean_binary(PIX *lg, int offset, lpr_box *segs, int maxseg, in
     float cys[256], tops[256], bots[256];
     int nh = 0, tall_x0 = 1 << 30, tall_x1 = -1, ns = 0;
 
-    if (offset == LOCAL_THRESHOLD) {
+    if (thresh == LOCAL_THRESHOLD) {
         /* the fallback: a threshold from each pixel's neighbourhood, for a
          * plate whose dark surround outweighs it in a global one; then the
-         * frame's edges (runs longer than any stroke) go, so characters
-         * touching the frame come apart from it */
-        if (pixSauvolaBinarize(lg, TARGET_CHAR_H / 2, 0.3f, 1, NULL, NULL, NULL, &bin) || !bin)
+         * frame's edges go, so characters touching the frame come apart
+         * from it */
+        PIX *local = NULL;
+        if (pixSauvolaBinarize(lg, TARGET_CHAR_H / 2, 0.3f, 1, NULL, NULL, NULL, &local) ||
+            !local)
             return NULL;
-        PIX *hline = pixOpenBrick(NULL, bin, (int)(1.6f * TARGET_CHAR_H), 1);
-        PIX *vline = pixOpenBrick(NULL, bin, 1, (int)(1.3f * TARGET_CHAR_H));
-        if (hline)
-            pixSubtract(bin, bin, hline);
-        if (vline)
-            pixSubtract(bin, bin, vline);
-        pixDestroy(&hline);
-        pixDestroy(&vline);
+        bin = without_long_runs(local, (int)(1.6f * TARGET_CHAR_H), (int)(1.3f * TARGET_CHAR_H));
+        pixDestroy(&local);
     } else {
-        int tv = otsu_threshold(lg) + offset;
-        bin = pixThresholdToBinary(lg, tv < 1 ? 1 : tv > 255 ? 255 : tv);
+        bin = pixThresholdToBinary(lg, thresh < 1 ? 1 : thresh > 255 ? 255 : thresh);
     }
     if (!bin)
         return NULL;
@@ -506,7 +516,7 @@ int lpr_segment_line(PIX *grey, const lpr_textline *line,
     PIX *lg = line_grey(grey, line, SIDE_MARGIN);
     if (!lg)
         return 0;
-    PIX *bin = line_clean_binary(lg, 0, segs, LPR_LINE_MAX_CHARS * 2, &ns);
+    PIX *bin = line_clean_binary(lg, otsu_threshold(lg), segs, LPR_LINE_MAX_CHARS * 2, &ns);
     pixDestroy(&lg);
     if (!bin)
         return 0;
@@ -544,12 +554,13 @@ static int classify_cells(const lpr_charclf *clf, PIX *bin, lpr_box *segs, int n
 }
 
 /* The classifier's vote over several binarisations of the grey line 'lg':
- * the Otsu one already cut into 'bin0' / 'segs0' and the line thresholded
- * darker and lighter. Readings that found the same number of characters
+ * the one at its threshold 't0' already cut into 'bin0' / 'segs0' and the
+ * line thresholded darker and lighter (thin strokes survive one, touching
+ * characters part in the other). Readings that found the same number of characters
  * vote per position; the count backed by the most confidence wins. Returns
  * the count, its mean confidence in *mean_conf and how many binarisations
  * agreed on it in *agree. */
-static int classify_line(const lpr_charclf *clf, PIX *lg, PIX *bin0, lpr_box *segs0,
+static int classify_line(const lpr_charclf *clf, PIX *lg, int t0, PIX *bin0, lpr_box *segs0,
                          int nseg0, lpr_charpos *pos, int max, float *mean_conf,
                          int *agree)
 {
@@ -568,7 +579,7 @@ static int classify_line(const lpr_charclf *clf, PIX *lg, PIX *bin0, lpr_box *se
         }
         lpr_box segs[LPR_LINE_MAX_CHARS * 2];
         int nseg = 0;
-        PIX *bin = line_clean_binary(lg, offsets[k], segs, LPR_LINE_MAX_CHARS * 2, &nseg);
+        PIX *bin = line_clean_binary(lg, t0 + offsets[k], segs, LPR_LINE_MAX_CHARS * 2, &nseg);
         if (bin)
             counts[k] = classify_cells(clf, bin, segs, nseg, reads[k], LPR_LINE_MAX_CHARS,
                                        &means[k]);
@@ -635,8 +646,9 @@ static int wider_read(const lpr_charclf *clf, PIX *grey, const lpr_textline *lin
     PIX *lg = line_grey(grey, line, EDGE_MARGIN);
     if (!lg)
         return 0;
-    PIX *bin = line_clean_binary(lg, 0, segs, LPR_LINE_MAX_CHARS * 2, &nseg);
-    int wn = classify_line(clf, lg, bin, segs, nseg, wide, LPR_LINE_MAX_CHARS, &wmean, &agree);
+    int t = otsu_threshold(lg);
+    PIX *bin = line_clean_binary(lg, t, segs, LPR_LINE_MAX_CHARS * 2, &nseg);
+    int wn = classify_line(clf, lg, t, bin, segs, nseg, wide, LPR_LINE_MAX_CHARS, &wmean, &agree);
     pixDestroy(&bin);
     pixDestroy(&lg);
     if (wn <= n || wn > n + 2 || agree < 2)
@@ -669,10 +681,11 @@ int lpr_recognize_line(TessBaseAPI *api, const lpr_charclf *clf, PIX *grey,
     PIX *lg = line_grey(grey, line, SIDE_MARGIN);
     if (!lg)
         return 0;
-    PIX *forms[2] = {line_clean_binary(lg, 0, segs, LPR_LINE_MAX_CHARS * 2, &nseg), NULL};
+    int t = otsu_threshold(lg);
+    PIX *forms[2] = {line_clean_binary(lg, t, segs, LPR_LINE_MAX_CHARS * 2, &nseg), NULL};
     int agree = 0;
     if (clf) {
-        counts[2] = classify_line(clf, lg, forms[0], segs, nseg, reads[2], LPR_LINE_MAX_CHARS,
+        counts[2] = classify_line(clf, lg, t, forms[0], segs, nseg, reads[2], LPR_LINE_MAX_CHARS,
                                   &means[2], &agree);
         if (counts[2] >= 3 && wider_read(clf, grey, line, reads[2], &counts[2], &means[2]))
             agree = 3; /* the line's own cells plus its lost edge: taken as read */
