@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,45 @@ struct lpr_ocr {
     lpr_charclf *clf;
 };
 
+/* The models installed beside the program: <prefix>/bin/lpr finds
+ * <prefix>/share/lpr-edge/models, whatever prefix the package was built
+ * for (CPack installs under /usr, a plain build under /usr/local). */
+static char exe_model_dir[3072]; /* room left for a file name in 4096 */
+static pthread_once_t exe_model_dir_once = PTHREAD_ONCE_INIT;
+
+static void find_exe_model_dir(void)
+{
+    char exe[2048];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0'; /* <prefix>/bin or <prefix>/sbin */
+    slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    if ((size_t)snprintf(exe_model_dir, sizeof exe_model_dir, "%s/share/lpr-edge/models", exe) >=
+        sizeof exe_model_dir)
+        exe_model_dir[0] = '\0';
+}
+
 const char *lpr_model_dir_with(const char *file)
 {
-    static const char *const dirs[] = {LPR_MODEL_DIR_SRC, LPR_MODEL_DIR_INSTALL};
+    pthread_once(&exe_model_dir_once, find_exe_model_dir);
+    /* installed beside the program first, so an installed lpr never reads
+     * with a build tree's models; then the source tree (programs run from
+     * the build tree), then the configured install prefix */
+    const char *const dirs[] = {exe_model_dir, LPR_MODEL_DIR_SRC, LPR_MODEL_DIR_INSTALL};
     char path[4096];
     for (unsigned i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dirs[i], file);
+        if (!dirs[i][0])
+            continue;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dirs[i], file) >= sizeof path)
+            continue;
         if (access(path, R_OK) == 0)
             return dirs[i];
     }
@@ -162,8 +196,8 @@ lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
     char defpath[4096];
     const char *cm = ocr->cfg.char_model, *dir;
     if (!cm && (dir = lpr_model_dir_with(CHAR_MODEL_FILE)) != NULL) {
-        snprintf(defpath, sizeof defpath, "%s/%s", dir, CHAR_MODEL_FILE);
-        cm = defpath;
+        if ((size_t)snprintf(defpath, sizeof defpath, "%s/%s", dir, CHAR_MODEL_FILE) < sizeof defpath)
+            cm = defpath;
     }
     if (cm && cm[0] && strcmp(cm, "none") != 0) {
         lpr_err rc = lpr_charclf_load(cm, &ocr->clf);
