@@ -40,6 +40,9 @@ static const key_def keys[] = {
     K("ocr", "model", T_STR, ocr.model, 0, 0),
     K("ocr", "model_dir", T_STR, ocr.model_dir, 0, 0),
     K("ocr", "char_model", T_STR, ocr.char_model, 0, 0),
+    K("ocr", "verifier", T_STR, ocr.verifier, 0, 0),
+    K("ocr", "calibration", T_STR, ocr.calibration, 0, 0),
+    K("ocr", "min_confidence", T_DBL, ocr.min_confidence, 0, 100),
     K("ocr", "region", T_STR, ocr.region, 0, 0),
     K("gps", "server", T_STR, gps.server, 0, 0),
     K("gps", "fixed", T_STR, gps.fixed, 0, 0),
@@ -70,6 +73,7 @@ void lpr_config_defaults(lpr_config *cfg)
     cfg->gps.max_extrapolate_ms = 2000;
     snprintf(cfg->spool.path, sizeof cfg->spool.path, "/var/lib/lpr/spool.db");
     cfg->spool.max_mb = 512;
+    cfg->ocr.min_confidence = LPR_DEFAULT_MIN_CONFIDENCE;
     cfg->spool.max_age_days = 30;
     cfg->uplink.port = 8883;
     cfg->uplink.inflight = 32;

@@ -47,6 +47,12 @@ lpr_log_level lpr_log_get_level(void);
 void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* [ocr] min_confidence, lpr_ocr_config.min_confidence: plates whose
+ * calibrated confidence (the probability in percent that the text is
+ * exactly the plate's) is below this are not returned; ocr/models/README.md
+ * says what it costs and saves on held-out data. */
+#define LPR_DEFAULT_MIN_CONFIDENCE 0.0
+
 #define LPR_DEBUG(comp, ...) lpr_log(LPR_LOG_DEBUG, comp, __VA_ARGS__)
 #define LPR_INFO(comp, ...)  lpr_log(LPR_LOG_INFO, comp, __VA_ARGS__)
 #define LPR_WARN(comp, ...)  lpr_log(LPR_LOG_WARN, comp, __VA_ARGS__)

@@ -19,8 +19,8 @@ static void read_usage(FILE *f)
 {
     fprintf(f,
             "usage: lpr read [--json] [--region us|eu|br|auto] [--model NAME]\n"
-            "                [--model-dir DIR] [--char-model FILE|none] [--max-plates N]\n"
-            "                IMAGE|DIR...\n"
+            "                [--model-dir DIR] [--char-model FILE|none] [--verifier FILE|none]\n"
+            "                [--max-plates N] IMAGE|DIR...\n"
             "Reads licence plates in still images (JPEG, PNG, BMP, TIFF, PNM).\n"
             "Folders are read in sorted order, image files only.\n"
             "  --json         one JSON line per image instead of a table\n"
@@ -30,6 +30,8 @@ static void read_usage(FILE *f)
             "  --model-dir D  folder holding NAME.traineddata\n"
             "  --char-model F per-character classifier (default: the shipped\n"
             "                 lpr-chars.clf; 'none' reads with the line model only)\n"
+            "  --verifier F   plate verifier network (default: the shipped\n"
+            "                 lpr-verify.nn; 'none' reads every located line)\n"
             "  --max-plates N plates reported per image (1-%d, default %d)\n"
             "Exit status: 0 all read, 1 some input could not be read, 2 usage.\n",
             LPR_MAX_PLATES, LPR_MAX_PLATES);
@@ -141,7 +143,8 @@ int lpr_cmd_read(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},       {"region", required_argument, NULL, 'r'},
         {"model", required_argument, NULL, 'm'}, {"model-dir", required_argument, NULL, 'd'},
         {"max-plates", required_argument, NULL, 'n'},
-        {"char-model", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'},
+        {"char-model", required_argument, NULL, 'c'}, {"verifier", required_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     lpr_ocr_config cfg;
     read_ctx ctx = {0};
@@ -150,7 +153,7 @@ int lpr_cmd_read(int argc, char **argv)
 
     lpr_ocr_config_init(&cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jr:m:d:c:n:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jr:m:d:c:v:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': ctx.json = 1; break;
         case 'r':
@@ -162,6 +165,7 @@ int lpr_cmd_read(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'd': model_dir = optarg; break;
         case 'c': cfg.char_model = optarg; break;
+        case 'v': cfg.verifier = optarg; break;
         case 'n': {
             char *end;
             long v = strtol(optarg, &end, 10);

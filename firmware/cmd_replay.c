@@ -175,6 +175,11 @@ int lpr_cmd_replay(int argc, char **argv)
             pc.ocr.model_dir = c.cfg.ocr.model_dir;
         if (c.cfg.ocr.char_model[0])
             pc.ocr.char_model = c.cfg.ocr.char_model;
+        if (c.cfg.ocr.verifier[0])
+            pc.ocr.verifier = c.cfg.ocr.verifier;
+        if (c.cfg.ocr.calibration[0])
+            pc.ocr.calibration = c.cfg.ocr.calibration;
+        pc.ocr.min_confidence = (float)c.cfg.ocr.min_confidence;
         lpr_region_parse(c.cfg.ocr.region, &pc.ocr.region);
         pc.scene_images = c.cfg.camera.scene_images;
         pc.roi = (lpr_box){c.cfg.camera.roi[0], c.cfg.camera.roi[1], c.cfg.camera.roi[2],

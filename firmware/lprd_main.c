@@ -155,6 +155,9 @@ static int run_once(const char *path)
     pc.ocr.model_dir = d.cfg.ocr.model_dir[0] ? d.cfg.ocr.model_dir
                                               : lpr_default_model_dir(pc.ocr.model);
     pc.ocr.char_model = d.cfg.ocr.char_model[0] ? d.cfg.ocr.char_model : NULL;
+    pc.ocr.verifier = d.cfg.ocr.verifier[0] ? d.cfg.ocr.verifier : NULL;
+    pc.ocr.calibration = d.cfg.ocr.calibration[0] ? d.cfg.ocr.calibration : NULL;
+    pc.ocr.min_confidence = (float)d.cfg.ocr.min_confidence;
 
     lpr_spool_opts so = {d.cfg.device.id, d.cfg.spool.max_mb, d.cfg.spool.max_age_days};
     if (lpr_spool_open(d.cfg.spool.path, &so, &d.spool) != LPR_OK)

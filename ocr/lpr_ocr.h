@@ -36,12 +36,18 @@ typedef struct lpr_box {
 
 typedef struct lpr_candidate {
     char text[LPR_MAX_TEXT]; /* upper-case A-Z0-9 */
-    float confidence;        /* 0..100 */
+    float confidence;        /* 0..100, calibrated as the plate's */
 } lpr_candidate;
 
 typedef struct lpr_plate {
     char text[LPR_MAX_TEXT];  /* best candidate's text */
-    float confidence;         /* best candidate's confidence, 0..100 */
+    float confidence;         /* best candidate's confidence, 0..100: with
+                                 the shipped calibration, the probability
+                                 in percent that the text is the plate's */
+    float plate_p;            /* verifier: probability the line is a plate
+                                 (0..1; 1 without a verifier) */
+    float read_score;         /* the reader's own score of the best text
+                                 before calibration, 0..100 */
     lpr_box box;              /* estimated plate box in image pixels */
     lpr_box text_box;         /* tight box around the character line */
     lpr_region region;        /* region whose rules ranked the candidates */
@@ -61,6 +67,14 @@ typedef struct lpr_ocr_config {
     const char *model;      /* traineddata name without suffix; default "eng" */
     const char *char_model; /* character classifier file; NULL: the shipped
                                one (LPR_CHAR_MODEL) if installed; "none": off */
+    const char *verifier;   /* plate verifier network; NULL: the shipped
+                               lpr-verify.nn if installed; "none": every
+                               located line is read */
+    const char *calibration; /* confidence model; NULL: the shipped
+                               lpr-confidence.nn if installed; "none": the
+                               reader's own score */
+    float min_confidence;   /* plates below this (0..100) are not returned;
+                               default 0 */
     lpr_region region;      /* plate formats to apply; default auto */
     int max_plates;         /* 1..LPR_MAX_PLATES; default LPR_MAX_PLATES */
     int max_lines;          /* text lines read per image (bounds time); default 7 */

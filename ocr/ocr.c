@@ -13,18 +13,24 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "confidence.h"
 #include "recognize.h"
+#include "verify.h"
 
 #define MAX_FILE_BYTES (256L * 1024 * 1024)
 #define WHITELIST "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define MIN_PLATE_CHARS 4
 
 #define CHAR_MODEL_FILE "lpr-chars.clf"
+#define VERIFIER_FILE "lpr-verify.nn"
+#define CONFIDENCE_FILE "lpr-confidence.nn"
 
 struct lpr_ocr {
     lpr_ocr_config cfg;
     TessBaseAPI *api;
     lpr_charclf *clf;
+    lpr_plate_verifier *verifier;
+    lpr_confidence *calibration;
 };
 
 /* The models installed beside the program: <prefix>/bin/lpr finds
@@ -94,6 +100,7 @@ void lpr_ocr_config_init(lpr_ocr_config *cfg)
     cfg->region = LPR_REGION_AUTO;
     cfg->max_plates = LPR_MAX_PLATES;
     cfg->max_lines = 7;
+    cfg->min_confidence = (float)LPR_DEFAULT_MIN_CONFIDENCE;
     cfg->max_pixels = 50L * 1000 * 1000;
 }
 
@@ -206,6 +213,28 @@ lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
             return rc;
         }
     }
+    const char *vm = ocr->cfg.verifier;
+    if (!vm && (dir = lpr_model_dir_with(VERIFIER_FILE)) != NULL &&
+        (size_t)snprintf(defpath, sizeof defpath, "%s/%s", dir, VERIFIER_FILE) < sizeof defpath)
+        vm = defpath;
+    if (vm && vm[0] && strcmp(vm, "none") != 0) {
+        lpr_err rc = lpr_plate_verifier_load(vm, &ocr->verifier);
+        if (rc != LPR_OK) {
+            lpr_ocr_free(ocr);
+            return rc;
+        }
+    }
+    const char *km = ocr->cfg.calibration;
+    if (!km && (dir = lpr_model_dir_with(CONFIDENCE_FILE)) != NULL &&
+        (size_t)snprintf(defpath, sizeof defpath, "%s/%s", dir, CONFIDENCE_FILE) < sizeof defpath)
+        km = defpath;
+    if (km && km[0] && strcmp(km, "none") != 0) {
+        lpr_err rc = lpr_confidence_load(km, &ocr->calibration);
+        if (rc != LPR_OK) {
+            lpr_ocr_free(ocr);
+            return rc;
+        }
+    }
     TessBaseAPISetPageSegMode(ocr->api, PSM_SINGLE_LINE);
     TessBaseAPISetVariable(ocr->api, "tessedit_char_whitelist", WHITELIST);
     TessBaseAPISetVariable(ocr->api, "lstm_choice_mode", "2");
@@ -223,6 +252,8 @@ void lpr_ocr_free(lpr_ocr *ocr)
         TessBaseAPIDelete(ocr->api);
     }
     lpr_charclf_free(ocr->clf);
+    lpr_plate_verifier_free(ocr->verifier);
+    lpr_confidence_free(ocr->calibration);
     free(ocr);
 }
 
@@ -263,18 +294,31 @@ float lpr_box_overlap(lpr_box a, lpr_box b)
 static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
 {
     lpr_textline lines[32];
+    float plate_p[32];
     int maxl = ocr->cfg.max_lines < 32 ? ocr->cfg.max_lines : 32;
     double t0 = lpr_monotonic_ms();
 
     memset(out, 0, sizeof *out);
     out->width = pixGetWidth(grey);
     out->height = pixGetHeight(grey);
-    int nl = lpr_locate(grey, lines, maxl);
+    int nl = lpr_locate(grey, lines, ocr->verifier ? (LPR_MAX_PROPOSALS > maxl ? LPR_MAX_PROPOSALS : maxl)
+                                                   : maxl);
     if (nl < 0) {
         LPR_ERROR("ocr", "plate localisation failed on a %dx%d image", out->width,
                   out->height);
         return LPR_EINTERNAL;
     }
+    /* verify before reading: a line that is no plate costs no read and
+     * becomes no read; at most max_lines of the plate-like ones are read */
+    int nv = 0;
+    for (int i = 0; i < nl && nv < maxl; i++) {
+        float p = ocr->verifier ? lpr_plate_verify_line(ocr->verifier, grey, &lines[i]) : 1.0f;
+        if (p < LPR_MIN_PLATE_P)
+            continue;
+        lines[nv] = lines[i];
+        plate_p[nv++] = p;
+    }
+    nl = nv;
     for (int i = 0; i < nl && out->n_plates < LPR_MAX_PLATES; i++) {
         lpr_charpos pos[LPR_LINE_MAX_CHARS];
         int n = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos, LPR_LINE_MAX_CHARS);
@@ -291,6 +335,10 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
             continue;
         memcpy(p->text, p->candidates[0].text, sizeof p->text);
         p->confidence = p->candidates[0].confidence;
+        p->read_score = p->confidence;
+        p->plate_p = plate_p[i];
+        if (ocr->calibration)
+            lpr_confidence_apply(ocr->calibration, p);
         p->text_box = lines[i].box;
         p->box = lpr_plate_box_from_line(&lines[i], p->region, out->width, out->height);
         out->n_plates++;
@@ -316,6 +364,9 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
     }
     qsort(out->plates, (size_t)kept, sizeof out->plates[0], cmp_plate);
     out->n_plates = kept;
+    /* sorted: the plates below the floor are the last ones */
+    while (out->n_plates > 0 && out->plates[out->n_plates - 1].confidence < ocr->cfg.min_confidence)
+        out->n_plates--;
     if (out->n_plates > ocr->cfg.max_plates)
         out->n_plates = ocr->cfg.max_plates;
     out->ms = lpr_monotonic_ms() - t0;

@@ -1,18 +1,32 @@
 /*
- * bench_ocr.c - end-to-end plate reading benchmark over one labelled set of
- * the OpenALPR benchmark layout (NAME.jpg + NAME.txt "NAME x y w h PLATE").
+ * bench_ocr.c - plate reading scored as the read store sees it: every plate
+ * the reader returns is a read (../shared/notes/trustworthy-reads.md).
  *
- * Prints one table row: images, top-1 (best text of any returned plate equals
- * the label, ignoring case and non-alphanumerics), top-10 (label among the
- * candidates of any plate), localisation recall measured on the localiser
- * alone (labelled box overlapped with IoU >= 0.5 by the plate box estimated
- * from any of the lines it hands to the reader, with the set's region
- * geometry), read recall (same, by a box `lpr read` returns), plates per image, median and p95 ms
- * per image (reading only, as `lpr read` reports), and this process's peak
- * RSS. Run one process per set so peak RSS is per set.
+ * Labelled set (OpenALPR benchmark layout: NAME.jpg + NAME.txt with the line
+ * "NAME x y w h PLATE"): one table row with
+ *   first    the first (most confident) plate's text is the label
+ *   any      the label is the text of any returned plate (lenient)
+ *   atbox    the plate at the labelled box (IoU > 0.2) reads the label
+ *   misread  a plate at the labelled box reads something else
+ *   phantom  returned plates at no labelled box, per photo
+ *   plates   returned plates per photo
+ *   locate   localiser recall alone: a line it proposes (up to
+ *            LPR_MAX_PROPOSALS) gives a plate box with IoU >= 0.5 to the
+ *            label (set's region geometry)
+ *   verified the same among the lines the shipped plate verifier passes
+ *   med/p95  ms per photo (reading only, as `lpr read` reports), peak RSS
+ * and a reliability line: among returned plates with confidence >= 90 / 70
+ * / 50, how many are a labelled plate read exactly at its box.
+ *
+ * Plate-free set (--negatives DIR, every image): plates per image; each one
+ * is a false read.
+ *
+ * --tsv FILE appends one line per returned plate (set, confidence, right)
+ * so scripts/bench-ocr can pool the reliability over every set.
  *
  * usage: bench_ocr [--model NAME] [--model-dir DIR] [--region R] [--misses]
- *                  SETNAME DIR
+ *                  [--tsv FILE] SETNAME DIR
+ *        bench_ocr [--region R] --negatives SETNAME DIR
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -20,6 +34,9 @@
 #include <string.h>
 
 #include "ocr_internal.h"
+#include "verify.h"
+
+#define AT_BOX_IOU 0.2f
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -33,11 +50,24 @@ static int filter_txt(const struct dirent *d)
     return n > 4 && !strcmp(d->d_name + n - 4, ".txt");
 }
 
+static int filter_img(const struct dirent *d)
+{
+    return lpr_image_name(d->d_name);
+}
+
+static double pct(int a, int b)
+{
+    return b ? 100.0 * a / b : 0.0;
+}
+
+static const float conf_levels[] = {90.0f, 70.0f, 50.0f};
+#define N_LEVELS 3
+
 int main(int argc, char **argv)
 {
     lpr_ocr_config cfg;
-    const char *set = NULL, *dir = NULL;
-    int misses = 0;
+    const char *set = NULL, *dir = NULL, *tsv_path = NULL;
+    int misses = 0, negatives = 0;
 
     lpr_ocr_process_init(argv);
     lpr_ocr_config_init(&cfg);
@@ -48,6 +78,8 @@ int main(int argc, char **argv)
             cfg.max_lines = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--model-dir") && i + 1 < argc)
             cfg.model_dir = argv[++i];
+        else if (!strcmp(argv[i], "--tsv") && i + 1 < argc)
+            tsv_path = argv[++i];
         else if (!strcmp(argv[i], "--region") && i + 1 < argc) {
             if (lpr_region_parse(argv[++i], &cfg.region) != LPR_OK) {
                 fprintf(stderr, "bench_ocr: bad region %s\n", argv[i]);
@@ -55,6 +87,8 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--misses"))
             misses = 1;
+        else if (!strcmp(argv[i], "--negatives"))
+            negatives = 1;
         else if (!set)
             set = argv[i];
         else if (!dir)
@@ -62,85 +96,152 @@ int main(int argc, char **argv)
     }
     if (!set || !dir) {
         fprintf(stderr, "usage: bench_ocr [--model NAME] [--model-dir DIR] [--region R] "
-                        "[--misses] SETNAME DIR\n");
+                        "[--misses] [--tsv FILE] [--negatives] SETNAME DIR\n");
         return 2;
     }
     lpr_ocr *ocr;
     if (lpr_ocr_new(&cfg, &ocr) != LPR_OK)
         return 1;
+    FILE *tsv = NULL;
+    if (tsv_path && !(tsv = fopen(tsv_path, "a"))) {
+        fprintf(stderr, "bench_ocr: %s: cannot append\n", tsv_path);
+        return 1;
+    }
 
     struct dirent **names;
-    int n = scandir(dir, &names, filter_txt, alphasort);
+    int n = scandir(dir, &names, negatives ? filter_img : filter_txt, alphasort);
     if (n <= 0) {
-        fprintf(stderr, "bench_ocr: %s: no labels\n", dir);
+        fprintf(stderr, "bench_ocr: %s: no %s\n", dir, negatives ? "images" : "labels");
         return 1;
     }
     double *ms = calloc((size_t)n, sizeof *ms);
-    int images = 0, top1 = 0, top10 = 0, located = 0, read_located = 0, plates = 0;
+    int images = 0, first = 0, any = 0, atbox = 0, misread = 0, phantom = 0;
+    int located = 0, verified = 0, plates = 0;
+    lpr_plate_verifier *verifier = NULL;
+    const char *vdir = lpr_model_dir_with("lpr-verify.nn");
+    if (vdir) {
+        char vp[4096];
+        snprintf(vp, sizeof vp, "%s/lpr-verify.nn", vdir);
+        if (lpr_plate_verifier_load(vp, &verifier) != LPR_OK)
+            return 1;
+    }
+    int conf_n[N_LEVELS] = {0}, conf_right[N_LEVELS] = {0};
     for (int i = 0; i < n; i++) {
-        char path[4096], img[1024], label[64];
-        int x, y, w, h;
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f || fscanf(f, "%1023s %d %d %d %d %63s", img, &x, &y, &w, &h, label) != 6) {
-            fprintf(stderr, "bench_ocr: %s: bad label line\n", path);
-            if (f)
-                fclose(f);
-            continue;
+        char path[4096], img[1024], label[64] = "";
+        int x = 0, y = 0, w = 0, h = 0;
+        if (negatives) {
+            snprintf(img, sizeof img, "%s", names[i]->d_name);
+        } else {
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f || fscanf(f, "%1023s %d %d %d %d %63s", img, &x, &y, &w, &h, label) != 6) {
+                fprintf(stderr, "bench_ocr: %s: bad label line\n", path);
+                if (f)
+                    fclose(f);
+                continue;
+            }
+            fclose(f);
         }
-        fclose(f);
         snprintf(path, sizeof path, "%s/%s", dir, img);
         lpr_ocr_result r;
         if (lpr_ocr_read_file(ocr, path, &r) != LPR_OK)
             continue;
+        ms[images++] = r.ms;
+        plates += r.n_plates;
+        if (negatives) {
+            for (int p = 0; p < r.n_plates; p++) {
+                for (int k = 0; k < N_LEVELS; k++)
+                    conf_n[k] += r.plates[p].confidence >= conf_levels[k];
+                if (tsv)
+                    fprintf(tsv, "%s\t%.2f\t0\n", set, r.plates[p].confidence);
+                if (misses)
+                    printf("false %s %s %.1f (%d,%d,%d,%d)\n", img, r.plates[p].text,
+                           r.plates[p].confidence, r.plates[p].box.x, r.plates[p].box.y,
+                           r.plates[p].box.w, r.plates[p].box.h);
+            }
+            continue;
+        }
         char want[LPR_MAX_TEXT];
         lpr_plate_normalise(label, want, sizeof want);
-        int hit1 = 0, hit10 = 0, loc = 0, found = 0;
         lpr_box truth = {x, y, w, h};
+        int found = 0, passed = 0;
         PIX *pix = pixRead(path), *grey = pix ? pixConvertTo8(pix, 0) : NULL;
         if (grey) {
-            lpr_textline lines[LPR_MAX_PLATES];
+            lpr_textline lines[LPR_MAX_PROPOSALS];
             lpr_region geo = cfg.region != LPR_REGION_AUTO ? cfg.region
                              : !strcmp(set, "br") ? LPR_REGION_BR
                              : !strcmp(set, "eu") ? LPR_REGION_EU : LPR_REGION_US;
-            int nl = lpr_locate(grey, lines, cfg.max_lines);
-            for (int k = 0; k < nl; k++)
-                found |= lpr_box_iou(lpr_plate_box_from_line(&lines[k], geo, r.width, r.height),
-                             truth) >= 0.5f;
+            int nl = lpr_locate(grey, lines, LPR_MAX_PROPOSALS);
+            for (int k = 0; k < nl; k++) {
+                int here = lpr_box_iou(lpr_plate_box_from_line(&lines[k], geo, r.width, r.height),
+                                       truth) >= 0.5f;
+                found |= here;
+                passed |= here && (!verifier || lpr_plate_verify_line(verifier, grey, &lines[k]) >=
+                                                    LPR_MIN_PLATE_P);
+            }
         }
         pixDestroy(&pix);
         pixDestroy(&grey);
+        int hit_first = r.n_plates > 0 && !strcmp(r.plates[0].text, want);
+        int hit_any = 0, hit_box = 0, wrong_box = 0;
         for (int p = 0; p < r.n_plates; p++) {
-            hit1 |= !strcmp(r.plates[p].text, want);
-            for (int c = 0; c < r.plates[p].n_candidates; c++)
-                hit10 |= !strcmp(r.plates[p].candidates[c].text, want);
-            loc |= lpr_box_iou(r.plates[p].box, truth) >= 0.5f;
+            const lpr_plate *pl = &r.plates[p];
+            int here = lpr_box_iou(pl->box, truth) > AT_BOX_IOU;
+            int right = here && !strcmp(pl->text, want);
+            hit_any |= !strcmp(pl->text, want);
+            hit_box |= right;
+            wrong_box |= here && !right;
+            phantom += !here;
+            for (int k = 0; k < N_LEVELS; k++) {
+                conf_n[k] += pl->confidence >= conf_levels[k];
+                conf_right[k] += right && pl->confidence >= conf_levels[k];
+            }
+            if (tsv)
+                fprintf(tsv, "%s\t%.2f\t%d\n", set, pl->confidence, right);
         }
-        if (misses && !hit1) {
-            printf("miss %s want %s loc %d got", img, want, loc);
+        if (misses && !hit_first) {
+            printf("miss %s want %s atbox %d got", img, want, hit_box);
             for (int p = 0; p < r.n_plates; p++)
-                printf(" %s(%d,%d,%d,%d)", r.plates[p].text, r.plates[p].box.x,
-                       r.plates[p].box.y, r.plates[p].box.w, r.plates[p].box.h);
+                printf(" %s/%.0f(%d,%d,%d,%d)", r.plates[p].text, r.plates[p].confidence,
+                       r.plates[p].box.x, r.plates[p].box.y, r.plates[p].box.w,
+                       r.plates[p].box.h);
             printf(" | truth %d,%d,%d,%d\n", x, y, w, h);
         }
-        ms[images++] = r.ms;
-        top1 += hit1;
-        top10 += hit10;
+        first += hit_first;
+        any += hit_any;
+        atbox += hit_box;
+        misread += wrong_box && !hit_box;
         located += found;
-        read_located += loc;
-        plates += r.n_plates;
+        verified += passed;
     }
     qsort(ms, (size_t)images, sizeof *ms, cmp_double);
     double med = images ? ms[images / 2] : 0;
     double p95 = images ? ms[(int)((images - 1) * 0.95 + 0.5)] : 0;
-    printf("%-4s %6d %6.1f%% %6.1f%% %7.1f%% %7.1f%% %7.2f %8.0f %7.0f %8.1f\n", set,
-           images, images ? 100.0 * top1 / images : 0, images ? 100.0 * top10 / images : 0,
-           images ? 100.0 * located / images : 0, images ? 100.0 * read_located / images : 0, images ? (double)plates / images : 0,
-           med, p95, (double)lpr_peak_rss_kb() / 1024.0);
+    double rss = (double)lpr_peak_rss_kb() / 1024.0;
+    if (negatives) {
+        printf("%-9s %6d  plates/image %5.3f (%d false reads; conf>=90: %d, >=70: %d, >=50: %d)"
+               "  med %4.0f ms  p95 %4.0f ms  rss %5.1f MB\n",
+               set, images, images ? (double)plates / images : 0, plates, conf_n[0], conf_n[1],
+               conf_n[2], med, p95, rss);
+    } else {
+        printf("%-4s %6d %6.1f%% %6.1f%% %6.1f%% %6.1f%% %7.2f %6.2f %6.1f%% %6.1f%% %6.0f %6.0f %6.1f\n",
+               set, images, pct(first, images), pct(any, images), pct(atbox, images),
+               pct(misread, images), images ? (double)phantom / images : 0,
+               images ? (double)plates / images : 0, pct(located, images), pct(verified, images),
+               med, p95, rss);
+        printf("     reliability:");
+        for (int k = 0; k < N_LEVELS; k++)
+            printf("  conf>=%.0f %d/%d right (%.1f%%)", conf_levels[k], conf_right[k], conf_n[k],
+                   pct(conf_right[k], conf_n[k]));
+        printf("\n");
+    }
+    if (tsv)
+        fclose(tsv);
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
     free(ms);
+    lpr_plate_verifier_free(verifier);
     lpr_ocr_free(ocr);
     return 0;
 }

@@ -1,0 +1,87 @@
+/*
+ * confidence.c - the calibrated confidence of confidence.h.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "confidence.h"
+#include "nn.h"
+
+struct lpr_confidence {
+    lpr_nn *nn;
+};
+
+lpr_err lpr_confidence_load(const char *path, lpr_confidence **out)
+{
+    lpr_nn *nn;
+    *out = NULL;
+    lpr_err rc = lpr_nn_load(path, "confidence model", &nn);
+    if (rc != LPR_OK)
+        return rc;
+    int c, h, w;
+    lpr_nn_input(nn, &c, &h, &w);
+    if (c != LPR_CONF_FEATS || h != 1 || w != 1 || lpr_nn_outputs(nn) != 1) {
+        LPR_ERROR("ocr", "confidence model %s: takes %dx%dx%d with %d outputs, this program "
+                  "gives %dx1x1 and reads 1", path, c, h, w, lpr_nn_outputs(nn), LPR_CONF_FEATS);
+        lpr_nn_free(nn);
+        return LPR_EFORMAT;
+    }
+    lpr_confidence *cf = calloc(1, sizeof *cf);
+    if (!cf) {
+        lpr_nn_free(nn);
+        return LPR_ENOMEM;
+    }
+    cf->nn = nn;
+    *out = cf;
+    return LPR_OK;
+}
+
+void lpr_confidence_free(lpr_confidence *c)
+{
+    if (!c)
+        return;
+    lpr_nn_free(c->nn);
+    free(c);
+}
+
+void lpr_confidence_features(const lpr_plate *p, int k, float plate_p, float *f)
+{
+    float pp = plate_p < 1e-4f ? 1e-4f : plate_p > 1.0f - 1e-4f ? 1.0f - 1e-4f : plate_p;
+    float logit = logf(pp / (1.0f - pp));
+    logit = logit < -8.0f ? -8.0f : logit > 8.0f ? 8.0f : logit;
+    float best = p->candidates[0].confidence;
+    float second = p->n_candidates > 1 ? p->candidates[1].confidence : 0.0f;
+    f[0] = p->candidates[k].confidence / 100.0f;
+    f[1] = logit / 8.0f;
+    f[2] = (float)lpr_region_format_match(p->region, p->candidates[k].text);
+    f[3] = (float)strlen(p->candidates[k].text) / 8.0f;
+    f[4] = (best - second) / 100.0f;
+    f[5] = k == 0 ? 1.0f : 0.0f;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const lpr_candidate *x = a, *y = b;
+    return (x->confidence < y->confidence) - (x->confidence > y->confidence);
+}
+
+void lpr_confidence_apply(lpr_confidence *c, lpr_plate *p)
+{
+    float conf[LPR_MAX_CANDIDATES];
+    for (int k = 0; k < p->n_candidates; k++) {
+        float f[LPR_CONF_FEATS], z;
+        lpr_confidence_features(p, k, p->plate_p, f);
+        lpr_nn_run(c->nn, f, &z);
+        conf[k] = 100.0f / (1.0f + expf(-z));
+    }
+    for (int k = 0; k < p->n_candidates; k++)
+        p->candidates[k].confidence = conf[k];
+    /* stable for equal confidences: qsort is not, so ties keep the reader's
+     * order by a tiny tie-break on the original rank */
+    for (int k = 0; k < p->n_candidates; k++)
+        p->candidates[k].confidence -= (float)k * 1e-4f;
+    qsort(p->candidates, (size_t)p->n_candidates, sizeof p->candidates[0], cmp_cand);
+    memcpy(p->text, p->candidates[0].text, sizeof p->text);
+    p->confidence = p->candidates[0].confidence;
+}

@@ -1,0 +1,44 @@
+/*
+ * confidence.h - private: a read's confidence, calibrated.
+ *
+ * The reader's own score of a text (candidates.c: character confidences
+ * and the region's formats) ranks candidates but is no probability: plates
+ * at 90 were right about half the time. A logistic model trained by
+ * ocr/train/train_confidence.py on plates read in training scenes
+ * (ocr/models/lpr-confidence.nn) maps a candidate's features to the
+ * probability that it is the plate, exactly; the confidence a read carries
+ * is that probability in percent, the same number in `lpr read`, `lpr
+ * replay`, `lprd` and the signed read.
+ *
+ * Features of a candidate, in this order (train_confidence.py writes them
+ * with the same definitions):
+ *   0  reader score / 100
+ *   1  verifier probability as a logit, clipped to +-8, / 8
+ *   2  1 if the text fits one of the plate region's formats
+ *   3  characters / 8
+ *   4  (best reader score - second best) / 100: how clear the winner is
+ *   5  1 for the best candidate of its plate
+ */
+#ifndef LPR_CONFIDENCE_H
+#define LPR_CONFIDENCE_H
+
+#include "ocr_internal.h"
+
+#define LPR_CONF_FEATS 6
+
+typedef struct lpr_confidence lpr_confidence;
+
+/* Loads a calibration network (1 x 1 x LPR_CONF_FEATS in, 1 out); logs one
+ * line naming the file on a problem. */
+lpr_err lpr_confidence_load(const char *path, lpr_confidence **out);
+void lpr_confidence_free(lpr_confidence *c);
+
+/* The features of candidate k of a plate whose candidates hold the
+ * reader's scores, and whose verifier probability is plate_p. */
+void lpr_confidence_features(const lpr_plate *p, int k, float plate_p, float *f);
+
+/* Replaces every candidate's confidence by its calibrated one, re-sorts
+ * them, and sets the plate's text and confidence from the best. */
+void lpr_confidence_apply(lpr_confidence *c, lpr_plate *p);
+
+#endif

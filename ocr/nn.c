@@ -1,0 +1,284 @@
+/*
+ * nn.c - the small convolutional network of nn.h: loading and running.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+
+#define MAGIC "LPRNN01\n"
+#define MAX_LAYERS 12
+#define MAX_CHANNELS 256
+#define MAX_SIDE 512
+#define MAX_DENSE 65536
+
+enum { KIND_CONV = 1, KIND_DENSE = 2 };
+enum { FLAG_RELU = 1, FLAG_POOL = 2 };
+
+typedef struct layer {
+    int kind, flags;
+    int in_c, in_h, in_w; /* dense: in_c = inputs, in_h = in_w = 1 */
+    int out_c, out_h, out_w;
+    float *w, *b;
+} layer;
+
+struct lpr_nn {
+    int in_c, in_h, in_w, n_layers;
+    layer l[MAX_LAYERS];
+    float *blob;
+    float *buf[2];  /* ping-pong activations */
+    float *padded;  /* conv input with a one-pixel zero border */
+    size_t max_act;
+};
+
+static int read_u32(FILE *f, uint32_t *v)
+{
+    return fread(v, sizeof *v, 1, f) == 1 ? 0 : -1;
+}
+
+lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
+{
+    char magic[8];
+    uint32_t hdr[4];
+    const char *why = "truncated file";
+    lpr_err rc = LPR_EFORMAT;
+    lpr_nn *nn = NULL;
+    FILE *f = fopen(path, "rb");
+
+    *out = NULL;
+    if (!f) {
+        LPR_ERROR("ocr", "%s %s: %s", what, path, strerror(errno));
+        return errno == ENOENT ? LPR_ENOENT : LPR_EIO;
+    }
+    if (fread(magic, 1, sizeof magic, f) != sizeof magic)
+        goto bad;
+    if (memcmp(magic, "LPRNN", 5) != 0) {
+        why = "not an lpr network file (bad magic)";
+        goto bad;
+    }
+    if (memcmp(magic, MAGIC, sizeof magic) != 0) {
+        why = "unsupported network file version (this program reads LPRNN01)";
+        goto bad;
+    }
+    for (int i = 0; i < 4; i++)
+        if (read_u32(f, &hdr[i]))
+            goto bad;
+    if (hdr[0] < 1 || hdr[0] > MAX_CHANNELS || hdr[1] < 1 || hdr[1] > MAX_SIDE ||
+        hdr[2] < 1 || hdr[2] > MAX_SIDE || hdr[3] < 1 || hdr[3] > MAX_LAYERS) {
+        why = "bad input shape or layer count";
+        goto bad;
+    }
+    nn = calloc(1, sizeof *nn);
+    if (!nn) {
+        rc = LPR_ENOMEM;
+        goto fail;
+    }
+    nn->in_c = (int)hdr[0];
+    nn->in_h = (int)hdr[1];
+    nn->in_w = (int)hdr[2];
+    nn->n_layers = (int)hdr[3];
+    int c = nn->in_c, h = nn->in_h, w = nn->in_w;
+    size_t total = 0, max_act = (size_t)c * (size_t)h * (size_t)w, max_pad = 0;
+    for (int i = 0; i < nn->n_layers; i++) {
+        uint32_t d[3];
+        for (int k = 0; k < 3; k++)
+            if (read_u32(f, &d[k]))
+                goto bad;
+        layer *L = &nn->l[i];
+        L->kind = (int)d[0];
+        L->flags = (int)d[2];
+        L->out_c = (int)d[1];
+        L->in_c = c;
+        L->in_h = h;
+        L->in_w = w;
+        if (d[1] < 1 || d[1] > MAX_DENSE || (d[2] & ~3u)) {
+            why = "bad layer size or flags";
+            goto bad;
+        }
+        if (L->kind == KIND_CONV) {
+            if (h == 1 && w == 1 && i > 0 && nn->l[i - 1].kind == KIND_DENSE) {
+                why = "a convolution cannot follow a dense layer";
+                goto bad;
+            }
+            if (d[1] > MAX_CHANNELS || ((d[2] & FLAG_POOL) && (h < 2 || w < 2))) {
+                why = "bad convolution shape";
+                goto bad;
+            }
+            L->out_h = (d[2] & FLAG_POOL) ? h / 2 : h;
+            L->out_w = (d[2] & FLAG_POOL) ? w / 2 : w;
+            total += (size_t)L->out_c * (size_t)c * 9 + (size_t)L->out_c;
+            size_t pad = (size_t)c * (size_t)(h + 2) * (size_t)(w + 2);
+            if (pad > max_pad)
+                max_pad = pad;
+            size_t full = (size_t)L->out_c * (size_t)h * (size_t)w;
+            if (full > max_act)
+                max_act = full;
+        } else if (L->kind == KIND_DENSE) {
+            if (d[2] & FLAG_POOL) {
+                why = "a dense layer cannot pool";
+                goto bad;
+            }
+            L->in_c = c * h * w;
+            L->in_h = L->in_w = 1;
+            L->out_h = L->out_w = 1;
+            if (L->in_c > MAX_DENSE) {
+                why = "dense layer too wide";
+                goto bad;
+            }
+            total += (size_t)L->out_c * (size_t)L->in_c + (size_t)L->out_c;
+        } else {
+            why = "unknown layer kind";
+            goto bad;
+        }
+        c = L->out_c;
+        h = L->out_h;
+        w = L->out_w;
+        size_t act = (size_t)c * (size_t)h * (size_t)w;
+        if (act > max_act)
+            max_act = act;
+    }
+    nn->blob = malloc(total * sizeof(float));
+    nn->buf[0] = malloc(max_act * sizeof(float));
+    nn->buf[1] = malloc(max_act * sizeof(float));
+    nn->padded = malloc((max_pad ? max_pad : 1) * sizeof(float));
+    nn->max_act = max_act;
+    if (!nn->blob || !nn->buf[0] || !nn->buf[1] || !nn->padded) {
+        rc = LPR_ENOMEM;
+        goto fail;
+    }
+    if (fread(nn->blob, sizeof(float), total, f) != total)
+        goto bad;
+    if (fgetc(f) != EOF) {
+        why = "trailing bytes after the weights (shapes do not match the file)";
+        goto bad;
+    }
+    for (size_t i = 0; i < total; i++)
+        if (!isfinite(nn->blob[i])) {
+            why = "non-finite weight";
+            goto bad;
+        }
+    float *p = nn->blob;
+    for (int i = 0; i < nn->n_layers; i++) {
+        layer *L = &nn->l[i];
+        size_t nw = (size_t)L->out_c * (size_t)L->in_c * (L->kind == KIND_CONV ? 9u : 1u);
+        L->w = p;
+        p += nw;
+        L->b = p;
+        p += L->out_c;
+    }
+    fclose(f);
+    *out = nn;
+    return LPR_OK;
+bad:
+    LPR_ERROR("ocr", "%s %s: %s", what, path, why);
+fail:
+    fclose(f);
+    lpr_nn_free(nn);
+    return rc;
+}
+
+void lpr_nn_free(lpr_nn *nn)
+{
+    if (!nn)
+        return;
+    free(nn->blob);
+    free(nn->buf[0]);
+    free(nn->buf[1]);
+    free(nn->padded);
+    free(nn);
+}
+
+void lpr_nn_input(const lpr_nn *nn, int *c, int *h, int *w)
+{
+    *c = nn->in_c;
+    *h = nn->in_h;
+    *w = nn->in_w;
+}
+
+int lpr_nn_outputs(const lpr_nn *nn)
+{
+    return nn->l[nn->n_layers - 1].out_c;
+}
+
+/* 3x3 convolution, same padding: out[o][y][x] over the zero-bordered input.
+ * The innermost loop runs along a row, contiguous in both arrays. */
+static void conv3x3(const layer *L, float *padded, const float *in, float *out)
+{
+    int C = L->in_c, H = L->in_h, W = L->in_w, PW = W + 2;
+    memset(padded, 0, sizeof(float) * (size_t)C * (size_t)(H + 2) * (size_t)PW);
+    for (int c = 0; c < C; c++)
+        for (int y = 0; y < H; y++)
+            memcpy(padded + ((size_t)c * (size_t)(H + 2) + (size_t)y + 1) * (size_t)PW + 1,
+                   in + ((size_t)c * (size_t)H + (size_t)y) * (size_t)W, sizeof(float) * (size_t)W);
+    for (int o = 0; o < L->out_c; o++) {
+        float *op = out + (size_t)o * (size_t)H * (size_t)W;
+        for (int i = 0; i < H * W; i++)
+            op[i] = L->b[o];
+        for (int c = 0; c < C; c++) {
+            const float *k = L->w + ((size_t)o * (size_t)C + (size_t)c) * 9;
+            const float *ip = padded + (size_t)c * (size_t)(H + 2) * (size_t)PW;
+            for (int y = 0; y < H; y++) {
+                float *orow = op + (size_t)y * (size_t)W;
+                const float *r0 = ip + (size_t)y * (size_t)PW;
+                const float *r1 = r0 + PW, *r2 = r1 + PW;
+                for (int x = 0; x < W; x++)
+                    orow[x] += k[0] * r0[x] + k[1] * r0[x + 1] + k[2] * r0[x + 2] +
+                               k[3] * r1[x] + k[4] * r1[x + 1] + k[5] * r1[x + 2] +
+                               k[6] * r2[x] + k[7] * r2[x + 1] + k[8] * r2[x + 2];
+            }
+        }
+    }
+}
+
+void lpr_nn_run(lpr_nn *nn, const float *in, float *out)
+{
+    const float *cur = in;
+    int which = 0;
+    for (int i = 0; i < nn->n_layers; i++) {
+        const layer *L = &nn->l[i];
+        float *dst = nn->buf[which];
+        size_t n;
+        if (L->kind == KIND_CONV) {
+            conv3x3(L, nn->padded, cur, dst);
+            n = (size_t)L->out_c * (size_t)L->in_h * (size_t)L->in_w;
+            if (L->flags & FLAG_RELU)
+                for (size_t k = 0; k < n; k++)
+                    dst[k] = dst[k] > 0.0f ? dst[k] : 0.0f;
+            if (L->flags & FLAG_POOL) {
+                /* in place: each pooled cell is written after its inputs
+                 * (earlier or equal index) were read */
+                int H = L->in_h, W = L->in_w, OH = L->out_h, OW = L->out_w;
+                for (int c = 0; c < L->out_c; c++) {
+                    const float *s = dst + (size_t)c * (size_t)H * (size_t)W;
+                    float *d = dst + (size_t)c * (size_t)OH * (size_t)OW;
+                    for (int y = 0; y < OH; y++)
+                        for (int x = 0; x < OW; x++) {
+                            const float *a = s + (size_t)(2 * y) * (size_t)W + 2 * x;
+                            float m = a[0];
+                            m = a[1] > m ? a[1] : m;
+                            m = a[W] > m ? a[W] : m;
+                            m = a[W + 1] > m ? a[W + 1] : m;
+                            d[(size_t)y * (size_t)OW + (size_t)x] = m;
+                        }
+                }
+            }
+        } else {
+            int I = L->in_c;
+            for (int o = 0; o < L->out_c; o++) {
+                const float *wr = L->w + (size_t)o * (size_t)I;
+                float acc = 0.0f;
+                for (int k = 0; k < I; k++)
+                    acc += wr[k] * cur[k];
+                acc += L->b[o];
+                dst[o] = (L->flags & FLAG_RELU) && acc < 0.0f ? 0.0f : acc;
+            }
+        }
+        cur = dst;
+        which ^= 1;
+    }
+    memcpy(out, cur, sizeof(float) * (size_t)lpr_nn_outputs(nn));
+}

@@ -1,0 +1,45 @@
+/*
+ * nn.h - private: a small convolutional network, run in plain C.
+ *
+ * The models the reader ships (the plate verifier today) are a few tens of
+ * thousands of weights: a chain of 3x3 convolutions (same padding, ReLU,
+ * optional 2x2 max-pool) and dense layers over one grey crop. At that size
+ * a BLAS call costs more in packing than it saves (measured: the verifier
+ * runs in ~2.5 M multiply-adds per crop), so the loops are written to
+ * vectorise and the weights are laid out for them by the training script.
+ *
+ * File format (little-endian), written by ocr/train/train_verifier.py:
+ *   "LPRNN01\n"
+ *   u32 in_c, in_h, in_w, n_layers
+ *   per layer: u32 kind (1 conv3x3, 2 dense), u32 out, u32 flags
+ *              (bit 0 ReLU, bit 1 max-pool 2x2 after; conv only)
+ *   then per layer its weights: conv f32 W[out][in_c][3][3], f32 b[out];
+ *                               dense f32 W[out][in], f32 b[out]
+ *   (batch normalisation is folded into W and b at export)
+ * A dense layer after a convolution reads the feature map flattened as
+ * [channel][row][column] (PyTorch's order).
+ */
+#ifndef LPR_NN_H
+#define LPR_NN_H
+
+#include "lpr_common.h"
+
+typedef struct lpr_nn lpr_nn;
+
+/* Loads a network; logs one line naming the file and the reason (missing,
+ * not a network, wrong version, shapes that do not chain, truncated or
+ * trailing bytes, non-finite weights) and returns LPR_ENOENT / LPR_EIO /
+ * LPR_EFORMAT. 'what' names the model in that line ("plate verifier"). */
+lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out);
+void lpr_nn_free(lpr_nn *nn);
+
+/* Input shape; number of outputs. */
+void lpr_nn_input(const lpr_nn *nn, int *c, int *h, int *w);
+int lpr_nn_outputs(const lpr_nn *nn);
+
+/* Runs the network on in[c*h*w] (channel, row, column), writes the last
+ * layer's raw outputs to out. Not thread-safe for one lpr_nn (it owns its
+ * scratch buffers): one per thread, as with lpr_ocr. */
+void lpr_nn_run(lpr_nn *nn, const float *in, float *out);
+
+#endif
