@@ -20,7 +20,7 @@ static void read_usage(FILE *f)
     fprintf(f,
             "usage: lpr read [--json] [--region us|eu|br|auto] [--model NAME]\n"
             "                [--model-dir DIR] [--char-model FILE|none] [--verifier FILE|none]\n"
-            "                [--max-plates N] IMAGE|DIR...\n"
+            "                [--min-confidence C] [--max-plates N] IMAGE|DIR...\n"
             "Reads licence plates in still images (JPEG, PNG, BMP, TIFF, PNM).\n"
             "Folders are read in sorted order, image files only.\n"
             "  --json         one JSON line per image instead of a table\n"
@@ -32,9 +32,12 @@ static void read_usage(FILE *f)
             "                 lpr-chars.clf; 'none' reads with the line model only)\n"
             "  --verifier F   plate verifier network (default: the shipped\n"
             "                 lpr-verify.nn; 'none' reads every located line)\n"
+            "  --min-confidence C  plates below C (0-100, the probability in percent\n"
+            "                 that the text is exactly right) are not reported\n"
+            "                 (default %.0f, as [ocr] min_confidence)\n"
             "  --max-plates N plates reported per image (1-%d, default %d)\n"
             "Exit status: 0 all read, 1 some input could not be read, 2 usage.\n",
-            LPR_MAX_PLATES, LPR_MAX_PLATES);
+            LPR_DEFAULT_MIN_CONFIDENCE, LPR_MAX_PLATES, LPR_MAX_PLATES);
 }
 
 static void print_json(const char *file, const lpr_ocr_result *r)
@@ -144,6 +147,7 @@ int lpr_cmd_read(int argc, char **argv)
         {"model", required_argument, NULL, 'm'}, {"model-dir", required_argument, NULL, 'd'},
         {"max-plates", required_argument, NULL, 'n'},
         {"char-model", required_argument, NULL, 'c'}, {"verifier", required_argument, NULL, 'v'},
+        {"min-confidence", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     lpr_ocr_config cfg;
@@ -153,7 +157,7 @@ int lpr_cmd_read(int argc, char **argv)
 
     lpr_ocr_config_init(&cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jr:m:d:c:v:n:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jr:m:d:c:v:f:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': ctx.json = 1; break;
         case 'r':
@@ -166,6 +170,16 @@ int lpr_cmd_read(int argc, char **argv)
         case 'd': model_dir = optarg; break;
         case 'c': cfg.char_model = optarg; break;
         case 'v': cfg.verifier = optarg; break;
+        case 'f': {
+            char *end;
+            double v = strtod(optarg, &end);
+            if (*end || !(v >= 0 && v <= 100)) {
+                fprintf(stderr, "lpr read: --min-confidence: '%s' is not 0-100\n", optarg);
+                return 2;
+            }
+            cfg.min_confidence = (float)v;
+            break;
+        }
         case 'n': {
             char *end;
             long v = strtol(optarg, &end, 10);

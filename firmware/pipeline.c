@@ -57,7 +57,6 @@ void lpr_pipeline_config_init(lpr_pipeline_config *cfg)
     lpr_ocr_config_init(&cfg->ocr);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = n > 0 ? (int)(n > MAX_WORKERS ? MAX_WORKERS : n) : 1;
-    cfg->min_confidence = 60.0f;
 }
 
 static void push_result(shared *s, result *r)
@@ -265,8 +264,6 @@ static void *worker_main(void *arg)
         if (r && lpr_ocr_read_gray(ocr, px, w, h, f.stride, &o) == LPR_OK) {
             for (int i = 0; i < o.n_plates && r->n < LPR_MAX_PLATES; i++) {
                 lpr_plate p = o.plates[i];
-                if (p.confidence < s->cfg->min_confidence)
-                    continue;
                 p.box.x += ox;
                 p.box.y += oy;
                 p.text_box.x += ox;

@@ -29,7 +29,6 @@ typedef struct lpr_pipeline_config {
     lpr_tracker_config tracker;
     int workers;            /* OCR threads; default: number of cores */
     int queue_len;          /* frames waiting for a worker; default 2 x workers */
-    float min_confidence;   /* plates read below this are ignored; default 60 */
     lpr_box roi;            /* region of interest; w == 0: whole frame */
     int motion_gate;        /* 1: skip unchanged frames while nothing is tracked */
     int realtime;           /* footage: pace frames at their timestamps (speed 1) */

@@ -180,14 +180,26 @@ static void emit_track(lpr_tracker *t, track *k, lpr_track_emit emit, void *ctx)
             }
             r.plate.text[best_len] = '\0';
             r.plate.confidence = conf / (float)best_len;
-            /* the voted text leads the candidates */
+            /* the voted text leads the candidates; the best frame's others
+             * follow on the voted text's scale (their ratios to that frame's
+             * best kept), never above it: a read's first candidate is its
+             * most confident */
             lpr_candidate c[LPR_MAX_CANDIDATES];
             int n = 0;
             memcpy(c[n].text, r.plate.text, sizeof c[n].text);
             c[n++].confidence = r.plate.confidence;
+            float top = k->best.n_candidates > 0 ? k->best.candidates[0].confidence : 0;
+            float scale = top > 0 ? r.plate.confidence / top : 0;
             for (int i = 0; i < k->best.n_candidates && n < LPR_MAX_CANDIDATES; i++)
-                if (strcmp(k->best.candidates[i].text, r.plate.text))
-                    c[n++] = k->best.candidates[i];
+                if (strcmp(k->best.candidates[i].text, r.plate.text)) {
+                    c[n] = k->best.candidates[i];
+                    c[n].confidence *= scale;
+                    if (c[n].confidence > r.plate.confidence - 0.05f)
+                        c[n].confidence = r.plate.confidence - 0.05f;
+                    if (c[n].confidence < 0)
+                        c[n].confidence = 0;
+                    n++;
+                }
             memcpy(r.plate.candidates, c, sizeof c);
             r.plate.n_candidates = n;
         }

@@ -58,6 +58,9 @@ void lpr_confidence_features(const lpr_plate *p, int k, float plate_p, float *f)
     f[3] = (float)strlen(p->candidates[k].text) / 8.0f;
     f[4] = (best - second) / 100.0f;
     f[5] = k == 0 ? 1.0f : 0.0f;
+    f[6] = p->char_min / 100.0f;
+    f[7] = p->char_margin / 100.0f;
+    f[8] = (float)(p->text_box.h < 80 ? p->text_box.h : 80) / 40.0f;
 }
 
 static int cmp_cand(const void *a, const void *b)

@@ -18,13 +18,16 @@
  *   3  characters / 8
  *   4  (best reader score - second best) / 100: how clear the winner is
  *   5  1 for the best candidate of its plate
+ *   6  the line's least confident character / 100
+ *   7  the smallest lead of a position's best character over its second / 100
+ *   8  character line height in pixels, at most 80, / 40
  */
 #ifndef LPR_CONFIDENCE_H
 #define LPR_CONFIDENCE_H
 
 #include "ocr_internal.h"
 
-#define LPR_CONF_FEATS 6
+#define LPR_CONF_FEATS 9
 
 typedef struct lpr_confidence lpr_confidence;
 

@@ -48,6 +48,9 @@ typedef struct lpr_plate {
                                  (0..1; 1 without a verifier) */
     float read_score;         /* the reader's own score of the best text
                                  before calibration, 0..100 */
+    float char_min;           /* the line's least confident character, 0..100 */
+    float char_margin;        /* smallest lead of a position's best character
+                                 over its second, 0..100 */
     lpr_box box;              /* estimated plate box in image pixels */
     lpr_box text_box;         /* tight box around the character line */
     lpr_region region;        /* region whose rules ranked the candidates */

@@ -222,9 +222,9 @@ static void conv3x3(const layer *L, float *padded, const float *in, float *out)
             const float *k = L->w + ((size_t)o * (size_t)C + (size_t)c) * 9;
             const float *ip = padded + (size_t)c * (size_t)(H + 2) * (size_t)PW;
             for (int y = 0; y < H; y++) {
-                float *orow = op + (size_t)y * (size_t)W;
-                const float *r0 = ip + (size_t)y * (size_t)PW;
-                const float *r1 = r0 + PW, *r2 = r1 + PW;
+                float *restrict orow = op + (size_t)y * (size_t)W;
+                const float *restrict r0 = ip + (size_t)y * (size_t)PW;
+                const float *restrict r1 = r0 + PW, *restrict r2 = r1 + PW;
                 for (int x = 0; x < W; x++)
                     orow[x] += k[0] * r0[x] + k[1] * r0[x + 1] + k[2] * r0[x + 2] +
                                k[3] * r1[x] + k[4] * r1[x + 1] + k[5] * r1[x + 2] +

@@ -324,10 +324,19 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
         int n = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos, LPR_LINE_MAX_CHARS);
         if (n < MIN_PLATE_CHARS)
             continue;
+        /* the line's weakest character: one unsure glyph makes a wrong plate */
+        float char_min = 100.0f, char_margin = 100.0f;
+        for (int k = 0; k < n; k++) {
+            float c0 = pos[k].conf[0], c1 = pos[k].n > 1 ? pos[k].conf[1] : 0.0f;
+            char_min = c0 < char_min ? c0 : char_min;
+            char_margin = c0 - c1 < char_margin ? c0 - c1 : char_margin;
+        }
         for (int k = 0; k < n; k++)
             lpr_add_confusions(&pos[k], 0.6f);
         lpr_plate *p = &out->plates[out->n_plates];
         memset(p, 0, sizeof *p);
+        p->char_min = char_min;
+        p->char_margin = char_margin;
         float aspect = (float)lines[i].box.w / (lines[i].char_h > 0 ? lines[i].char_h : 1);
         p->n_candidates = lpr_candidates(pos, n, ocr->cfg.region, aspect, p->candidates,
                                          LPR_MAX_CANDIDATES, &p->region);
@@ -337,10 +346,10 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
         p->confidence = p->candidates[0].confidence;
         p->read_score = p->confidence;
         p->plate_p = plate_p[i];
-        if (ocr->calibration)
-            lpr_confidence_apply(ocr->calibration, p);
         p->text_box = lines[i].box;
         p->box = lpr_plate_box_from_line(&lines[i], p->region, out->width, out->height);
+        if (ocr->calibration)
+            lpr_confidence_apply(ocr->calibration, p);
         out->n_plates++;
     }
     qsort(out->plates, (size_t)out->n_plates, sizeof out->plates[0], cmp_plate);

@@ -12,8 +12,9 @@ the shipped verifier, no calibration) reads them; each of the first three
 candidates of every plate is an example, right when it is the text of the
 plate placed at that box.
 
-The model is logistic (one dense layer, LPRNN01): monotone in each feature,
-and its output a probability. Held out as in train_verifier.py.
+The model is a small perceptron (9 -> 16 ReLU -> 1, a logistic output,
+LPRNN01) fitted by cross-entropy, so its output is a probability. Held out
+as in train_verifier.py.
 
 usage: train_confidence.py READ_FEATURES_TOOL RENDER_TOOL OUT_MODEL
        [--training DIR] [--work DIR] [--seed N]
@@ -31,30 +32,36 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_verifier as tv  # noqa: E402
 
-NF = 6  # confidence.h LPR_CONF_FEATS
+NF = 9  # confidence.h LPR_CONF_FEATS
+HIDDEN = 16
 
 
-def fit_logistic(X, y, l2=1e-3, iters=50):
-    """Newton's method (IRLS) with a small ridge; deterministic."""
-    Xb = np.hstack([X, np.ones((len(X), 1))])
-    w = np.zeros(Xb.shape[1])
-    for _ in range(iters):
-        z = Xb @ w
-        p = 1 / (1 + np.exp(-z))
-        g = Xb.T @ (p - y) + l2 * np.r_[w[:-1], 0]
-        Hm = (Xb * (p * (1 - p))[:, None]).T @ Xb + l2 * np.diag(np.r_[np.ones(NF), 0])
-        step = np.linalg.solve(Hm, g)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w[:-1], w[-1]
+def fit_mlp(X, y, seed):
+    """Full-batch Adam on cross-entropy; deterministic for a seed."""
+    import torch
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)
+    m = torch.nn.Sequential(torch.nn.Linear(NF, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 1))
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2, weight_decay=1e-4)
+    xt, yt = torch.from_numpy(X.astype(np.float32)), torch.from_numpy(y.astype(np.float32))
+    lossf = torch.nn.BCEWithLogitsLoss()
+    for _ in range(1500):
+        opt.zero_grad()
+        loss = lossf(m(xt).squeeze(1), yt)
+        loss.backward()
+        opt.step()
+    return m
 
 
-def report(name, p, y, top):
-    print("  %s: %d first candidates, %d right" % (name, top.sum(), y[top].sum()))
-    for c in (0.9, 0.7, 0.5):
+def report(name, p, y, top, scene, n_scenes):
+    print("  %s: %d first candidates, %d right; %d plate-free scenes" %
+          (name, top.sum(), y[top].sum(), n_scenes))
+    for c in (0.9, 0.7, 0.5, 0.3, 0.2, 0.1):
         k = top & (p >= c)
-        print("    conf >= %.0f: %d plates, %.1f%% right" % (100 * c, k.sum(), 100 * y[k].mean() if k.any() else 0))
+        print("    conf >= %.0f: %d plates, %.1f%% right; %.1f%% of the right ones kept; "
+              "%.3f false reads per plate-free scene" %
+              (100 * c, k.sum(), 100 * y[k].mean() if k.any() else 0,
+               100 * y[k].sum() / max(y[top].sum(), 1), (k & scene).sum() / max(n_scenes, 1)))
     # expected calibration error over ten bins
     bins = np.minimum((p[top] * 10).astype(int), 9)
     ece = sum(abs(p[top][bins == b].mean() - y[top][bins == b].mean()) * (bins == b).sum()
@@ -73,6 +80,7 @@ def main():
     ap.add_argument("--seed", type=int, default=23)
     ap.add_argument("--font-renders", type=int, default=800)
     ap.add_argument("--renders", type=int, default=800)
+    ap.add_argument("--reuse", action="store_true", help="features already read into --work")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     work = a.work or os.path.join("/tmp", "lpr-conf-%d" % os.getpid())
@@ -86,7 +94,7 @@ def main():
                           if boxes else "") + "\n")
     half = (len(lines) + 1) // 2
     procs = []
-    for i in range(2):
+    for i in range(0 if a.reuse else 2):
         part = os.path.join(work, "list%d.txt" % i)
         with open(part, "w") as f:
             f.writelines(lines[i * half:(i + 1) * half])
@@ -105,21 +113,28 @@ def main():
     X = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)
     held = np.array([entries[i][2] for i in idx])
+    scene = np.array([entries[i][3] == "scene" for i in idx])
+    n_scenes = sum(1 for e in entries if e[3] == "scene" and e[2])
     print("train_confidence: %d images read, %d candidates (%d right) in %.0f s" %
           (len(entries), len(y), int(y.sum()), time.time() - t0), flush=True)
-    w, b = fit_logistic(X[~held], y[~held])
-    print("train_confidence: weights %s bias %.3f" % (" ".join("%.3f" % v for v in w), b))
-    p = 1 / (1 + np.exp(-(X @ w + b)))
+    import torch
+    m = fit_mlp(X[~held], y[~held], a.seed)
+    with torch.no_grad():
+        p = torch.sigmoid(m(torch.from_numpy(X.astype(np.float32))).squeeze(1)).numpy()
     raw = X[:, 0]
     print("held-out report (plates and scenes never fitted on), the first candidate of each plate:")
-    report("calibrated", p[held], y[held], rank[held] == 0)
-    report("reader's own score / 100, before", raw[held], y[held], rank[held] == 0)
+    report("calibrated", p[held], y[held], rank[held] == 0, scene[held], n_scenes)
+    report("reader's own score / 100, before", raw[held], y[held], rank[held] == 0, scene[held],
+           n_scenes)
+    l1, l2 = m[0], m[2]
     with open(a.out_model, "wb") as f:
         f.write(b"LPRNN01\n")
-        f.write(struct.pack("<4I", NF, 1, 1, 1))
+        f.write(struct.pack("<4I", NF, 1, 1, 2))
+        f.write(struct.pack("<3I", 2, HIDDEN, 1))
         f.write(struct.pack("<3I", 2, 1, 0))
-        f.write(np.asarray(w, dtype="<f4").tobytes())
-        f.write(struct.pack("<f", b))
+        for lin in (l1, l2):
+            f.write(lin.weight.detach().numpy().astype("<f4").tobytes())
+            f.write(lin.bias.detach().numpy().astype("<f4").tobytes())
     print("train_confidence: wrote %s in %.0f s" % (a.out_model, time.time() - t0))
 
 

@@ -18,6 +18,10 @@
  * and a reliability line: among returned plates with confidence >= 90 / 70
  * / 50, how many are a labelled plate read exactly at its box.
  *
+ * Plates below the confidence floor (--min-confidence, default [ocr]
+ * min_confidence's LPR_DEFAULT_MIN_CONFIDENCE) are not reads; a second line
+ * gives first/any/phantom without the floor, from the same reads.
+ *
  * Plate-free set (--negatives DIR, every image): plates per image; each one
  * is a false read.
  *
@@ -68,6 +72,7 @@ int main(int argc, char **argv)
     lpr_ocr_config cfg;
     const char *set = NULL, *dir = NULL, *tsv_path = NULL;
     int misses = 0, negatives = 0;
+    float floor_conf = (float)LPR_DEFAULT_MIN_CONFIDENCE;
 
     lpr_ocr_process_init(argv);
     lpr_ocr_config_init(&cfg);
@@ -78,6 +83,8 @@ int main(int argc, char **argv)
             cfg.max_lines = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--model-dir") && i + 1 < argc)
             cfg.model_dir = argv[++i];
+        else if (!strcmp(argv[i], "--min-confidence") && i + 1 < argc)
+            floor_conf = (float)atof(argv[++i]);
         else if (!strcmp(argv[i], "--tsv") && i + 1 < argc)
             tsv_path = argv[++i];
         else if (!strcmp(argv[i], "--region") && i + 1 < argc) {
@@ -99,6 +106,7 @@ int main(int argc, char **argv)
                         "[--misses] [--tsv FILE] [--negatives] SETNAME DIR\n");
         return 2;
     }
+    cfg.min_confidence = 0; /* read everything; the floor is applied below */
     lpr_ocr *ocr;
     if (lpr_ocr_new(&cfg, &ocr) != LPR_OK)
         return 1;
@@ -116,7 +124,8 @@ int main(int argc, char **argv)
     }
     double *ms = calloc((size_t)n, sizeof *ms);
     int images = 0, first = 0, any = 0, atbox = 0, misread = 0, phantom = 0;
-    int located = 0, verified = 0, plates = 0;
+    int located = 0, verified = 0, plates = 0, all_plates = 0;
+    int first0 = 0, any0 = 0, phantom0 = 0;
     lpr_plate_verifier *verifier = NULL;
     const char *vdir = lpr_model_dir_with("lpr-verify.nn");
     if (vdir) {
@@ -147,6 +156,10 @@ int main(int argc, char **argv)
         if (lpr_ocr_read_file(ocr, path, &r) != LPR_OK)
             continue;
         ms[images++] = r.ms;
+        int unfloored = r.n_plates;
+        all_plates += r.n_plates;
+        while (r.n_plates > 0 && r.plates[r.n_plates - 1].confidence < floor_conf)
+            r.n_plates--;
         plates += r.n_plates;
         if (negatives) {
             for (int p = 0; p < r.n_plates; p++) {
@@ -182,6 +195,15 @@ int main(int argc, char **argv)
         }
         pixDestroy(&pix);
         pixDestroy(&grey);
+        for (int p = 0; p < unfloored; p++) {
+            first0 += p == 0 && !strcmp(r.plates[0].text, want);
+            phantom0 += lpr_box_iou(r.plates[p].box, truth) <= AT_BOX_IOU;
+        }
+        for (int p = 0; p < unfloored; p++)
+            if (!strcmp(r.plates[p].text, want)) {
+                any0++;
+                break;
+            }
         int hit_first = r.n_plates > 0 && !strcmp(r.plates[0].text, want);
         int hit_any = 0, hit_box = 0, wrong_box = 0;
         for (int p = 0; p < r.n_plates; p++) {
@@ -223,12 +245,17 @@ int main(int argc, char **argv)
                "  med %4.0f ms  p95 %4.0f ms  rss %5.1f MB\n",
                set, images, images ? (double)plates / images : 0, plates, conf_n[0], conf_n[1],
                conf_n[2], med, p95, rss);
+        printf("          without the confidence floor (%.0f): plates/image %5.3f\n",
+               (double)floor_conf, images ? (double)all_plates / images : 0);
     } else {
         printf("%-4s %6d %6.1f%% %6.1f%% %6.1f%% %6.1f%% %7.2f %6.2f %6.1f%% %6.1f%% %6.0f %6.0f %6.1f\n",
                set, images, pct(first, images), pct(any, images), pct(atbox, images),
                pct(misread, images), images ? (double)phantom / images : 0,
                images ? (double)plates / images : 0, pct(located, images), pct(verified, images),
                med, p95, rss);
+        printf("     without the confidence floor (%.0f): first %.1f%%  any %.1f%%  phantom %.2f"
+               "  plates %.2f\n", (double)floor_conf, pct(first0, images), pct(any0, images),
+               images ? (double)phantom0 / images : 0, images ? (double)all_plates / images : 0);
         printf("     reliability:");
         for (int k = 0; k < N_LEVELS; k++)
             printf("  conf>=%.0f %d/%d right (%.1f%%)", conf_levels[k], conf_right[k], conf_n[k],

@@ -1,7 +1,7 @@
 /*
  * test_tracker.c - following a plate over frames: text distances, a plate
- * entering the frame (partial reads) joins its vehicle's track, and two
- * vehicles stay apart.
+ * entering the frame (partial reads) joins its vehicle's track, two
+ * vehicles stay apart, and a read's first candidate is its most confident.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -84,12 +84,52 @@ static void test_two_vehicles_stay_apart(void **state)
     lpr_tracker_free(t);
 }
 
+static lpr_track_read last;
+
+static void keep(void *ctx, lpr_track_read *r)
+{
+    (void)ctx;
+    last = *r;
+}
+
+/* Frames that disagree on a character: the voted text leads, and no other
+ * candidate is more confident than it (the store ranks by confidence). */
+static void test_voted_text_is_the_most_confident(void **state)
+{
+    (void)state;
+    lpr_tracker *t = lpr_tracker_new(NULL, NULL);
+    assert_non_null(t);
+    const char *seen[] = {"AYE132", "AYED32", "AYE132", "AYE132"};
+    for (int f = 0; f < 4; f++) {
+        lpr_plate p = plate(seen[f], 100 + 10 * f, 95.0f);
+        p.n_candidates = 3;
+        snprintf(p.candidates[0].text, LPR_MAX_TEXT, "%s", seen[f]);
+        p.candidates[0].confidence = 95.0f;
+        snprintf(p.candidates[1].text, LPR_MAX_TEXT, "4YE132");
+        p.candidates[1].confidence = 93.0f;
+        snprintf(p.candidates[2].text, LPR_MAX_TEXT, "AYEL32");
+        p.candidates[2].confidence = 90.0f;
+        lpr_tracker_add(t, f * 100, 0, &p, NULL, 1, keep, NULL);
+    }
+    memset(&last, 0, sizeof last);
+    lpr_tracker_flush(t, keep, NULL);
+    assert_string_equal(last.plate.text, "AYE132");
+    assert_true(last.plate.n_candidates >= 2);
+    assert_string_equal(last.plate.candidates[0].text, "AYE132");
+    for (int i = 1; i < last.plate.n_candidates; i++)
+        assert_true(last.plate.candidates[i].confidence < last.plate.candidates[0].confidence);
+    for (int i = 2; i < last.plate.n_candidates; i++)
+        assert_true(last.plate.candidates[i].confidence <= last.plate.candidates[i - 1].confidence);
+    lpr_tracker_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_distances),
         cmocka_unit_test(test_entering_plate_is_one_read),
         cmocka_unit_test(test_two_vehicles_stay_apart),
+        cmocka_unit_test(test_voted_text_is_the_most_confident),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
