@@ -8,41 +8,14 @@
 #include "confidence.h"
 #include "nn.h"
 
-struct lpr_confidence {
-    lpr_nn *nn;
-};
-
 lpr_err lpr_confidence_load(const char *path, lpr_confidence **out)
 {
-    lpr_nn *nn;
-    *out = NULL;
-    lpr_err rc = lpr_nn_load(path, "confidence model", &nn);
-    if (rc != LPR_OK)
-        return rc;
-    int c, h, w;
-    lpr_nn_input(nn, &c, &h, &w);
-    if (c != LPR_CONF_FEATS || h != 1 || w != 1 || lpr_nn_outputs(nn) != 1) {
-        LPR_ERROR("ocr", "confidence model %s: takes %dx%dx%d with %d outputs, this program "
-                  "gives %dx1x1 and reads 1", path, c, h, w, lpr_nn_outputs(nn), LPR_CONF_FEATS);
-        lpr_nn_free(nn);
-        return LPR_EFORMAT;
-    }
-    lpr_confidence *cf = calloc(1, sizeof *cf);
-    if (!cf) {
-        lpr_nn_free(nn);
-        return LPR_ENOMEM;
-    }
-    cf->nn = nn;
-    *out = cf;
-    return LPR_OK;
+    return lpr_nn_load_shaped(path, "confidence model", LPR_CONF_FEATS, 1, 1, 1, out);
 }
 
 void lpr_confidence_free(lpr_confidence *c)
 {
-    if (!c)
-        return;
-    lpr_nn_free(c->nn);
-    free(c);
+    lpr_nn_free(c);
 }
 
 void lpr_confidence_features(const lpr_plate *p, int k, float plate_p, float *f)
@@ -75,7 +48,7 @@ void lpr_confidence_apply(lpr_confidence *c, lpr_plate *p)
     for (int k = 0; k < p->n_candidates; k++) {
         float f[LPR_CONF_FEATS], z;
         lpr_confidence_features(p, k, p->plate_p, f);
-        lpr_nn_run(c->nn, f, &z);
+        lpr_nn_run(c, f, &z);
         conf[k] = 100.0f / (1.0f + expf(-z));
     }
     for (int k = 0; k < p->n_candidates; k++)

@@ -25,11 +25,13 @@
 #ifndef LPR_CONFIDENCE_H
 #define LPR_CONFIDENCE_H
 
+#include "nn.h"
 #include "ocr_internal.h"
 
 #define LPR_CONF_FEATS 9
 
-typedef struct lpr_confidence lpr_confidence;
+/* The calibration is a network of LPR_CONF_FEATS x 1 x 1 in, one logit out. */
+typedef lpr_nn lpr_confidence;
 
 /* Loads a calibration network (1 x 1 x LPR_CONF_FEATS in, 1 out); logs one
  * line naming the file on a problem. */

@@ -1,12 +1,17 @@
 /*
  * lpr_ocr.h - find licence plates in an image and read them.
  *
+ * Decode -> propose -> verify -> read -> candidates -> calibrate -> plates.
  * Localisation is character-first (Leptonica): adaptive binarisation in both
  * polarities, connected components of character size, grouped into lines of
- * similar height, baseline and spacing; each line is deskewed, cleaned to its
- * character band and read by Tesseract in single-line mode. Candidates come
- * from per-character alternatives, the usual confusions (O/0, I/1, B/8 ...)
- * and the region's plate formats.
+ * similar height, baseline and spacing (locate.c). A learned verifier
+ * (verify.c) keeps the lines that look like a plate; only those are read:
+ * cut into characters for a learned classifier, with Tesseract's LSTM where
+ * it is unsure (recognize.c). Candidates come from per-character
+ * alternatives, the usual confusions (O/0, I/1, B/8 ...) and the region's
+ * plate formats (candidates.c); a learned calibration (confidence.c) makes
+ * each candidate's confidence the probability that it is the plate, and
+ * plates below min_confidence are not returned.
  *
  * One lpr_ocr holds one Tesseract engine: create it once per thread and reuse
  * it. Not thread-safe; use one lpr_ocr per worker thread.

@@ -181,6 +181,24 @@ fail:
     return rc;
 }
 
+lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int w,
+                           int outputs, lpr_nn **out)
+{
+    lpr_err rc = lpr_nn_load(path, what, out);
+    if (rc != LPR_OK)
+        return rc;
+    lpr_nn *nn = *out;
+    if (nn->in_c != c || nn->in_h != h || nn->in_w != w || lpr_nn_outputs(nn) != outputs) {
+        LPR_ERROR("ocr", "%s %s: takes %dx%dx%d with %d outputs, this program gives %dx%dx%d "
+                  "and reads %d", what, path, nn->in_c, nn->in_h, nn->in_w, lpr_nn_outputs(nn),
+                  c, h, w, outputs);
+        lpr_nn_free(nn);
+        *out = NULL;
+        return LPR_EFORMAT;
+    }
+    return LPR_OK;
+}
+
 void lpr_nn_free(lpr_nn *nn)
 {
     if (!nn)

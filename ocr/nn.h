@@ -33,6 +33,11 @@ typedef struct lpr_nn lpr_nn;
 lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out);
 void lpr_nn_free(lpr_nn *nn);
 
+/* lpr_nn_load, then refuses (one line, LPR_EFORMAT) a network whose input
+ * is not c x h x w or whose output count is not 'outputs'. */
+lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int w,
+                           int outputs, lpr_nn **out);
+
 /* Input shape; number of outputs. */
 void lpr_nn_input(const lpr_nn *nn, int *c, int *h, int *w);
 int lpr_nn_outputs(const lpr_nn *nn);

@@ -148,6 +148,18 @@ void lpr_plate_normalise(const char *in, char *out, size_t outlen)
         out[n] = '\0';
 }
 
+/* The model file to load: the configured one, else the shipped 'file' if
+ * installed; NULL for "none" (or nothing shipped). */
+static const char *model_file(const char *configured, const char *file, char *buf, size_t len)
+{
+    if (configured)
+        return configured[0] && strcmp(configured, "none") != 0 ? configured : NULL;
+    const char *dir = lpr_model_dir_with(file);
+    if (!dir || (size_t)snprintf(buf, len, "%s/%s", dir, file) >= len)
+        return NULL;
+    return buf;
+}
+
 lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
 {
     static int quiet_leptonica;
@@ -200,40 +212,18 @@ lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
         lpr_ocr_free(ocr);
         return LPR_ENOENT;
     }
-    char defpath[4096];
-    const char *cm = ocr->cfg.char_model, *dir;
-    if (!cm && (dir = lpr_model_dir_with(CHAR_MODEL_FILE)) != NULL) {
-        if ((size_t)snprintf(defpath, sizeof defpath, "%s/%s", dir, CHAR_MODEL_FILE) < sizeof defpath)
-            cm = defpath;
-    }
-    if (cm && cm[0] && strcmp(cm, "none") != 0) {
-        lpr_err rc = lpr_charclf_load(cm, &ocr->clf);
-        if (rc != LPR_OK) {
-            lpr_ocr_free(ocr);
-            return rc;
-        }
-    }
-    const char *vm = ocr->cfg.verifier;
-    if (!vm && (dir = lpr_model_dir_with(VERIFIER_FILE)) != NULL &&
-        (size_t)snprintf(defpath, sizeof defpath, "%s/%s", dir, VERIFIER_FILE) < sizeof defpath)
-        vm = defpath;
-    if (vm && vm[0] && strcmp(vm, "none") != 0) {
-        lpr_err rc = lpr_plate_verifier_load(vm, &ocr->verifier);
-        if (rc != LPR_OK) {
-            lpr_ocr_free(ocr);
-            return rc;
-        }
-    }
-    const char *km = ocr->cfg.calibration;
-    if (!km && (dir = lpr_model_dir_with(CONFIDENCE_FILE)) != NULL &&
-        (size_t)snprintf(defpath, sizeof defpath, "%s/%s", dir, CONFIDENCE_FILE) < sizeof defpath)
-        km = defpath;
-    if (km && km[0] && strcmp(km, "none") != 0) {
-        lpr_err rc = lpr_confidence_load(km, &ocr->calibration);
-        if (rc != LPR_OK) {
-            lpr_ocr_free(ocr);
-            return rc;
-        }
+    char path[4096];
+    lpr_err rc = LPR_OK;
+    const char *m;
+    if ((m = model_file(ocr->cfg.char_model, CHAR_MODEL_FILE, path, sizeof path)))
+        rc = lpr_charclf_load(m, &ocr->clf);
+    if (rc == LPR_OK && (m = model_file(ocr->cfg.verifier, VERIFIER_FILE, path, sizeof path)))
+        rc = lpr_plate_verifier_load(m, &ocr->verifier);
+    if (rc == LPR_OK && (m = model_file(ocr->cfg.calibration, CONFIDENCE_FILE, path, sizeof path)))
+        rc = lpr_confidence_load(m, &ocr->calibration);
+    if (rc != LPR_OK) {
+        lpr_ocr_free(ocr);
+        return rc;
     }
     TessBaseAPISetPageSegMode(ocr->api, PSM_SINGLE_LINE);
     TessBaseAPISetVariable(ocr->api, "tessedit_char_whitelist", WHITELIST);

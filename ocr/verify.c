@@ -12,10 +12,6 @@
 #define HALF_H 1.3f    /* character heights above and below the line's middle */
 #define MIN_SPREAD 4.0f /* grey levels: a flatter crop is left unscaled */
 
-struct lpr_plate_verifier {
-    lpr_nn *nn;
-};
-
 int lpr_plate_verify_crop(PIX *grey, const lpr_textline *line, float *out)
 {
     int iw = pixGetWidth(grey), ih = pixGetHeight(grey);
@@ -64,36 +60,12 @@ int lpr_plate_verify_crop(PIX *grey, const lpr_textline *line, float *out)
 
 lpr_err lpr_plate_verifier_load(const char *path, lpr_plate_verifier **out)
 {
-    lpr_nn *nn;
-    *out = NULL;
-    lpr_err rc = lpr_nn_load(path, "plate verifier", &nn);
-    if (rc != LPR_OK)
-        return rc;
-    int c, h, w;
-    lpr_nn_input(nn, &c, &h, &w);
-    if (c != 1 || h != LPR_VERIFY_H_PX || w != LPR_VERIFY_W_PX || lpr_nn_outputs(nn) != 1) {
-        LPR_ERROR("ocr", "plate verifier %s: takes %dx%dx%d with %d outputs, this program "
-                  "gives 1x%dx%d and reads 1", path, c, h, w, lpr_nn_outputs(nn),
-                  LPR_VERIFY_H_PX, LPR_VERIFY_W_PX);
-        lpr_nn_free(nn);
-        return LPR_EFORMAT;
-    }
-    lpr_plate_verifier *v = calloc(1, sizeof *v);
-    if (!v) {
-        lpr_nn_free(nn);
-        return LPR_ENOMEM;
-    }
-    v->nn = nn;
-    *out = v;
-    return LPR_OK;
+    return lpr_nn_load_shaped(path, "plate verifier", 1, LPR_VERIFY_H_PX, LPR_VERIFY_W_PX, 1, out);
 }
 
 void lpr_plate_verifier_free(lpr_plate_verifier *v)
 {
-    if (!v)
-        return;
-    lpr_nn_free(v->nn);
-    free(v);
+    lpr_nn_free(v);
 }
 
 float lpr_plate_verify_line(lpr_plate_verifier *v, PIX *grey, const lpr_textline *line)
@@ -101,6 +73,6 @@ float lpr_plate_verify_line(lpr_plate_verifier *v, PIX *grey, const lpr_textline
     float crop[LPR_VERIFY_H_PX * LPR_VERIFY_W_PX], logit;
     if (lpr_plate_verify_crop(grey, line, crop) != 0)
         return 0.0f;
-    lpr_nn_run(v->nn, crop, &logit);
+    lpr_nn_run(v, crop, &logit);
     return 1.0f / (1.0f + expf(-logit));
 }

@@ -13,6 +13,7 @@
 #ifndef LPR_VERIFY_H
 #define LPR_VERIFY_H
 
+#include "nn.h"
 #include "ocr_internal.h"
 
 #define LPR_VERIFY_H_PX 32 /* crop the network sees, rows */
@@ -34,7 +35,9 @@
  * mean and unit spread. Returns 0, or -1 for an empty box. */
 int lpr_plate_verify_crop(PIX *grey, const lpr_textline *line, float *out);
 
-typedef struct lpr_plate_verifier lpr_plate_verifier;
+/* The verifier is a network of 1 x LPR_VERIFY_H_PX x LPR_VERIFY_W_PX in,
+ * one logit out. */
+typedef lpr_nn lpr_plate_verifier;
 
 /* Loads a verifier network; logs one line naming the file on a problem. */
 lpr_err lpr_plate_verifier_load(const char *path, lpr_plate_verifier **out);

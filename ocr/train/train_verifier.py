@@ -242,16 +242,21 @@ def export(torch, model, path):
             f.write(np.ascontiguousarray(b, dtype="<f4").tobytes())
 
 
+def training_args(ap, seed):
+    """The options every training script takes: data, scratch folder, seed."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap.add_argument("--training", default=os.path.join(here, "../../../shared/training"))
+    ap.add_argument("--work", default=None)
+    ap.add_argument("--seed", type=int, default=seed)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("tool")
     ap.add_argument("out_model")
     ap.add_argument("out_vectors")
-    here = os.path.dirname(os.path.abspath(__file__))
-    ap.add_argument("--training", default=os.path.join(here, "../../../shared/training"))
-    ap.add_argument("--work", default=None)
+    training_args(ap, 11)
     ap.add_argument("--epochs", type=int, default=10)
-    ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--render-tool", default=None)
     ap.add_argument("--renders", type=int, default=1500)
     ap.add_argument("--font-renders", type=int, default=1500)
