@@ -37,6 +37,7 @@ static const key_def keys[] = {
     K("camera", "exposure_us", T_INT, camera.exposure_us, 0, 1000000),
     K("camera", "gain", T_DBL, camera.gain, 0, 64),
     K("camera", "roi", T_BOX, camera.roi, 0, 65535),
+    K("camera", "min_frames", T_INT, camera.min_frames, 1, 1000),
     K("ocr", "model", T_STR, ocr.model, 0, 0),
     K("ocr", "model_dir", T_STR, ocr.model_dir, 0, 0),
     K("ocr", "char_model", T_STR, ocr.char_model, 0, 0),
@@ -74,6 +75,7 @@ void lpr_config_defaults(lpr_config *cfg)
     snprintf(cfg->spool.path, sizeof cfg->spool.path, "/var/lib/lpr/spool.db");
     cfg->spool.max_mb = 512;
     cfg->ocr.min_confidence = LPR_DEFAULT_MIN_CONFIDENCE;
+    cfg->camera.min_frames = 2;
     cfg->spool.max_age_days = 30;
     cfg->uplink.port = 8883;
     cfg->uplink.inflight = 32;

@@ -27,6 +27,7 @@ typedef struct lpr_config {
         int exposure_us;            /* manual exposure (libcamera); 0: automatic */
         double gain;                /* manual analogue gain (libcamera); 0: automatic */
         int roi[4];                 /* region of interest x,y,w,h in pixels; w 0: whole frame */
+        int min_frames;             /* a vehicle seen on fewer frames gives no read; default 2 */
     } camera;
     struct {
         char model[128];            /* traineddata name */

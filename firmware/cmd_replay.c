@@ -121,7 +121,7 @@ int lpr_cmd_replay(int argc, char **argv)
     replay_ctx c;
     lpr_pipeline_config pc;
     const char *gps = NULL, *fixed = NULL, *start = NULL, *spool = NULL, *config = NULL;
-    int opt, rc = 0;
+    int opt, rc = 0, min_frames_set = 0;
     char err[600];
 
     memset(&c, 0, sizeof c);
@@ -151,7 +151,7 @@ int lpr_cmd_replay(int argc, char **argv)
             }
             break;
         case 'w': pc.workers = atoi(optarg); break;
-        case 'm': pc.tracker.min_frames = atoi(optarg); break;
+        case 'm': pc.tracker.min_frames = atoi(optarg); min_frames_set = 1; break;
         case 'h': replay_usage(stdout); return 0;
         default: replay_usage(stderr); return 2;
         }
@@ -180,6 +180,8 @@ int lpr_cmd_replay(int argc, char **argv)
         if (c.cfg.ocr.calibration[0])
             pc.ocr.calibration = c.cfg.ocr.calibration;
         pc.ocr.min_confidence = (float)c.cfg.ocr.min_confidence;
+        if (!min_frames_set)
+            pc.tracker.min_frames = c.cfg.camera.min_frames;
         lpr_region_parse(c.cfg.ocr.region, &pc.ocr.region);
         pc.scene_images = c.cfg.camera.scene_images;
         pc.roi = (lpr_box){c.cfg.camera.roi[0], c.cfg.camera.roi[1], c.cfg.camera.roi[2],

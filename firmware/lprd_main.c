@@ -158,6 +158,7 @@ static int run_once(const char *path)
     pc.ocr.verifier = d.cfg.ocr.verifier[0] ? d.cfg.ocr.verifier : NULL;
     pc.ocr.calibration = d.cfg.ocr.calibration[0] ? d.cfg.ocr.calibration : NULL;
     pc.ocr.min_confidence = (float)d.cfg.ocr.min_confidence;
+    pc.tracker.min_frames = d.cfg.camera.min_frames;
 
     lpr_spool_opts so = {d.cfg.device.id, d.cfg.spool.max_mb, d.cfg.spool.max_age_days};
     if (lpr_spool_open(d.cfg.spool.path, &so, &d.spool) != LPR_OK)

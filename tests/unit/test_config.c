@@ -30,6 +30,17 @@ static void test_defaults_and_values(void **state)
     assert_string_equal(c.uplink.topic_prefix, "lpr/v1/cam-0042/");
     assert_string_equal(c.gps.server, "127.0.0.1:2947");
     assert_int_equal(c.camera.roi[2], 0); /* whole frame by default */
+    assert_int_equal(c.camera.min_frames, 2);
+    assert_float_equal(c.ocr.min_confidence, LPR_DEFAULT_MIN_CONFIDENCE, 1e-9);
+    assert_string_equal(c.ocr.verifier, ""); /* the shipped one */
+    assert_int_equal(lpr_config_load_string("[device]\nid = a\n[camera]\nmin_frames = 3\n[ocr]\n"
+                                            "min_confidence = 50\nverifier = none\n"
+                                            "calibration = /x/c.nn\n",
+                                            "t.conf", &c, err, sizeof err), LPR_OK);
+    assert_int_equal(c.camera.min_frames, 3);
+    assert_float_equal(c.ocr.min_confidence, 50, 1e-9);
+    assert_string_equal(c.ocr.verifier, "none");
+    assert_string_equal(c.ocr.calibration, "/x/c.nn");
     assert_int_equal(lpr_config_load_string("[device]\nid = a\n[camera]\nroi = 10, 20, 640, 360\n",
                                             "t.conf", &c, err, sizeof err), LPR_OK);
     assert_int_equal(c.camera.roi[0], 10);
@@ -59,6 +70,8 @@ static void test_errors_name_line(void **state)
     expect_error("just words\n", "t.conf:1: syntax error");
     expect_error("[device]\nid = a\n[camera]\nroi = 1,2,3\n", "t.conf:4: [camera] roi");
     expect_error("[device]\nid = a\n[camera]\nroi = 0,0,-5,10\n", "t.conf:4: [camera] roi");
+    expect_error("[device]\nid = a\n[ocr]\nmin_confidence = 101\n", "t.conf:4: [ocr] min_confidence");
+    expect_error("[device]\nid = a\n[camera]\nmin_frames = 0\n", "t.conf:4: [camera] min_frames");
 }
 
 static void test_missing_file(void **state)
