@@ -11,7 +11,7 @@
 #        EPOCHS (default 10), SKIP_VERIFIER=1 (calibration only)
 # needs: python3-torch python3-numpy python3-pil and the fonts
 #        render_plates.py lists (see ocr/train/train.sh)
-# Takes about 11 minutes on 2 cores (verifier ~8, calibration ~2.5); both
+# Takes about 12 minutes on 2 cores (verifier ~8, calibration ~4); both
 # models are rebuilt byte for byte (seeded; checked 2026-12-01).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)

@@ -8,7 +8,10 @@ real plate crops (plates/us, plates/br) and plates in Debian's fonts placed
 in plate-free scenes, scenes of the project's renderer, and the plate-free
 scenes themselves (every plate read there is wrong), as train_verifier.py
 makes them (other seeds). The whole reader (ocr/train/read_features, with
-the shipped verifier, no calibration) reads them; each of the first three
+the shipped verifier, no calibration) reads them as a camera configured for
+a region would: us and br plates under their region's formats, renders
+under auto, the plate-free scenes under each of us, eu and br. Each of the
+first three
 candidates of every plate is an example, right when it is the text of the
 plate placed at that box.
 
@@ -85,33 +88,46 @@ def main():
     t0 = time.time()
     entries = tv.make_composites(a.training, work, rng, a.font_renders, kinds=("us", "br", "font"))
     entries += tv.renders(a.render_tool, work, a.renders, a.seed)
-    lines = []
-    for p, boxes, _, _, texts in entries:
-        lines.append(p + ("\t" + ";".join("%d,%d,%d,%d:%s" % (b + (t,)) for b, t in zip(boxes, texts))
-                          if boxes else "") + "\n")
-    half = (len(lines) + 1) // 2
-    procs = []
-    for i in range(0 if a.reuse else 2):
-        part = os.path.join(work, "list%d.txt" % i)
-        with open(part, "w") as f:
-            f.writelines(lines[i * half:(i + 1) * half])
-        procs.append(subprocess.Popen([a.tool, part, os.path.join(work, "feat%d.tsv" % i), "auto"],
-                                      stderr=subprocess.DEVNULL))
-    for p in procs:
-        if p.wait() != 0:
-            sys.exit("train_confidence: read_features failed")
+    # read as a camera of that region would: us and br plates under their
+    # region's formats, renders under auto, and the plate-free scenes under
+    # each region (a camera of any region sees them)
+    jobs = {"us": [], "br": [], "eu": [], "auto": []}
+    for i, e in enumerate(entries):
+        if e[3] == "scene":
+            for r in ("us", "eu", "br"):
+                jobs[r].append(i)
+        else:
+            jobs.get(e[3], jobs["auto"]).append(i)
     rows = []
-    for i in range(2):
-        for l in open(os.path.join(work, "feat%d.tsv" % i)):
-            v = l.split("\t")
-            rows.append((int(v[0]) + i * half, int(v[1]), [float(x) for x in v[2:2 + NF]], int(v[2 + NF])))
+    for region, idxs in jobs.items():
+        lines = []
+        for i in idxs:
+            p, boxes, _, _, texts = entries[i]
+            lines.append(p + ("\t" + ";".join("%d,%d,%d,%d:%s" % (b + (t,)) for b, t in zip(boxes, texts))
+                              if boxes else "") + "\n")
+        half = (len(lines) + 1) // 2
+        procs = []
+        for k in range(0 if a.reuse else 2):
+            part = os.path.join(work, "list-%s%d.txt" % (region, k))
+            with open(part, "w") as f:
+                f.writelines(lines[k * half:(k + 1) * half])
+            procs.append(subprocess.Popen([a.tool, part, os.path.join(work, "feat-%s%d.tsv" % (region, k)),
+                                           region], stderr=subprocess.DEVNULL))
+        for p in procs:
+            if p.wait() != 0:
+                sys.exit("train_confidence: read_features failed")
+        for k in range(2):
+            for l in open(os.path.join(work, "feat-%s%d.tsv" % (region, k))):
+                v = l.split("\t")
+                rows.append((idxs[int(v[0]) + k * half], int(v[1]), [float(x) for x in v[2:2 + NF]],
+                             int(v[2 + NF])))
     idx = np.array([r[0] for r in rows])
     rank = np.array([r[1] for r in rows])
     X = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)
     held = np.array([entries[i][2] for i in idx])
     scene = np.array([entries[i][3] == "scene" for i in idx])
-    n_scenes = sum(1 for e in entries if e[3] == "scene" and e[2])
+    n_scenes = 3 * sum(1 for e in entries if e[3] == "scene" and e[2])  # read under 3 regions
     print("train_confidence: %d images read, %d candidates (%d right) in %.0f s" %
           (len(entries), len(y), int(y.sum()), time.time() - t0), flush=True)
     import torch
