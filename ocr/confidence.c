@@ -18,9 +18,9 @@ void lpr_confidence_free(lpr_confidence *c)
     lpr_nn_free(c);
 }
 
-void lpr_confidence_features(const lpr_plate *p, int k, float plate_p, float *f)
+void lpr_confidence_features(const lpr_plate *p, int k, float *f)
 {
-    float pp = plate_p < 1e-4f ? 1e-4f : plate_p > 1.0f - 1e-4f ? 1.0f - 1e-4f : plate_p;
+    float pp = p->plate_p < 1e-4f ? 1e-4f : p->plate_p > 1.0f - 1e-4f ? 1.0f - 1e-4f : p->plate_p;
     float logit = logf(pp / (1.0f - pp));
     logit = logit < -8.0f ? -8.0f : logit > 8.0f ? 8.0f : logit;
     float best = p->candidates[0].confidence;
@@ -47,7 +47,7 @@ void lpr_confidence_apply(lpr_confidence *c, lpr_plate *p)
     float conf[LPR_MAX_CANDIDATES];
     for (int k = 0; k < p->n_candidates; k++) {
         float f[LPR_CONF_FEATS], z;
-        lpr_confidence_features(p, k, p->plate_p, f);
+        lpr_confidence_features(p, k, f);
         lpr_nn_run(c, f, &z);
         conf[k] = 100.0f / (1.0f + expf(-z));
     }

@@ -3,7 +3,7 @@
  *
  * The reader's own score of a text (candidates.c: character confidences
  * and the region's formats) ranks candidates but is no probability: plates
- * at 90 were right about half the time. A logistic model trained by
+ * at 90 were right about half the time. A small perceptron trained by
  * ocr/train/train_confidence.py on plates read in training scenes
  * (ocr/models/lpr-confidence.nn) maps a candidate's features to the
  * probability that it is the plate, exactly; the confidence a read carries
@@ -33,14 +33,15 @@
 /* The calibration is a network of LPR_CONF_FEATS x 1 x 1 in, one logit out. */
 typedef lpr_nn lpr_confidence;
 
-/* Loads a calibration network (1 x 1 x LPR_CONF_FEATS in, 1 out); logs one
+/* Loads a calibration network (LPR_CONF_FEATS x 1 x 1 in, 1 out); logs one
  * line naming the file on a problem. */
 lpr_err lpr_confidence_load(const char *path, lpr_confidence **out);
 void lpr_confidence_free(lpr_confidence *c);
 
-/* The features of candidate k of a plate whose candidates hold the
- * reader's scores, and whose verifier probability is plate_p. */
-void lpr_confidence_features(const lpr_plate *p, int k, float plate_p, float *f);
+/* The features of candidate k of a plate whose candidates still hold the
+ * reader's scores (and whose plate_p, char_min, char_margin and text_box
+ * are set). */
+void lpr_confidence_features(const lpr_plate *p, int k, float *f);
 
 /* Replaces every candidate's confidence by its calibrated one, re-sorts
  * them, and sets the plate's text and confidence from the best. */

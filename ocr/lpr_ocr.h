@@ -51,8 +51,6 @@ typedef struct lpr_plate {
                                  in percent that the text is the plate's */
     float plate_p;            /* verifier: probability the line is a plate
                                  (0..1; 1 without a verifier) */
-    float read_score;         /* the reader's own score of the best text
-                                 before calibration, 0..100 */
     float char_min;           /* the line's least confident character, 0..100 */
     float char_margin;        /* smallest lead of a position's best character
                                  over its second, 0..100 */
@@ -82,7 +80,8 @@ typedef struct lpr_ocr_config {
                                lpr-confidence.nn if installed; "none": the
                                reader's own score */
     float min_confidence;   /* plates below this (0..100) are not returned;
-                               default 0 */
+                               default LPR_DEFAULT_MIN_CONFIDENCE ([ocr]
+                               min_confidence, lpr_common.h) */
     lpr_region region;      /* plate formats to apply; default auto */
     int max_plates;         /* 1..LPR_MAX_PLATES; default LPR_MAX_PLATES */
     int max_lines;          /* text lines read per image (bounds time); default 7 */

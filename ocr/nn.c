@@ -32,7 +32,6 @@ struct lpr_nn {
     float *blob;
     float *buf[2];  /* ping-pong activations */
     float *padded;  /* conv input with a one-pixel zero border */
-    size_t max_act;
 };
 
 static int read_u32(FILE *f, uint32_t *v)
@@ -145,7 +144,6 @@ lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
     nn->buf[0] = malloc(max_act * sizeof(float));
     nn->buf[1] = malloc(max_act * sizeof(float));
     nn->padded = malloc((max_pad ? max_pad : 1) * sizeof(float));
-    nn->max_act = max_act;
     if (!nn->blob || !nn->buf[0] || !nn->buf[1] || !nn->padded) {
         rc = LPR_ENOMEM;
         goto fail;

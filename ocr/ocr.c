@@ -255,8 +255,7 @@ static int cmp_plate(const void *a, const void *b)
     return (pa->confidence < pb->confidence) - (pa->confidence > pb->confidence);
 }
 
-/* Intersection area of two boxes, in pixels. */
-static float box_intersection(lpr_box a, lpr_box b)
+float lpr_box_intersection(lpr_box a, lpr_box b)
 {
     int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
     int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
@@ -268,7 +267,7 @@ static float box_intersection(lpr_box a, lpr_box b)
 
 float lpr_box_iou(lpr_box a, lpr_box b)
 {
-    float inter = box_intersection(a, b);
+    float inter = lpr_box_intersection(a, b);
     float uni = (float)a.w * (float)a.h + (float)b.w * (float)b.h - inter;
     return uni > 0 ? inter / uni : 0.0f;
 }
@@ -277,7 +276,7 @@ float lpr_box_overlap(lpr_box a, lpr_box b)
 {
     float aa = (float)a.w * (float)a.h, ab = (float)b.w * (float)b.h;
     float amin = aa < ab ? aa : ab;
-    return amin > 0 ? box_intersection(a, b) / amin : 0.0f;
+    return amin > 0 ? lpr_box_intersection(a, b) / amin : 0.0f;
 }
 
 /* The pipeline over one 8 bpp grey image. */
@@ -334,7 +333,6 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
             continue;
         memcpy(p->text, p->candidates[0].text, sizeof p->text);
         p->confidence = p->candidates[0].confidence;
-        p->read_score = p->confidence;
         p->plate_p = plate_p[i];
         p->text_box = lines[i].box;
         p->box = lpr_plate_box_from_line(&lines[i], p->region, out->width, out->height);

@@ -33,6 +33,9 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max);
 lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region,
                                 int img_w, int img_h);
 
+/* Intersection area of two boxes, in pixels. */
+float lpr_box_intersection(lpr_box a, lpr_box b);
+
 /* One recognised character position and its alternatives, best first. */
 typedef struct lpr_charpos {
     int n;                    /* 1..LPR_MAX_ALTS */

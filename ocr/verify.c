@@ -12,6 +12,25 @@
 #define HALF_H 1.3f    /* character heights above and below the line's middle */
 #define MIN_SPREAD 4.0f /* grey levels: a flatter crop is left unscaled */
 
+/* Where output sample i of a line of n spans [p0, p0 + n * step) falls in
+ * an image side of 'size' pixels: the two pixels around it (clamped to the
+ * image) and the second one's weight. */
+typedef struct tap {
+    int a, b;
+    float wb;
+} tap;
+
+static tap tap_at(float p0, float step, int i, int size)
+{
+    float f = p0 + ((float)i + 0.5f) * step - 0.5f;
+    if (f < 0) f = 0;
+    if (f > (float)(size - 1)) f = (float)(size - 1);
+    tap t = {(int)f, 0, 0};
+    t.b = t.a + 1 < size ? t.a + 1 : t.a;
+    t.wb = f - (float)t.a;
+    return t;
+}
+
 int lpr_plate_verify_crop(PIX *grey, const lpr_textline *line, float *out)
 {
     int iw = pixGetWidth(grey), ih = pixGetHeight(grey);
@@ -24,20 +43,17 @@ int lpr_plate_verify_crop(PIX *grey, const lpr_textline *line, float *out)
     float y0 = cy - HALF_H * ch, sy = 2.0f * HALF_H * ch / LPR_VERIFY_H_PX;
     const l_uint32 *data = pixGetData(grey);
     int wpl = pixGetWpl(grey);
+    tap cols[LPR_VERIFY_W_PX]; /* the same for every row */
+    for (int x = 0; x < LPR_VERIFY_W_PX; x++)
+        cols[x] = tap_at(x0, sx, x, iw);
     double sum = 0, sum2 = 0;
     for (int y = 0; y < LPR_VERIFY_H_PX; y++) {
-        float fy = y0 + ((float)y + 0.5f) * sy - 0.5f;
-        if (fy < 0) fy = 0;
-        if (fy > (float)(ih - 1)) fy = (float)(ih - 1);
-        int y1 = (int)fy, y2 = y1 + 1 < ih ? y1 + 1 : y1;
-        float ay = fy - (float)y1;
-        const l_uint32 *r1 = data + (size_t)y1 * (size_t)wpl, *r2 = data + (size_t)y2 * (size_t)wpl;
+        tap row = tap_at(y0, sy, y, ih);
+        float ay = row.wb;
+        const l_uint32 *r1 = data + (size_t)row.a * (size_t)wpl, *r2 = data + (size_t)row.b * (size_t)wpl;
         for (int x = 0; x < LPR_VERIFY_W_PX; x++) {
-            float fx = x0 + ((float)x + 0.5f) * sx - 0.5f;
-            if (fx < 0) fx = 0;
-            if (fx > (float)(iw - 1)) fx = (float)(iw - 1);
-            int x1 = (int)fx, x2 = x1 + 1 < iw ? x1 + 1 : x1;
-            float ax = fx - (float)x1;
+            int x1 = cols[x].a, x2 = cols[x].b;
+            float ax = cols[x].wb;
             float top = (float)GET_DATA_BYTE(r1, x1) * (1 - ax) + (float)GET_DATA_BYTE(r1, x2) * ax;
             float bot = (float)GET_DATA_BYTE(r2, x1) * (1 - ax) + (float)GET_DATA_BYTE(r2, x2) * ax;
             float v = top * (1 - ay) + bot * ay;

@@ -21,20 +21,12 @@
 
 #define MAX_BOXES 16
 
-static float inter(lpr_box a, lpr_box b)
-{
-    int x0 = a.x > b.x ? a.x : b.x, y0 = a.y > b.y ? a.y : b.y;
-    int x1 = a.x + a.w < b.x + b.w ? a.x + a.w : b.x + b.w;
-    int y1 = a.y + a.h < b.y + b.h ? a.y + a.h : b.y + b.h;
-    return x1 > x0 && y1 > y0 ? (float)(x1 - x0) * (float)(y1 - y0) : 0.0f;
-}
-
 static int label_of(const lpr_textline *l, const lpr_box *gt, int ngt)
 {
     float area = (float)l->box.w * (float)l->box.h;
     int touches = 0;
     for (int i = 0; i < ngt; i++) {
-        float ov = area > 0 ? inter(l->box, gt[i]) / area : 0;
+        float ov = area > 0 ? lpr_box_intersection(l->box, gt[i]) / area : 0;
         if (ov >= 0.7f && (float)l->box.w >= 0.4f * (float)gt[i].w &&
             l->char_h >= 0.25f * (float)gt[i].h)
             return 1;

@@ -78,7 +78,7 @@ int main(int argc, char **argv)
                 continue;
             for (int k = 0; k < pl->n_candidates && k < RANKS; k++) {
                 float f[LPR_CONF_FEATS];
-                lpr_confidence_features(pl, k, pl->plate_p, f);
+                lpr_confidence_features(pl, k, f);
                 fprintf(out, "%ld\t%d", idx, k);
                 for (int i = 0; i < LPR_CONF_FEATS; i++)
                     fprintf(out, "\t%.5f", f[i]);
