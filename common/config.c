@@ -42,6 +42,7 @@ static const key_def keys[] = {
     K("ocr", "model_dir", T_STR, ocr.model_dir, 0, 0),
     K("ocr", "char_model", T_STR, ocr.char_model, 0, 0),
     K("ocr", "verifier", T_STR, ocr.verifier, 0, 0),
+    K("ocr", "reader", T_STR, ocr.reader, 0, 0),
     K("ocr", "calibration", T_STR, ocr.calibration, 0, 0),
     K("ocr", "min_confidence", T_DBL, ocr.min_confidence, 0, 100),
     K("ocr", "region", T_STR, ocr.region, 0, 0),

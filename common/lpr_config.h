@@ -34,6 +34,7 @@ typedef struct lpr_config {
         char model_dir[LPR_CFG_STR];
         char char_model[LPR_CFG_STR]; /* character classifier file, "none", or empty: shipped */
         char verifier[LPR_CFG_STR];   /* plate verifier network, "none", or empty: shipped */
+        char reader[LPR_CFG_STR];     /* whole-plate reader network, "none", or empty: shipped */
         char calibration[LPR_CFG_STR]; /* confidence model, "none", or empty: shipped */
         double min_confidence;      /* plates below are not read; default LPR_DEFAULT_MIN_CONFIDENCE */
         char region[8];             /* us | eu | br | auto */

@@ -20,6 +20,7 @@ static void read_usage(FILE *f)
     fprintf(f,
             "usage: lpr read [--json] [--region us|eu|br|auto] [--model NAME]\n"
             "                [--model-dir DIR] [--char-model FILE|none] [--verifier FILE|none]\n"
+            "                [--reader FILE|none]\n"
             "                [--min-confidence C] [--max-plates N] IMAGE|DIR...\n"
             "Reads licence plates in still images (JPEG, PNG, BMP, TIFF, PNM).\n"
             "Folders are read in sorted order, image files only.\n"
@@ -32,6 +33,9 @@ static void read_usage(FILE *f)
             "                 lpr-chars.clf; 'none' reads with the line model only)\n"
             "  --verifier F   plate verifier network (default: the shipped\n"
             "                 lpr-verify.nn; 'none' reads every located line)\n"
+            "  --reader F     whole-plate reader network (default: the shipped\n"
+            "                 lpr-read.nn; 'none' reads with the classifier and\n"
+            "                 Tesseract)\n"
             "  --min-confidence C  plates below C (0-100, the probability in percent\n"
             "                 that the text is exactly right) are not reported\n"
             "                 (default %.0f, as [ocr] min_confidence)\n"
@@ -147,6 +151,7 @@ int lpr_cmd_read(int argc, char **argv)
         {"model", required_argument, NULL, 'm'}, {"model-dir", required_argument, NULL, 'd'},
         {"max-plates", required_argument, NULL, 'n'},
         {"char-model", required_argument, NULL, 'c'}, {"verifier", required_argument, NULL, 'v'},
+        {"reader", required_argument, NULL, 'R'},
         {"min-confidence", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -157,7 +162,7 @@ int lpr_cmd_read(int argc, char **argv)
 
     lpr_ocr_config_init(&cfg);
     optind = 1;
-    while ((c = getopt_long(argc, argv, "jr:m:d:c:v:f:n:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "jr:m:d:c:v:R:f:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'j': ctx.json = 1; break;
         case 'r':
@@ -170,6 +175,7 @@ int lpr_cmd_read(int argc, char **argv)
         case 'd': model_dir = optarg; break;
         case 'c': cfg.char_model = optarg; break;
         case 'v': cfg.verifier = optarg; break;
+        case 'R': cfg.reader = optarg; break;
         case 'f': {
             char *end;
             double v = strtod(optarg, &end);

@@ -177,6 +177,8 @@ int lpr_cmd_replay(int argc, char **argv)
             pc.ocr.char_model = c.cfg.ocr.char_model;
         if (c.cfg.ocr.verifier[0])
             pc.ocr.verifier = c.cfg.ocr.verifier;
+        if (c.cfg.ocr.reader[0])
+            pc.ocr.reader = c.cfg.ocr.reader;
         if (c.cfg.ocr.calibration[0])
             pc.ocr.calibration = c.cfg.ocr.calibration;
         pc.ocr.min_confidence = (float)c.cfg.ocr.min_confidence;

@@ -156,6 +156,7 @@ static int run_once(const char *path)
                                               : lpr_default_model_dir(pc.ocr.model);
     pc.ocr.char_model = d.cfg.ocr.char_model[0] ? d.cfg.ocr.char_model : NULL;
     pc.ocr.verifier = d.cfg.ocr.verifier[0] ? d.cfg.ocr.verifier : NULL;
+    pc.ocr.reader = d.cfg.ocr.reader[0] ? d.cfg.ocr.reader : NULL;
     pc.ocr.calibration = d.cfg.ocr.calibration[0] ? d.cfg.ocr.calibration : NULL;
     pc.ocr.min_confidence = (float)d.cfg.ocr.min_confidence;
     pc.tracker.min_frames = d.cfg.camera.min_frames;

@@ -186,6 +186,7 @@ static int add_candidate(lpr_candidate *out, int count, int max,
     if (count < max) {
         snprintf(out[count].text, sizeof out[count].text, "%s", text);
         out[count].confidence = conf;
+        out[count].second = 0.0f;
         return count + 1;
     }
     /* replace the weakest if better */

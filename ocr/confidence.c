@@ -34,6 +34,8 @@ void lpr_confidence_features(const lpr_plate *p, int k, float *f)
     f[6] = p->char_min / 100.0f;
     f[7] = p->char_margin / 100.0f;
     f[8] = (float)(p->text_box.h < 80 ? p->text_box.h : 80) / 40.0f;
+    f[9] = p->candidates[k].second / 100.0f;
+    f[10] = p->second_text[0] && !strcmp(p->candidates[k].text, p->second_text) ? 1.0f : 0.0f;
 }
 
 static int cmp_cand(const void *a, const void *b)

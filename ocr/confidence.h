@@ -21,6 +21,9 @@
  *   6  the line's least confident character / 100
  *   7  the smallest lead of a position's best character over its second / 100
  *   8  character line height in pixels, at most 80, / 40
+ *   9  the second opinion's score of the text / 100 (0: not its candidate)
+ *  10  1 if the text is the second opinion's best: two readers that err
+ *      differently agree
  */
 #ifndef LPR_CONFIDENCE_H
 #define LPR_CONFIDENCE_H
@@ -28,7 +31,7 @@
 #include "nn.h"
 #include "ocr_internal.h"
 
-#define LPR_CONF_FEATS 9
+#define LPR_CONF_FEATS 11
 
 /* The calibration is a network of LPR_CONF_FEATS x 1 x 1 in, one logit out. */
 typedef lpr_nn lpr_confidence;

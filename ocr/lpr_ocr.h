@@ -5,16 +5,23 @@
  * Localisation is character-first (Leptonica): adaptive binarisation in both
  * polarities, connected components of character size, grouped into lines of
  * similar height, baseline and spacing (locate.c). A learned verifier
- * (verify.c) keeps the lines that look like a plate; only those are read:
+ * (verify.c) keeps the lines that look like a plate; only those are read,
+ * each in one pass of a learned whole-plate reader (reader.c: a small
+ * convolutional network over the line's crop, CTC-decoded into characters
+ * with their probabilities). A second opinion reads the line too: it is
  * cut into characters for a learned classifier, with Tesseract's LSTM where
- * it is unsure (recognize.c). Candidates come from per-character
+ * that is unsure (recognize.c); its candidates join the reader's, and
+ * whether the two agree is part of each candidate's confidence. Without the
+ * network ([ocr] reader = none) the second opinion reads alone. Candidates
+ * come from per-character
  * alternatives, the usual confusions (O/0, I/1, B/8 ...) and the region's
  * plate formats (candidates.c); a learned calibration (confidence.c) makes
  * each candidate's confidence the probability that it is the plate, and
  * plates below min_confidence are not returned.
  *
- * One lpr_ocr holds one Tesseract engine: create it once per thread and reuse
- * it. Not thread-safe; use one lpr_ocr per worker thread.
+ * One lpr_ocr holds its networks' scratch buffers and one Tesseract engine:
+ * create it once per thread and reuse it. Not thread-safe; use one lpr_ocr
+ * per worker thread.
  */
 #ifndef LPR_OCR_H
 #define LPR_OCR_H
@@ -42,6 +49,9 @@ typedef struct lpr_box {
 typedef struct lpr_candidate {
     char text[LPR_MAX_TEXT]; /* upper-case A-Z0-9 */
     float confidence;        /* 0..100, calibrated as the plate's */
+    float second;            /* the second opinion's score of this text,
+                                0..100 before calibration (0: not among
+                                its candidates, or no second opinion) */
 } lpr_candidate;
 
 typedef struct lpr_plate {
@@ -54,6 +64,8 @@ typedef struct lpr_plate {
     float char_min;           /* the line's least confident character, 0..100 */
     float char_margin;        /* smallest lead of a position's best character
                                  over its second, 0..100 */
+    char second_text[LPR_MAX_TEXT]; /* the second opinion's best text ("":
+                                       none ran or it read nothing) */
     lpr_box box;              /* estimated plate box in image pixels */
     lpr_box text_box;         /* tight box around the character line */
     lpr_region region;        /* region whose rules ranked the candidates */
@@ -76,6 +88,13 @@ typedef struct lpr_ocr_config {
     const char *verifier;   /* plate verifier network; NULL: the shipped
                                lpr-verify.nn if installed; "none": every
                                located line is read */
+    const char *reader;     /* whole-plate reader network; NULL: the shipped
+                               lpr-read.nn if installed; "none": the
+                               character classifier and Tesseract read */
+    int no_second_opinion;  /* 1: with the whole-plate reader, do not also
+                               read each line with the classifier and
+                               Tesseract (for measuring what they add; the
+                               shipped calibration expects them) */
     const char *calibration; /* confidence model; NULL: the shipped
                                lpr-confidence.nn if installed; "none": the
                                reader's own score */

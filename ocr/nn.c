@@ -16,7 +16,7 @@
 #define MAX_SIDE 512
 #define MAX_DENSE 65536
 
-enum { KIND_CONV = 1, KIND_DENSE = 2 };
+enum { KIND_CONV = 1, KIND_DENSE = 2, KIND_COLUMNS = 3 };
 enum { FLAG_RELU = 1, FLAG_POOL = 2 };
 
 typedef struct layer {
@@ -116,6 +116,15 @@ lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
             size_t full = (size_t)L->out_c * (size_t)h * (size_t)w;
             if (full > max_act)
                 max_act = full;
+        } else if (L->kind == KIND_COLUMNS) {
+            if ((d[2] & FLAG_POOL) || (i > 0 && nn->l[i - 1].kind == KIND_DENSE) ||
+                (size_t)c * (size_t)h > MAX_DENSE) {
+                why = "bad column layer shape";
+                goto bad;
+            }
+            L->out_h = 1;
+            L->out_w = w;
+            total += (size_t)L->out_c * (size_t)c * (size_t)h + (size_t)L->out_c;
         } else if (L->kind == KIND_DENSE) {
             if (d[2] & FLAG_POOL) {
                 why = "a dense layer cannot pool";
@@ -162,7 +171,8 @@ lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
     float *p = nn->blob;
     for (int i = 0; i < nn->n_layers; i++) {
         layer *L = &nn->l[i];
-        size_t nw = (size_t)L->out_c * (size_t)L->in_c * (L->kind == KIND_CONV ? 9u : 1u);
+        size_t nw = (size_t)L->out_c * (size_t)L->in_c *
+                    (L->kind == KIND_CONV ? 9u : L->kind == KIND_COLUMNS ? (size_t)L->in_h : 1u);
         L->w = p;
         p += nw;
         L->b = p;
@@ -217,7 +227,8 @@ void lpr_nn_input(const lpr_nn *nn, int *c, int *h, int *w)
 
 int lpr_nn_outputs(const lpr_nn *nn)
 {
-    return nn->l[nn->n_layers - 1].out_c;
+    const layer *L = &nn->l[nn->n_layers - 1];
+    return L->out_c * L->out_h * L->out_w;
 }
 
 /* 3x3 convolution, same padding: out[o][y][x] over the zero-bordered input.
@@ -281,6 +292,25 @@ void lpr_nn_run(lpr_nn *nn, const float *in, float *out)
                             d[(size_t)y * (size_t)OW + (size_t)x] = m;
                         }
                 }
+            }
+        } else if (L->kind == KIND_COLUMNS) {
+            /* out[o][x] = b[o] + sum over c, y of W[o][c][y] in[c][y][x]:
+             * the innermost loop runs along a row */
+            int CH = L->in_c * L->in_h, W = L->in_w;
+            for (int o = 0; o < L->out_c; o++) {
+                float *restrict op = dst + (size_t)o * (size_t)W;
+                const float *wr = L->w + (size_t)o * (size_t)CH;
+                for (int x = 0; x < W; x++)
+                    op[x] = L->b[o];
+                for (int k = 0; k < CH; k++) {
+                    const float *restrict ip = cur + (size_t)k * (size_t)W;
+                    float wk = wr[k];
+                    for (int x = 0; x < W; x++)
+                        op[x] += wk * ip[x];
+                }
+                if (L->flags & FLAG_RELU)
+                    for (int x = 0; x < W; x++)
+                        op[x] = op[x] > 0.0f ? op[x] : 0.0f;
             }
         } else {
             int I = L->in_c;

@@ -1,20 +1,24 @@
 /*
  * nn.h - private: a small convolutional network, run in plain C.
  *
- * The models the reader ships (the plate verifier today) are a few tens of
- * thousands of weights: a chain of 3x3 convolutions (same padding, ReLU,
- * optional 2x2 max-pool) and dense layers over one grey crop. At that size
- * a BLAS call costs more in packing than it saves (measured: the verifier
- * runs in ~2.5 M multiply-adds per crop), so the loops are written to
- * vectorise and the weights are laid out for them by the training script.
+ * The models the reader ships (the plate verifier, the plate reader) are
+ * tens to hundreds of thousands of weights: a chain of 3x3 convolutions
+ * (same padding, ReLU, optional 2x2 max-pool), column layers and dense
+ * layers over one grey crop. At that size a BLAS call costs more in
+ * packing than it saves (the verifier runs in ~2.5 M multiply-adds per
+ * crop, the reader in ~19 M), so the loops are written to vectorise and the
+ * weights are laid out for them by the training scripts.
  *
  * File format (little-endian), written by ocr/train/train_verifier.py:
  *   "LPRNN01\n"
  *   u32 in_c, in_h, in_w, n_layers
- *   per layer: u32 kind (1 conv3x3, 2 dense), u32 out, u32 flags
+ *   per layer: u32 kind (1 conv3x3, 2 dense, 3 columns), u32 out, u32 flags
  *              (bit 0 ReLU, bit 1 max-pool 2x2 after; conv only)
  *   then per layer its weights: conv f32 W[out][in_c][3][3], f32 b[out];
- *                               dense f32 W[out][in], f32 b[out]
+ *                               dense f32 W[out][in], f32 b[out];
+ *                               columns f32 W[out][in_c][in_h], f32 b[out]
+ *   A column layer maps each column of its c x h x w input to 'out' values
+ *   (a convolution of kernel h x 1): its output is out x 1 x w.
  *   (batch normalisation is folded into W and b at export)
  * A dense layer after a convolution reads the feature map flattened as
  * [channel][row][column] (PyTorch's order).
@@ -38,7 +42,7 @@ void lpr_nn_free(lpr_nn *nn);
 lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int w,
                            int outputs, lpr_nn **out);
 
-/* Input shape; number of outputs. */
+/* Input shape; number of outputs (the last layer's c x h x w). */
 void lpr_nn_input(const lpr_nn *nn, int *c, int *h, int *w);
 int lpr_nn_outputs(const lpr_nn *nn);
 

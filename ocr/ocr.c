@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "confidence.h"
+#include "reader.h"
 #include "recognize.h"
 #include "verify.h"
 
@@ -23,6 +24,7 @@
 
 #define CHAR_MODEL_FILE "lpr-chars.clf"
 #define VERIFIER_FILE "lpr-verify.nn"
+#define READER_FILE "lpr-read.nn"
 #define CONFIDENCE_FILE "lpr-confidence.nn"
 
 struct lpr_ocr {
@@ -30,6 +32,7 @@ struct lpr_ocr {
     TessBaseAPI *api;
     lpr_charclf *clf;
     lpr_plate_verifier *verifier;
+    lpr_plate_reader *reader;
     lpr_confidence *calibration;
 };
 
@@ -160,12 +163,41 @@ static const char *model_file(const char *configured, const char *file, char *bu
     return buf;
 }
 
-lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
+/* Tesseract's LSTM and the per-character classifier (recognize.c): the
+ * second opinion, or the reader when no whole-plate reader is configured. */
+static lpr_err load_line_reader(lpr_ocr *ocr)
 {
-    static int quiet_leptonica;
     char *vars[] = {"load_system_dawg", "load_freq_dawg", "load_punc_dawg",
                     "load_number_dawg", "load_unambig_dawg", "load_bigram_dawg"};
     char *vals[] = {"0", "0", "0", "0", "0", "0"};
+    char path[4096];
+    if (ocr->cfg.model_dir) {
+        snprintf(path, sizeof path, "%s/%s.traineddata", ocr->cfg.model_dir, ocr->cfg.model);
+        if (access(path, R_OK) != 0) {
+            LPR_ERROR("ocr", "model %s: %s", path, strerror(errno));
+            return LPR_ENOENT;
+        }
+    }
+    ocr->api = TessBaseAPICreate();
+    if (!ocr->api)
+        return LPR_ENOMEM;
+    if (TessBaseAPIInit4(ocr->api, ocr->cfg.model_dir, ocr->cfg.model, OEM_LSTM_ONLY,
+                         NULL, 0, vars, vals, sizeof vars / sizeof vars[0], 0) != 0) {
+        LPR_ERROR("ocr", "model '%s' in %s: Tesseract could not load it", ocr->cfg.model,
+                  ocr->cfg.model_dir ? ocr->cfg.model_dir : "the default tessdata");
+        return LPR_ENOENT;
+    }
+    TessBaseAPISetPageSegMode(ocr->api, PSM_SINGLE_LINE);
+    TessBaseAPISetVariable(ocr->api, "tessedit_char_whitelist", WHITELIST);
+    TessBaseAPISetVariable(ocr->api, "lstm_choice_mode", "2");
+    TessBaseAPISetVariable(ocr->api, "debug_file", "/dev/null");
+    const char *m = model_file(ocr->cfg.char_model, CHAR_MODEL_FILE, path, sizeof path);
+    return m ? lpr_charclf_load(m, &ocr->clf) : LPR_OK;
+}
+
+lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
+{
+    static int quiet_leptonica;
     lpr_ocr *ocr;
 
     *out = NULL;
@@ -190,45 +222,23 @@ lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
         if (ocr->cfg.max_pixels <= 0)
             ocr->cfg.max_pixels = 50L * 1000 * 1000;
     }
-    if (ocr->cfg.model_dir) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s.traineddata", ocr->cfg.model_dir,
-                 ocr->cfg.model);
-        if (access(path, R_OK) != 0) {
-            LPR_ERROR("ocr", "model %s: %s", path, strerror(errno));
-            free(ocr);
-            return LPR_ENOENT;
-        }
-    }
-    ocr->api = TessBaseAPICreate();
-    if (!ocr->api) {
-        free(ocr);
-        return LPR_ENOMEM;
-    }
-    if (TessBaseAPIInit4(ocr->api, ocr->cfg.model_dir, ocr->cfg.model, OEM_LSTM_ONLY,
-                         NULL, 0, vars, vals, sizeof vars / sizeof vars[0], 0) != 0) {
-        LPR_ERROR("ocr", "model '%s' in %s: Tesseract could not load it", ocr->cfg.model,
-                  ocr->cfg.model_dir ? ocr->cfg.model_dir : "the default tessdata");
-        lpr_ocr_free(ocr);
-        return LPR_ENOENT;
-    }
     char path[4096];
     lpr_err rc = LPR_OK;
     const char *m;
-    if ((m = model_file(ocr->cfg.char_model, CHAR_MODEL_FILE, path, sizeof path)))
-        rc = lpr_charclf_load(m, &ocr->clf);
-    if (rc == LPR_OK && (m = model_file(ocr->cfg.verifier, VERIFIER_FILE, path, sizeof path)))
+    if ((m = model_file(ocr->cfg.verifier, VERIFIER_FILE, path, sizeof path)))
         rc = lpr_plate_verifier_load(m, &ocr->verifier);
+    if (rc == LPR_OK && (m = model_file(ocr->cfg.reader, READER_FILE, path, sizeof path)))
+        rc = lpr_plate_reader_load(m, &ocr->reader);
     if (rc == LPR_OK && (m = model_file(ocr->cfg.calibration, CONFIDENCE_FILE, path, sizeof path)))
         rc = lpr_confidence_load(m, &ocr->calibration);
+    /* Tesseract and the character classifier: the second opinion beside
+     * the whole-plate reader, or the reader without it */
+    if (rc == LPR_OK && (!ocr->reader || !ocr->cfg.no_second_opinion))
+        rc = load_line_reader(ocr);
     if (rc != LPR_OK) {
         lpr_ocr_free(ocr);
         return rc;
     }
-    TessBaseAPISetPageSegMode(ocr->api, PSM_SINGLE_LINE);
-    TessBaseAPISetVariable(ocr->api, "tessedit_char_whitelist", WHITELIST);
-    TessBaseAPISetVariable(ocr->api, "lstm_choice_mode", "2");
-    TessBaseAPISetVariable(ocr->api, "debug_file", "/dev/null");
     *out = ocr;
     return LPR_OK;
 }
@@ -243,6 +253,7 @@ void lpr_ocr_free(lpr_ocr *ocr)
     }
     lpr_charclf_free(ocr->clf);
     lpr_plate_verifier_free(ocr->verifier);
+    lpr_plate_reader_free(ocr->reader);
     lpr_confidence_free(ocr->calibration);
     free(ocr);
 }
@@ -279,6 +290,37 @@ float lpr_box_overlap(lpr_box a, lpr_box b)
     return amin > 0 ? lpr_box_intersection(a, b) / amin : 0.0f;
 }
 
+#define SECOND_ONLY 3 /* of the second opinion's candidates, how many may join */
+
+/* Joins the second opinion's candidates to the plate's (the whole-plate
+ * reader's): each candidate learns the second opinion's score of its text;
+ * the second opinion's best texts that the reader did not propose take the
+ * last places, with no reader score. */
+static void join_second_opinion(lpr_plate *p, const lpr_candidate *sec, int ns)
+{
+    memcpy(p->second_text, ns > 0 ? sec[0].text : "", ns > 0 ? sizeof p->second_text : 1);
+    for (int k = 0; k < p->n_candidates; k++)
+        for (int j = 0; j < ns; j++)
+            if (!strcmp(p->candidates[k].text, sec[j].text))
+                p->candidates[k].second = sec[j].confidence;
+    int extra[SECOND_ONLY], ne = 0;
+    for (int j = 0; j < ns && j < SECOND_ONLY; j++) {
+        int known = 0;
+        for (int k = 0; k < p->n_candidates && !known; k++)
+            known = !strcmp(p->candidates[k].text, sec[j].text);
+        if (!known)
+            extra[ne++] = j;
+    }
+    int at = p->n_candidates + ne <= LPR_MAX_CANDIDATES ? p->n_candidates : LPR_MAX_CANDIDATES - ne;
+    for (int e = 0; e < ne; e++) {
+        lpr_candidate *c = &p->candidates[at + e];
+        memcpy(c->text, sec[extra[e]].text, sizeof c->text);
+        c->confidence = 0.0f;
+        c->second = sec[extra[e]].confidence;
+    }
+    p->n_candidates = at + ne;
+}
+
 /* The pipeline over one 8 bpp grey image. */
 static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
 {
@@ -310,7 +352,21 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
     nl = nv;
     for (int i = 0; i < nl && out->n_plates < LPR_MAX_PLATES; i++) {
         lpr_charpos pos[LPR_LINE_MAX_CHARS];
-        int n = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos, LPR_LINE_MAX_CHARS);
+        int n = ocr->reader ? lpr_plate_read_line(ocr->reader, grey, &lines[i], pos, LPR_LINE_MAX_CHARS)
+                            : lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos,
+                                                 LPR_LINE_MAX_CHARS);
+        float aspect = (float)lines[i].box.w / (lines[i].char_h > 0 ? lines[i].char_h : 1);
+        lpr_candidate sec[LPR_MAX_CANDIDATES];
+        int ns = 0;
+        if (n >= MIN_PLATE_CHARS && ocr->reader && ocr->api) {
+            lpr_charpos pos2[LPR_LINE_MAX_CHARS];
+            lpr_region sreg;
+            int m = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos2, LPR_LINE_MAX_CHARS);
+            for (int k = 0; k < m; k++)
+                lpr_add_confusions(&pos2[k], 0.6f);
+            if (m >= MIN_PLATE_CHARS)
+                ns = lpr_candidates(pos2, m, ocr->cfg.region, aspect, sec, LPR_MAX_CANDIDATES, &sreg);
+        }
         if (n < MIN_PLATE_CHARS)
             continue;
         /* the line's weakest character: one unsure glyph makes a wrong plate */
@@ -326,11 +382,11 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
         memset(p, 0, sizeof *p);
         p->char_min = char_min;
         p->char_margin = char_margin;
-        float aspect = (float)lines[i].box.w / (lines[i].char_h > 0 ? lines[i].char_h : 1);
         p->n_candidates = lpr_candidates(pos, n, ocr->cfg.region, aspect, p->candidates,
                                          LPR_MAX_CANDIDATES, &p->region);
         if (p->n_candidates <= 0)
             continue;
+        join_second_opinion(p, sec, ns);
         memcpy(p->text, p->candidates[0].text, sizeof p->text);
         p->confidence = p->candidates[0].confidence;
         p->plate_p = plate_p[i];

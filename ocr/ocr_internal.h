@@ -33,6 +33,16 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max);
 lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region,
                                 int img_w, int img_h);
 
+/* The view of 'line' a learned model sees: the line with side_pad
+ * character heights left and right and half_h above and below its middle,
+ * dark-on-light (a light-on-dark line is inverted), resampled bilinearly to
+ * out_h x out_w (at most 512 columns) and standardised to zero mean and
+ * unit spread (crop.c). With deskew, each column's samples follow the
+ * line's baseline slope, so a tilted line comes out level. Returns 0, or -1
+ * for an empty box. */
+int lpr_line_crop(PIX *grey, const lpr_textline *line, float side_pad, float half_h,
+                  int deskew, int out_h, int out_w, float *out);
+
 /* Intersection area of two boxes, in pixels. */
 float lpr_box_intersection(lpr_box a, lpr_box b);
 

@@ -15,9 +15,16 @@ first three
 candidates of every plate is an example, right when it is the text of the
 plate placed at that box.
 
-The model is a small perceptron (9 -> 16 ReLU -> 1, a logistic output,
-LPRNN01) fitted by cross-entropy, so its output is a probability. Held out
-as in train_verifier.py.
+The model is a small perceptron (11 -> 16 ReLU -> 1, a logistic output,
+LPRNN01) fitted by cross-entropy, so its output is a probability.
+
+The whole-plate reader was trained on the real plates not held out
+(train_reader.py), so it reads those better than any plate a camera will
+see: fitted on them, the calibration would learn that confidence. So the
+real plates it is fitted on are half of the ones held out from the reader
+and verifier (text hash 10 mod 20); the other half (0 mod 20), with the
+held-out renders and scene groups, makes the report. Renders are made
+anew here (other seeds than the reader's), so they are unseen either way.
 
 usage: train_confidence.py READ_FEATURES_TOOL RENDER_TOOL OUT_MODEL
        [--training DIR] [--work DIR] [--seed N]
@@ -35,7 +42,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_verifier as tv  # noqa: E402
 
-NF = 9  # confidence.h LPR_CONF_FEATS
+NF = 11  # confidence.h LPR_CONF_FEATS
 HIDDEN = 16
 
 
@@ -86,7 +93,8 @@ def main():
     work = a.work or os.path.join("/tmp", "lpr-conf-%d" % os.getpid())
     os.makedirs(work, exist_ok=True)
     t0 = time.time()
-    entries = tv.make_composites(a.training, work, rng, a.font_renders, kinds=("us", "br", "font"))
+    entries = tv.make_composites(a.training, work, rng, a.font_renders, kinds=("us", "br", "font"),
+                                 per={"us": 6, "br": 3, "font": 1})
     entries += tv.renders(a.render_tool, work, a.renders, a.seed)
     # read as a camera of that region would: us and br plates under their
     # region's formats, renders under auto, and the plate-free scenes under
@@ -125,13 +133,20 @@ def main():
     rank = np.array([r[1] for r in rows])
     X = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)
-    held = np.array([entries[i][2] for i in idx])
+    # fitted: what the reader never trained on; reported: what neither saw
+    real = np.array([entries[i][3] in ("us", "br") for i in idx])
+    fold = np.array([entries[i][2] and entries[i][3] in ("us", "br") and
+                     tv.crc(entries[i][4][0]) % 20 == 10 for i in idx])
+    held = np.array([entries[i][2] for i in idx]) & ~fold
+    fit = (~held & ~real) | fold
     scene = np.array([entries[i][3] == "scene" for i in idx])
     n_scenes = 3 * sum(1 for e in entries if e[3] == "scene" and e[2])  # read under 3 regions
     print("train_confidence: %d images read, %d candidates (%d right) in %.0f s" %
           (len(entries), len(y), int(y.sum()), time.time() - t0), flush=True)
     import torch
-    m = fit_mlp(X[~held], y[~held], a.seed)
+    print("train_confidence: fitted on %d candidates (%d of real plates), reported on %d" %
+          (fit.sum(), (fit & real).sum(), held.sum()), flush=True)
+    m = fit_mlp(X[fit], y[fit], a.seed)
     with torch.no_grad():
         p = torch.sigmoid(m(torch.from_numpy(X.astype(np.float32))).squeeze(1)).numpy()
     raw = X[:, 0]

@@ -107,8 +107,10 @@ def place(bg, crop, rng):
     return out, box
 
 
-def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", "font")):
-    """Plate-free scenes and composites: (path, boxes, held, kind, texts)."""
+def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", "font"),
+                    per=None, font_seed=5):
+    """Plate-free scenes and composites: (path, boxes, held, kind, texts).
+    per: composites made of each crop, by kind."""
     negdir = os.path.join(training, "negatives")
     scenes = sorted(n for n in os.listdir(negdir) if n.lower().endswith(".jpg"))
     bgs = {False: [], True: []}
@@ -124,7 +126,7 @@ def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", 
     if font_renders:
         d = os.path.join(os.path.dirname(os.path.abspath(__file__)), "render_plates.py")
         out = os.path.join(work, "fonts")
-        subprocess.run([sys.executable, d, out, str(font_renders), "--seed", "5"], check=True,
+        subprocess.run([sys.executable, d, out, str(font_renders), "--seed", str(font_seed)], check=True,
                        stdout=subprocess.DEVNULL)
         labels = dict(l.rstrip("\n").split("\t")[:2] for l in open(os.path.join(out, "labels.tsv")))
         for name in sorted(os.listdir(out)):
@@ -132,7 +134,7 @@ def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", 
                 crops.append((os.path.join(out, name), crc(name) % 10 == 0, "font",
                               labels.get(name, "?")))
     os.makedirs(os.path.join(work, "comp"), exist_ok=True)
-    per = {"us": 3, "br": 1, "eu": 1, "font": 1}
+    per = per or {"us": 3, "br": 1, "eu": 1, "font": 1}
     k = 0
     for path, held, kind, text in crops:
         if kind not in kinds:
@@ -165,34 +167,43 @@ def renders(tool, work, count, seed):
     return entries
 
 
-def load_proposals(tool, entries, work):
+def run_proposals(tool, entries, work, read=False, reuse=False):
+    """Runs the proposals tool over the entries, one process per core over
+    halves of the list. Returns the verifier crops, the tsv rows (first
+    field: the entry's index) and, with read, the reader crops of the
+    label-1 rows (None otherwise). reuse: read what an earlier run wrote."""
+    from reader_shape import RH, RW
     lst = os.path.join(work, "list.txt")
     with open(lst, "w") as f:
         for p, boxes, _, _, _ in entries:
             f.write(p + ("\t" + ";".join("%d,%d,%d,%d" % b for b in boxes) if boxes else "") + "\n")
-    f32, tsv = os.path.join(work, "crops.f32"), os.path.join(work, "crops.tsv")
-    # two processes, one per core, over halves of the list
+    f32, tsv, rd = (os.path.join(work, n) for n in ("crops.f32", "crops.tsv", "read.f32"))
     half = (len(entries) + 1) // 2
     lines = open(lst).read().splitlines(True)
     procs = []
-    for i in range(2):
+    for i in range(0 if reuse else 2):
         part = os.path.join(work, "list%d.txt" % i)
         with open(part, "w") as f:
             f.writelines(lines[i * half:(i + 1) * half])
-        procs.append(subprocess.Popen([tool, part, f32 + str(i), tsv + str(i), "16"],
-                                      stderr=subprocess.DEVNULL))
+        args = [tool, part, f32 + str(i), tsv + str(i), "16"] + ([rd + str(i)] if read else [])
+        procs.append(subprocess.Popen(args, stderr=subprocess.DEVNULL))
     for p in procs:
         if p.wait() != 0:
-            sys.exit("train_verifier: proposals failed")
-    X, rows = [], []
+            sys.exit("%s: proposals failed" % os.path.basename(sys.argv[0]))
+    X, R, rows = [], [], []
     for i in range(2):
-        x = np.fromfile(f32 + str(i), dtype=np.float32).reshape(-1, 1, H, W)
+        X.append(np.fromfile(f32 + str(i), dtype=np.float32).reshape(-1, 1, H, W))
+        if read:
+            R.append(np.fromfile(rd + str(i), dtype=np.float32).reshape(-1, 1, RH, RW))
         r = [l.split("\t") for l in open(tsv + str(i)).read().splitlines()]
         for row in r:
             row[0] = str(int(row[0]) + i * half)
-        X.append(x)
         rows += r
-    X = np.concatenate(X)
+    return np.concatenate(X), rows, (np.concatenate(R) if read else None)
+
+
+def load_proposals(tool, entries, work):
+    X, rows, _ = run_proposals(tool, entries, work)
     idx = np.array([int(r[0]) for r in rows])
     label = np.array([int(r[8]) for r in rows])
     held = np.array([entries[i][2] for i in idx])
@@ -211,8 +222,11 @@ def build(torch):
                          nn.Flatten(), nn.Linear(32 * 2 * 6, 32), nn.ReLU(), nn.Linear(32, 1))
 
 
-def export(torch, model, path):
-    """LPRNN01 (ocr/nn.h), batch normalisation folded into the convolutions."""
+def export(torch, model, path, shape=None):
+    """LPRNN01 (ocr/nn.h), batch normalisation folded into the convolutions;
+    shape: the input (h, w), the verifier's by default. Each convolution is
+    Conv2d, BatchNorm2d, ReLU and an optional MaxPool2d."""
+    ih, iw = shape or (H, W)
     mods = list(model)
     layers = []
     i = 0
@@ -223,8 +237,9 @@ def export(torch, model, path):
             s = (bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach()
             w = m.weight.detach() * s[:, None, None, None]
             b = (m.bias.detach() - bn.running_mean) * s + bn.bias.detach()
-            layers.append((1, w.shape[0], 1 | 2, w.numpy(), b.numpy()))
-            i += 4
+            pool = i + 3 < len(mods) and isinstance(mods[i + 3], torch.nn.MaxPool2d)
+            layers.append((1, w.shape[0], 1 | (2 if pool else 0), w.numpy(), b.numpy()))
+            i += 4 if pool else 3
         elif isinstance(m, torch.nn.Linear):
             relu = i + 1 < len(mods) and isinstance(mods[i + 1], torch.nn.ReLU)
             layers.append((2, m.out_features, 1 if relu else 0,
@@ -232,9 +247,15 @@ def export(torch, model, path):
             i += 2 if relu else 1
         else:
             i += 1
+    write_nn(path, (ih, iw), layers)
+
+
+def write_nn(path, shape, layers):
+    """Writes an LPRNN01 file of one grey input channel of shape (h, w);
+    layers: (kind, out, flags, weights, biases), kinds and flags of nn.h."""
     with open(path, "wb") as f:
         f.write(b"LPRNN01\n")
-        f.write(struct.pack("<4I", 1, H, W, len(layers)))
+        f.write(struct.pack("<4I", 1, shape[0], shape[1], len(layers)))
         for kind, out, flags, _, _ in layers:
             f.write(struct.pack("<3I", kind, out, flags))
         for _, _, _, w, b in layers:

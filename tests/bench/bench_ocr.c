@@ -28,7 +28,8 @@
  * --tsv FILE appends one line per returned plate (set, confidence, right)
  * so scripts/bench-ocr can pool the reliability over every set.
  *
- * usage: bench_ocr [--model NAME] [--model-dir DIR] [--region R] [--misses]
+ * usage: bench_ocr [--model NAME] [--model-dir DIR] [--reader FILE|none]
+ *                  [--no-second-opinion] [--region R] [--misses]
  *                  [--tsv FILE] SETNAME DIR
  *        bench_ocr [--region R] --negatives SETNAME DIR
  */
@@ -83,6 +84,10 @@ int main(int argc, char **argv)
             cfg.max_lines = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--model-dir") && i + 1 < argc)
             cfg.model_dir = argv[++i];
+        else if (!strcmp(argv[i], "--reader") && i + 1 < argc)
+            cfg.reader = argv[++i];
+        else if (!strcmp(argv[i], "--no-second-opinion"))
+            cfg.no_second_opinion = 1;
         else if (!strcmp(argv[i], "--min-confidence") && i + 1 < argc)
             floor_conf = (float)atof(argv[++i]);
         else if (!strcmp(argv[i], "--tsv") && i + 1 < argc)
@@ -102,8 +107,8 @@ int main(int argc, char **argv)
             dir = argv[i];
     }
     if (!set || !dir) {
-        fprintf(stderr, "usage: bench_ocr [--model NAME] [--model-dir DIR] [--region R] "
-                        "[--misses] [--tsv FILE] [--negatives] SETNAME DIR\n");
+        fprintf(stderr, "usage: bench_ocr [--model NAME] [--model-dir DIR] [--reader FILE|none] "
+                        "[--no-second-opinion] [--region R] [--misses] [--tsv FILE] [--negatives] SETNAME DIR\n");
         return 2;
     }
     cfg.min_confidence = 0; /* read everything; the floor is applied below */

@@ -33,14 +33,16 @@ static void test_defaults_and_values(void **state)
     assert_int_equal(c.camera.min_frames, 2);
     assert_float_equal(c.ocr.min_confidence, LPR_DEFAULT_MIN_CONFIDENCE, 1e-9);
     assert_string_equal(c.ocr.verifier, ""); /* the shipped one */
+    assert_string_equal(c.ocr.reader, "");
     assert_int_equal(lpr_config_load_string("[device]\nid = a\n[camera]\nmin_frames = 3\n[ocr]\n"
                                             "min_confidence = 50\nverifier = none\n"
-                                            "calibration = /x/c.nn\n",
+                                            "calibration = /x/c.nn\nreader = none\n",
                                             "t.conf", &c, err, sizeof err), LPR_OK);
     assert_int_equal(c.camera.min_frames, 3);
     assert_float_equal(c.ocr.min_confidence, 50, 1e-9);
     assert_string_equal(c.ocr.verifier, "none");
     assert_string_equal(c.ocr.calibration, "/x/c.nn");
+    assert_string_equal(c.ocr.reader, "none");
     assert_int_equal(lpr_config_load_string("[device]\nid = a\n[camera]\nroi = 10, 20, 640, 360\n",
                                             "t.conf", &c, err, sizeof err), LPR_OK);
     assert_int_equal(c.camera.roi[0], 10);

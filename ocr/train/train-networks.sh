@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Rebuilds the reader's networks from ../shared/training and the project's
+# renders (never from ../shared/datasets, which is for measuring), each
+# with its held-out report, then prints the benchmark:
+#   1. the plate verifier, ocr/models/lpr-verify.nn (test vectors
+#      tests/golden/verify-vectors.bin);
+#   2. the whole-plate reader, ocr/models/lpr-read.nn (test vectors
+#      tests/golden/read-vectors.bin);
+#   3. the confidence calibration, ocr/models/lpr-confidence.nn, which
+#      depends on both.
+#
+# usage: ocr/train/train-networks.sh
+# env:   LPR_TRAINING (default ../shared/training), BUILD (default build-train),
+#        SKIP_VERIFIER=1, SKIP_READER=1 (keep the committed one)
+# needs: python3-torch python3-numpy python3-pil and the fonts
+#        render_plates.py lists (see ocr/train/train.sh)
+# Takes about 30 minutes on 2 cores (verifier ~8, reader ~13, calibration
+# ~4); every step is seeded (the verifier and calibration were rebuilt byte
+# for byte on 2026-12-01; the reader's rebuild is recorded in
+# ocr/models/README.md).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+train=${LPR_TRAINING:-$top/../shared/training}
+build=${BUILD:-$top/build-train}
+py=/usr/bin/python3 # Debian's, with python3-torch
+if ! "$py" -c 'import torch, numpy, PIL' 2>/dev/null; then
+  echo "train-networks.sh: needs python3-torch python3-numpy python3-pil" >&2
+  exit 1
+fi
+[ -d "$train/negatives" ] || { echo "train-networks.sh: $train: no training data" >&2; exit 1; }
+work=$(mktemp -d /var/tmp/lpr-train.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+start=$(date +%s)
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)" --target proposals read_features render_training lpr bench_ocr >/dev/null
+if [ "${SKIP_VERIFIER:-0}" != 1 ]; then
+  "$py" ocr/train/train_verifier.py "$build/ocr/train/proposals" ocr/models/lpr-verify.nn \
+    tests/golden/verify-vectors.bin --training "$train" --work "$work/verify" \
+    --render-tool "$build/tests/render_training"
+fi
+if [ "${SKIP_READER:-0}" != 1 ]; then
+  "$py" ocr/train/train_reader.py "$build/ocr/train/proposals" ocr/models/lpr-read.nn \
+    tests/golden/read-vectors.bin --training "$train" --work "$work/read" \
+    --render-tool "$build/tests/render_training"
+fi
+"$py" ocr/train/train_confidence.py "$build/ocr/train/read_features" \
+  "$build/tests/render_training" ocr/models/lpr-confidence.nn --training "$train" \
+  --work "$work/confidence"
+if [ -d "${LPR_DATASETS:-$top/../shared/datasets}/openalpr-endtoend" ]; then
+  scripts/bench-ocr "$build"
+fi
+echo "train-networks.sh: done in $(( $(date +%s) - start )) s"

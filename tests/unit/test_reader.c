@@ -1,0 +1,172 @@
+/*
+ * test_reader.c - the whole-plate reader: the C network gives what PyTorch
+ * gave for the same crops (vectors recorded by ocr/train/train_reader.py
+ * with the shipped model), its columns decode (greedy CTC) into the
+ * plate's characters and their alternatives, a network of another shape is refused with its
+ * reason, and a rendered plate in a scene is read exactly.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "reader.h"
+#include "render.h"
+#include "verify.h"
+
+#define SHIPPED LPR_MODEL_DIR_SRC "/lpr-read.nn"
+#define VECTORS LPR_TEST_DIR "/golden/read-vectors.bin"
+#define NPIX (LPR_READ_H_PX * LPR_READ_W_PX)
+#define NOUT (LPR_READ_CLASSES * LPR_READ_STEPS)
+
+static void test_matches_the_training_script(void **state)
+{
+    (void)state;
+    lpr_plate_reader *r = NULL;
+    assert_int_equal(lpr_plate_reader_load(SHIPPED, &r), LPR_OK);
+    FILE *f = fopen(VECTORS, "rb");
+    assert_non_null(f);
+    char magic[8];
+    uint32_t hdr[3];
+    assert_int_equal(fread(magic, 1, 8, f), 8);
+    assert_memory_equal(magic, "LPRVEC1\n", 8);
+    assert_int_equal(fread(hdr, 4, 3, f), 3);
+    assert_int_equal(hdr[1], NPIX);
+    assert_int_equal(hdr[2], NOUT);
+    assert_true(hdr[0] >= 2);
+    float *in = malloc(sizeof(float) * NPIX), want[NOUT], got[NOUT], worst = 0;
+    assert_non_null(in);
+    for (uint32_t i = 0; i < hdr[0]; i++) {
+        assert_int_equal(fread(in, sizeof(float), NPIX, f), NPIX);
+        assert_int_equal(fread(want, sizeof(float), NOUT, f), NOUT);
+        lpr_nn_run(r, in, got);
+        for (int k = 0; k < NOUT; k++) {
+            float d = fabsf(got[k] - want[k]);
+            worst = d > worst ? d : worst;
+        }
+    }
+    fclose(f);
+    free(in);
+    printf("reader: C vs PyTorch over %u crops, %d logits each: max |difference| %.2e\n",
+           hdr[0], NOUT, (double)worst);
+    assert_true(worst < 1e-3f);
+    lpr_plate_reader_free(r);
+}
+
+/* logits[class][step] with, in each column, the class of 'cols' far ahead
+ * ('-' = the blank) */
+static void logits_for(const char *cols, float *l)
+{
+    static const char alphabet[] = LPR_READ_ALPHABET;
+    for (int t = 0; t < LPR_READ_STEPS; t++) {
+        char c = t < (int)strlen(cols) ? cols[t] : '-';
+        int cls = c == '-' ? LPR_READ_CLASSES - 1 : (int)(strchr(alphabet, c) - alphabet);
+        for (int k = 0; k < LPR_READ_CLASSES; k++)
+            l[k * LPR_READ_STEPS + t] = k == cls ? 12.0f : 0.0f;
+    }
+}
+
+static void text_of(const lpr_charpos *pos, int n, char *text)
+{
+    for (int i = 0; i < n; i++)
+        text[i] = pos[i].ch[0];
+    text[n] = '\0';
+}
+
+static void test_decodes_columns_as_ctc(void **state)
+{
+    (void)state;
+    float l[NOUT];
+    lpr_charpos pos[LPR_LINE_MAX_CHARS];
+    char text[LPR_LINE_MAX_CHARS + 1];
+    /* runs merge, blanks separate, a blank between two runs of one
+     * character makes two characters */
+    logits_for("--77-AA-B-CC-1-22-3-3---", l);
+    /* column 8 (the B): B (class 11) ahead of 8 (class 8), both above the rest */
+    l[11 * LPR_READ_STEPS + 8] = 6.0f;
+    l[8 * LPR_READ_STEPS + 8] = 5.0f;
+    int n = lpr_plate_read_decode(l, pos, LPR_LINE_MAX_CHARS);
+    text_of(pos, n, text);
+    assert_string_equal(text, "7ABC1233");
+    /* the alternatives are listed best first, as probabilities */
+    assert_int_equal(pos[2].ch[0], 'B');
+    assert_true(pos[2].n >= 2);
+    assert_int_equal(pos[2].ch[1], '8');
+    assert_true(pos[2].conf[0] > pos[2].conf[1]);
+    float sum = 0;
+    for (int k = 0; k < pos[2].n; k++)
+        sum += pos[2].conf[k];
+    assert_true(sum <= 100.0f + 1e-3f);
+    /* a sure column has one alternative at nearly 100% */
+    assert_true(pos[0].conf[0] > 99.0f);
+    assert_int_equal(pos[0].n, 1);
+    /* a run's confidence is its best column's */
+    logits_for("-KK-", l);
+    l[20 * LPR_READ_STEPS + 1] = 2.0f; /* K (class 20) unsure in its first column */
+    n = lpr_plate_read_decode(l, pos, LPR_LINE_MAX_CHARS);
+    assert_int_equal(n, 1);
+    assert_true(pos[0].conf[0] > 99.0f);
+    /* all blank: nothing read; max bounds the count */
+    logits_for("", l);
+    assert_int_equal(lpr_plate_read_decode(l, pos, LPR_LINE_MAX_CHARS), 0);
+    logits_for("A-B-C-D-E-F", l);
+    assert_int_equal(lpr_plate_read_decode(l, pos, 4), 4);
+}
+
+static void test_refuses_a_network_of_another_shape(void **state)
+{
+    (void)state;
+    /* the shipped verifier is a good network, but one logit over 32 x 96 */
+    lpr_plate_reader *r = (lpr_plate_reader *)(uintptr_t)1;
+    assert_int_equal(lpr_plate_reader_load(LPR_MODEL_DIR_SRC "/lpr-verify.nn", &r), LPR_EFORMAT);
+    assert_null(r);
+    assert_int_equal(lpr_plate_reader_load("/nonexistent/lpr-read.nn", &r), LPR_ENOENT);
+}
+
+static void test_reads_a_rendered_plate(void **state)
+{
+    (void)state;
+    lpr_plate_reader *r = NULL;
+    assert_int_equal(lpr_plate_reader_load(SHIPPED, &r), LPR_OK);
+    static const char *const texts[] = {"7ABC123", "KXR4471", "58TRD902"};
+    int right = 0;
+    for (int t = 0; t < 3; t++) {
+        render_plate p = {texts[t], 300, 200, 28, 0, 0};
+        lpr_box tb;
+        PIX *scene = render_scene(1280, 720, &p, 1, NULL, &tb, 7 + t);
+        assert_non_null(scene);
+        lpr_textline lines[16];
+        int n = lpr_locate(scene, lines, 16), best = -1;
+        for (int i = 0; i < n && best < 0; i++)
+            if (lpr_box_overlap(lines[i].box, tb) > 0.7f)
+                best = i;
+        assert_true(best >= 0);
+        lpr_charpos pos[LPR_LINE_MAX_CHARS];
+        int k = lpr_plate_read_line(r, scene, &lines[best], pos, LPR_LINE_MAX_CHARS);
+        char text[LPR_MAX_TEXT] = {0};
+        for (int i = 0; i < k && i < LPR_MAX_TEXT - 1; i++)
+            text[i] = pos[i].ch[0];
+        printf("reader: rendered %s read %s\n", texts[t], text);
+        right += strcmp(text, texts[t]) == 0;
+        pixDestroy(&scene);
+    }
+    assert_int_equal(right, 3);
+    lpr_plate_reader_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_matches_the_training_script),
+        cmocka_unit_test(test_decodes_columns_as_ctc),
+        cmocka_unit_test(test_refuses_a_network_of_another_shape),
+        cmocka_unit_test(test_reads_a_rendered_plate),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
