@@ -290,6 +290,16 @@ float lpr_box_overlap(lpr_box a, lpr_box b)
     return amin > 0 ? lpr_box_intersection(a, b) / amin : 0.0f;
 }
 
+/* A line's characters with their look-alikes added, ranked as candidate
+ * texts under the configured region's formats: the count written to out. */
+static int rank_line(const lpr_ocr *ocr, lpr_charpos *pos, int n, float aspect,
+                     lpr_candidate *out, lpr_region *region)
+{
+    for (int k = 0; k < n; k++)
+        lpr_add_confusions(&pos[k], 0.6f);
+    return lpr_candidates(pos, n, ocr->cfg.region, aspect, out, LPR_MAX_CANDIDATES, region);
+}
+
 #define SECOND_ONLY 3 /* of the second opinion's candidates, how many may join */
 
 /* Joins the second opinion's candidates to the plate's (the whole-plate
@@ -298,7 +308,7 @@ float lpr_box_overlap(lpr_box a, lpr_box b)
  * last places, with no reader score. */
 static void join_second_opinion(lpr_plate *p, const lpr_candidate *sec, int ns)
 {
-    memcpy(p->second_text, ns > 0 ? sec[0].text : "", ns > 0 ? sizeof p->second_text : 1);
+    snprintf(p->second_text, sizeof p->second_text, "%s", ns > 0 ? sec[0].text : "");
     for (int k = 0; k < p->n_candidates; k++)
         for (int j = 0; j < ns; j++)
             if (!strcmp(p->candidates[k].text, sec[j].text))
@@ -355,20 +365,9 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
         int n = ocr->reader ? lpr_plate_read_line(ocr->reader, grey, &lines[i], pos, LPR_LINE_MAX_CHARS)
                             : lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos,
                                                  LPR_LINE_MAX_CHARS);
-        float aspect = (float)lines[i].box.w / (lines[i].char_h > 0 ? lines[i].char_h : 1);
-        lpr_candidate sec[LPR_MAX_CANDIDATES];
-        int ns = 0;
-        if (n >= MIN_PLATE_CHARS && ocr->reader && ocr->api) {
-            lpr_charpos pos2[LPR_LINE_MAX_CHARS];
-            lpr_region sreg;
-            int m = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos2, LPR_LINE_MAX_CHARS);
-            for (int k = 0; k < m; k++)
-                lpr_add_confusions(&pos2[k], 0.6f);
-            if (m >= MIN_PLATE_CHARS)
-                ns = lpr_candidates(pos2, m, ocr->cfg.region, aspect, sec, LPR_MAX_CANDIDATES, &sreg);
-        }
         if (n < MIN_PLATE_CHARS)
             continue;
+        float aspect = (float)lines[i].box.w / (lines[i].char_h > 0 ? lines[i].char_h : 1);
         /* the line's weakest character: one unsure glyph makes a wrong plate */
         float char_min = 100.0f, char_margin = 100.0f;
         for (int k = 0; k < n; k++) {
@@ -376,17 +375,21 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
             char_min = c0 < char_min ? c0 : char_min;
             char_margin = c0 - c1 < char_margin ? c0 - c1 : char_margin;
         }
-        for (int k = 0; k < n; k++)
-            lpr_add_confusions(&pos[k], 0.6f);
         lpr_plate *p = &out->plates[out->n_plates];
         memset(p, 0, sizeof *p);
         p->char_min = char_min;
         p->char_margin = char_margin;
-        p->n_candidates = lpr_candidates(pos, n, ocr->cfg.region, aspect, p->candidates,
-                                         LPR_MAX_CANDIDATES, &p->region);
+        p->n_candidates = rank_line(ocr, pos, n, aspect, p->candidates, &p->region);
         if (p->n_candidates <= 0)
             continue;
-        join_second_opinion(p, sec, ns);
+        if (ocr->reader && ocr->api) { /* the second opinion */
+            lpr_charpos pos2[LPR_LINE_MAX_CHARS];
+            lpr_candidate sec[LPR_MAX_CANDIDATES];
+            lpr_region sreg;
+            int m = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos2, LPR_LINE_MAX_CHARS);
+            join_second_opinion(p, sec, m >= MIN_PLATE_CHARS ? rank_line(ocr, pos2, m, aspect, sec, &sreg)
+                                                             : 0);
+        }
         memcpy(p->text, p->candidates[0].text, sizeof p->text);
         p->confidence = p->candidates[0].confidence;
         p->plate_p = plate_p[i];
