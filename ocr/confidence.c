@@ -36,6 +36,7 @@ void lpr_confidence_features(const lpr_plate *p, int k, float *f)
     f[8] = (float)(p->text_box.h < 80 ? p->text_box.h : 80) / 40.0f;
     f[9] = p->candidates[k].second / 100.0f;
     f[10] = p->second_text[0] && !strcmp(p->candidates[k].text, p->second_text) ? 1.0f : 0.0f;
+    f[11] = p->second_opinion ? 1.0f : 0.0f;
 }
 
 static int cmp_cand(const void *a, const void *b)

@@ -24,6 +24,10 @@
  *   9  the second opinion's score of the text / 100 (0: not its candidate)
  *  10  1 if the text is the second opinion's best: two readers that err
  *      differently agree
+ *  11  1 if the second opinion read the line: without it (features 9 and
+ *      10 are 0) the same model gives the reader's read alone its
+ *      probability, which decides whether the second opinion is worth
+ *      its cost (ocr.c)
  */
 #ifndef LPR_CONFIDENCE_H
 #define LPR_CONFIDENCE_H
@@ -31,7 +35,7 @@
 #include "nn.h"
 #include "ocr_internal.h"
 
-#define LPR_CONF_FEATS 11
+#define LPR_CONF_FEATS 12
 
 /* The calibration is a network of LPR_CONF_FEATS x 1 x 1 in, one logit out. */
 typedef lpr_nn lpr_confidence;

@@ -140,15 +140,16 @@ static void line_from_group(const comp *cs, const int *idx, int n, float scale,
 
 /* Local-mean binarisation: a pixel is dark foreground when it is 'delta'
  * below the mean of its window, light foreground when 'delta' above. One
- * box filter serves every output: dark and light at the normal contrast
+ * box mean serves every output: dark and light at the normal contrast
  * threshold, and (if soft is not NULL) dark at a soft threshold for faint,
  * blurred characters, whose broken strokes a vertical closing rejoins. This
  * is 5x cheaper than Sauvola (no local variance) and as good for finding
- * character components. */
+ * character components. Each output word of 32 pixels is built in a
+ * register and stored once. */
 static int binarize(PIX *grey, int half, PIX **dark, PIX **light, PIX **soft)
 {
     int w = pixGetWidth(grey), h = pixGetHeight(grey);
-    PIX *mean = pixBlockconv(grey, half, half);
+    PIX *mean = lpr_box_mean(grey, half);
     *dark = pixCreate(w, h, 1);
     *light = pixCreate(w, h, 1);
     if (soft)
@@ -175,14 +176,20 @@ static int binarize(PIX *grey, int half, PIX **dark, PIX **light, PIX **soft)
     for (int y = 0; y < h; y++) {
         l_uint32 *gl = gd + y * gwpl, *ml = md + y * mwpl;
         l_uint32 *dl = dd + y * bwpl, *ll = ld + y * bwpl, *sl = sd ? sd + y * bwpl : NULL;
-        for (int x = 0; x < w; x++) {
-            int g = GET_DATA_BYTE(gl, x), m = GET_DATA_BYTE(ml, x);
-            if (g < below[m])
-                SET_DATA_BIT(dl, x);
-            else if (g > above[m])
-                SET_DATA_BIT(ll, x);
-            if (sl && g < soft_below[m])
-                SET_DATA_BIT(sl, x);
+        for (int x0 = 0; x0 < w; x0 += 32) {
+            l_uint32 dw = 0, lw = 0, sw = 0;
+            int n = w - x0 < 32 ? w - x0 : 32;
+            for (int k = 0; k < n; k++) {
+                int g = GET_DATA_BYTE(gl, x0 + k), m = GET_DATA_BYTE(ml, x0 + k);
+                l_uint32 bit = 0x80000000u >> k;
+                dw |= g < below[m] ? bit : 0;
+                lw |= g > above[m] ? bit : 0;
+                sw |= g < soft_below[m] ? bit : 0;
+            }
+            dl[x0 >> 5] = dw;
+            ll[x0 >> 5] = lw;
+            if (sl)
+                sl[x0 >> 5] = sw;
         }
     }
     pixDestroy(&mean);
@@ -203,7 +210,7 @@ static int locate_pass(PIX *bin, float scale, int inverted, lpr_textline *out,
     int found = -1, ncomp = 0;
     int w = pixGetWidth(bin), h = pixGetHeight(bin);
 
-    boxa = pixConnCompBB(bin, 8);
+    boxa = lpr_components_bb(bin);
     if (!boxa)
         goto out;
     int nbox = boxaGetCount(boxa);

@@ -66,6 +66,9 @@ typedef struct lpr_plate {
                                  over its second, 0..100 */
     char second_text[LPR_MAX_TEXT]; /* the second opinion's best text ("":
                                        none ran or it read nothing) */
+    int second_opinion;       /* 1: the second opinion read this line (it
+                                 runs only where the reader's read alone
+                                 might be returned, see ocr.c) */
     lpr_box box;              /* estimated plate box in image pixels */
     lpr_box text_box;         /* tight box around the character line */
     lpr_region region;        /* region whose rules ranked the candidates */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "nn.h"
 
 #define MAGIC "LPRNN01\n"
@@ -31,7 +33,7 @@ struct lpr_nn {
     layer l[MAX_LAYERS];
     float *blob;
     float *buf[2];  /* ping-pong activations */
-    float *padded;  /* conv input with a one-pixel zero border */
+    float *cols;    /* a convolution's input unrolled: (C*9) x (H*W), for sgemm */
 };
 
 static int read_u32(FILE *f, uint32_t *v)
@@ -81,7 +83,7 @@ lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
     nn->in_w = (int)hdr[2];
     nn->n_layers = (int)hdr[3];
     int c = nn->in_c, h = nn->in_h, w = nn->in_w;
-    size_t total = 0, max_act = (size_t)c * (size_t)h * (size_t)w, max_pad = 0;
+    size_t total = 0, max_act = (size_t)c * (size_t)h * (size_t)w, max_cols = 0;
     for (int i = 0; i < nn->n_layers; i++) {
         uint32_t d[3];
         for (int k = 0; k < 3; k++)
@@ -110,9 +112,9 @@ lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
             L->out_h = (d[2] & FLAG_POOL) ? h / 2 : h;
             L->out_w = (d[2] & FLAG_POOL) ? w / 2 : w;
             total += (size_t)L->out_c * (size_t)c * 9 + (size_t)L->out_c;
-            size_t pad = (size_t)c * (size_t)(h + 2) * (size_t)(w + 2);
-            if (pad > max_pad)
-                max_pad = pad;
+            size_t cols = (size_t)c * 9 * (size_t)h * (size_t)w;
+            if (cols > max_cols)
+                max_cols = cols;
             size_t full = (size_t)L->out_c * (size_t)h * (size_t)w;
             if (full > max_act)
                 max_act = full;
@@ -149,11 +151,15 @@ lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
         if (act > max_act)
             max_act = act;
     }
+    /* the products here are small (at most 64 x 4096 x 576): one thread
+     * does each at full speed, where OpenBLAS's pool would spin against the
+     * pipeline's own threads */
+    openblas_set_num_threads(1);
     nn->blob = malloc(total * sizeof(float));
     nn->buf[0] = malloc(max_act * sizeof(float));
     nn->buf[1] = malloc(max_act * sizeof(float));
-    nn->padded = malloc((max_pad ? max_pad : 1) * sizeof(float));
-    if (!nn->blob || !nn->buf[0] || !nn->buf[1] || !nn->padded) {
+    nn->cols = malloc((max_cols ? max_cols : 1) * sizeof(float));
+    if (!nn->blob || !nn->buf[0] || !nn->buf[1] || !nn->cols) {
         rc = LPR_ENOMEM;
         goto fail;
     }
@@ -214,7 +220,7 @@ void lpr_nn_free(lpr_nn *nn)
     free(nn->blob);
     free(nn->buf[0]);
     free(nn->buf[1]);
-    free(nn->padded);
+    free(nn->cols);
     free(nn);
 }
 
@@ -231,34 +237,43 @@ int lpr_nn_outputs(const lpr_nn *nn)
     return L->out_c * L->out_h * L->out_w;
 }
 
-/* 3x3 convolution, same padding: out[o][y][x] over the zero-bordered input.
- * The innermost loop runs along a row, contiguous in both arrays. */
-static void conv3x3(const layer *L, float *padded, const float *in, float *out)
+/* 3x3 convolution, same padding, as one matrix product: the input is
+ * unrolled into cols[(c*9 + ky*3 + kx)][y*W + x] = in[c][y+ky-1][x+kx-1]
+ * (zero outside), then out (O x HW) = weights (O x C*9) * cols (C*9 x HW)
+ * by OpenBLAS's sgemm, which picks the machine's vector kernels (AVX2/FMA,
+ * NEON) at run time: a third of the instructions of the plain loops. */
+static void conv3x3(const layer *L, float *cols, const float *in, float *out)
 {
-    int C = L->in_c, H = L->in_h, W = L->in_w, PW = W + 2;
-    memset(padded, 0, sizeof(float) * (size_t)C * (size_t)(H + 2) * (size_t)PW);
-    for (int c = 0; c < C; c++)
-        for (int y = 0; y < H; y++)
-            memcpy(padded + ((size_t)c * (size_t)(H + 2) + (size_t)y + 1) * (size_t)PW + 1,
-                   in + ((size_t)c * (size_t)H + (size_t)y) * (size_t)W, sizeof(float) * (size_t)W);
-    for (int o = 0; o < L->out_c; o++) {
-        float *op = out + (size_t)o * (size_t)H * (size_t)W;
-        for (int i = 0; i < H * W; i++)
-            op[i] = L->b[o];
-        for (int c = 0; c < C; c++) {
-            const float *k = L->w + ((size_t)o * (size_t)C + (size_t)c) * 9;
-            const float *ip = padded + (size_t)c * (size_t)(H + 2) * (size_t)PW;
-            for (int y = 0; y < H; y++) {
-                float *restrict orow = op + (size_t)y * (size_t)W;
-                const float *restrict r0 = ip + (size_t)y * (size_t)PW;
-                const float *restrict r1 = r0 + PW, *restrict r2 = r1 + PW;
-                for (int x = 0; x < W; x++)
-                    orow[x] += k[0] * r0[x] + k[1] * r0[x + 1] + k[2] * r0[x + 2] +
-                               k[3] * r1[x] + k[4] * r1[x + 1] + k[5] * r1[x + 2] +
-                               k[6] * r2[x] + k[7] * r2[x + 1] + k[8] * r2[x + 2];
+    int C = L->in_c, H = L->in_h, W = L->in_w, HW = H * W;
+    for (int c = 0; c < C; c++) {
+        const float *ip = in + (size_t)c * (size_t)HW;
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++) {
+                float *row = cols + ((size_t)c * 9 + (size_t)(ky * 3 + kx)) * (size_t)HW;
+                int dx = kx - 1, x0 = dx < 0 ? 1 : 0, x1 = dx > 0 ? W - 1 : W;
+                for (int y = 0; y < H; y++) {
+                    float *r = row + (size_t)y * (size_t)W;
+                    int sy = y + ky - 1;
+                    if (sy < 0 || sy >= H) {
+                        memset(r, 0, sizeof(float) * (size_t)W);
+                        continue;
+                    }
+                    const float *s = ip + (size_t)sy * (size_t)W + dx;
+                    if (x0 > 0)
+                        r[0] = 0.0f;
+                    memcpy(r + x0, s + x0, sizeof(float) * (size_t)(x1 - x0));
+                    if (x1 < W)
+                        r[W - 1] = 0.0f;
+                }
             }
-        }
     }
+    for (int o = 0; o < L->out_c; o++) {
+        float *op = out + (size_t)o * (size_t)HW;
+        for (int i = 0; i < HW; i++)
+            op[i] = L->b[o];
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L->out_c, HW, C * 9, 1.0f, L->w,
+                C * 9, cols, HW, 1.0f, out, HW);
 }
 
 void lpr_nn_run(lpr_nn *nn, const float *in, float *out)
@@ -270,7 +285,7 @@ void lpr_nn_run(lpr_nn *nn, const float *in, float *out)
         float *dst = nn->buf[which];
         size_t n;
         if (L->kind == KIND_CONV) {
-            conv3x3(L, nn->padded, cur, dst);
+            conv3x3(L, nn->cols, cur, dst);
             n = (size_t)L->out_c * (size_t)L->in_h * (size_t)L->in_w;
             if (L->flags & FLAG_RELU)
                 for (size_t k = 0; k < n; k++)
@@ -294,34 +309,25 @@ void lpr_nn_run(lpr_nn *nn, const float *in, float *out)
                 }
             }
         } else if (L->kind == KIND_COLUMNS) {
-            /* out[o][x] = b[o] + sum over c, y of W[o][c][y] in[c][y][x]:
-             * the innermost loop runs along a row */
+            /* out (O x W) = weights (O x C*H) * in (C*H x W) + b */
             int CH = L->in_c * L->in_h, W = L->in_w;
-            for (int o = 0; o < L->out_c; o++) {
-                float *restrict op = dst + (size_t)o * (size_t)W;
-                const float *wr = L->w + (size_t)o * (size_t)CH;
+            for (int o = 0; o < L->out_c; o++)
                 for (int x = 0; x < W; x++)
-                    op[x] = L->b[o];
-                for (int k = 0; k < CH; k++) {
-                    const float *restrict ip = cur + (size_t)k * (size_t)W;
-                    float wk = wr[k];
-                    for (int x = 0; x < W; x++)
-                        op[x] += wk * ip[x];
-                }
-                if (L->flags & FLAG_RELU)
-                    for (int x = 0; x < W; x++)
-                        op[x] = op[x] > 0.0f ? op[x] : 0.0f;
-            }
+                    dst[(size_t)o * (size_t)W + (size_t)x] = L->b[o];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L->out_c, W, CH, 1.0f, L->w,
+                        CH, cur, W, 1.0f, dst, W);
+            if (L->flags & FLAG_RELU)
+                for (size_t k = 0; k < (size_t)L->out_c * (size_t)W; k++)
+                    dst[k] = dst[k] > 0.0f ? dst[k] : 0.0f;
         } else {
-            int I = L->in_c;
-            for (int o = 0; o < L->out_c; o++) {
-                const float *wr = L->w + (size_t)o * (size_t)I;
-                float acc = 0.0f;
-                for (int k = 0; k < I; k++)
-                    acc += wr[k] * cur[k];
-                acc += L->b[o];
-                dst[o] = (L->flags & FLAG_RELU) && acc < 0.0f ? 0.0f : acc;
-            }
+            /* out = weights (O x I) * in + b */
+            for (int o = 0; o < L->out_c; o++)
+                dst[o] = L->b[o];
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, L->out_c, L->in_c, 1.0f, L->w, L->in_c, cur,
+                        1, 1.0f, dst, 1);
+            if (L->flags & FLAG_RELU)
+                for (int o = 0; o < L->out_c; o++)
+                    dst[o] = dst[o] > 0.0f ? dst[o] : 0.0f;
         }
         cur = dst;
         which ^= 1;

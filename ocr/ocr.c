@@ -308,6 +308,7 @@ static int rank_line(const lpr_ocr *ocr, lpr_charpos *pos, int n, float aspect,
  * last places, with no reader score. */
 static void join_second_opinion(lpr_plate *p, const lpr_candidate *sec, int ns)
 {
+    p->second_opinion = 1;
     snprintf(p->second_text, sizeof p->second_text, "%s", ns > 0 ? sec[0].text : "");
     for (int k = 0; k < p->n_candidates; k++)
         for (int j = 0; j < ns; j++)
@@ -329,6 +330,25 @@ static void join_second_opinion(lpr_plate *p, const lpr_candidate *sec, int ns)
         c->second = sec[extra[e]].confidence;
     }
     p->n_candidates = at + ne;
+}
+
+/* Whether the second opinion should read a line the reader has read: with
+ * the calibration, only when the reader's read alone has at least
+ * SECOND_OPINION_GATE percent probability of being the plate. Below it the
+ * read is dropped by any useful floor whatever a second reader says
+ * (train_confidence.py reports how few right reads start there), and most
+ * lines of plate-free scenes are there: the second opinion was two thirds
+ * of the reading cost of such a frame. Without a calibration it always
+ * reads. */
+#define SECOND_OPINION_GATE 20.0f /* percent */
+
+static int second_opinion_worth(const lpr_ocr *ocr, const lpr_plate *p)
+{
+    if (!ocr->calibration)
+        return 1;
+    lpr_plate alone = *p;
+    lpr_confidence_apply(ocr->calibration, &alone);
+    return alone.confidence >= SECOND_OPINION_GATE;
 }
 
 /* The pipeline over one 8 bpp grey image. */
@@ -382,7 +402,9 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
         p->n_candidates = rank_line(ocr, pos, n, aspect, p->candidates, &p->region);
         if (p->n_candidates <= 0)
             continue;
-        if (ocr->reader && ocr->api) { /* the second opinion */
+        p->plate_p = plate_p[i];
+        p->text_box = lines[i].box;
+        if (ocr->reader && ocr->api && second_opinion_worth(ocr, p)) {
             lpr_charpos pos2[LPR_LINE_MAX_CHARS];
             lpr_candidate sec[LPR_MAX_CANDIDATES];
             lpr_region sreg;
@@ -392,8 +414,6 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
         }
         memcpy(p->text, p->candidates[0].text, sizeof p->text);
         p->confidence = p->candidates[0].confidence;
-        p->plate_p = plate_p[i];
-        p->text_box = lines[i].box;
         p->box = lpr_plate_box_from_line(&lines[i], p->region, out->width, out->height);
         if (ocr->calibration)
             lpr_confidence_apply(ocr->calibration, p);

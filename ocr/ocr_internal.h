@@ -28,6 +28,16 @@ typedef struct lpr_textline {
  * Returns the count (0..max) or -1 on a Leptonica failure. */
 int lpr_locate(PIX *grey, lpr_textline *lines, int max);
 
+/* The mean of each pixel's (2 half + 1)^2 window of an 8 bpp image,
+ * rounded, the window clipped to the image (pixels.c); NULL on a bad
+ * image, half outside 1..64, or out of memory. */
+PIX *lpr_box_mean(PIX *grey, int half);
+
+/* The bounding boxes of the 8-connected components of a 1 bpp image, in
+ * the order of pixConnCompBB(bin, 8) (by first pixel in raster order), with
+ * far less work (pixels.c). NULL on a bad image or out of memory. */
+BOXA *lpr_components_bb(PIX *bin);
+
 /* Estimates the full plate box from a character line (plates are taller
  * than their characters: frame, state or city banner). Clipped to w x h. */
 lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region,

@@ -5,12 +5,15 @@
  * returns, the features of confidence.h and whether that text is the plate
  * at that place.
  *
- * usage: read_features LIST OUT.tsv [REGION] [VERIFIER]
+ * usage: read_features [--no-second-opinion] LIST OUT.tsv [REGION] [VERIFIER]
+ *   --no-second-opinion  the whole-plate reader alone (feature 11 is 0):
+ *           the reads the calibration sees before the second opinion
  *   LIST    one image per line: PATH [TAB x,y,w,h:TEXT[;x,y,w,h:TEXT...]]
  *           (boxes with the plate's text; TEXT "?" for a plate of unknown
  *           text, whose reads are left out; no boxes: a plate-free image)
  *   OUT.tsv per candidate: list line, rank, the LPR_CONF_FEATS features,
- *           label (1: the text of the labelled plate at the box, IoU > 0.2)
+ *           label (1: the text of the labelled plate at the box, IoU > 0.2),
+ *           the candidate's text
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +26,21 @@
 
 int main(int argc, char **argv)
 {
+    lpr_ocr_process_init(argv); /* may re-execute the program: before argv changes */
+    int alone = argc > 1 && !strcmp(argv[1], "--no-second-opinion");
+    if (alone) {
+        argv[1] = argv[0];
+        argv++;
+        argc--;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: read_features LIST OUT.tsv [REGION] [VERIFIER]\n");
+        fprintf(stderr, "usage: read_features [--no-second-opinion] LIST OUT.tsv [REGION] [VERIFIER]\n");
         return 2;
     }
-    lpr_ocr_process_init(argv);
     lpr_ocr_config cfg;
     lpr_ocr_config_init(&cfg);
     cfg.calibration = "none";
+    cfg.no_second_opinion = alone;
     if (argc > 3 && lpr_region_parse(argv[3], &cfg.region) != LPR_OK) {
         fprintf(stderr, "read_features: bad region %s\n", argv[3]);
         return 2;
@@ -82,7 +92,8 @@ int main(int argc, char **argv)
                 fprintf(out, "%ld\t%d", idx, k);
                 for (int i = 0; i < LPR_CONF_FEATS; i++)
                     fprintf(out, "\t%.5f", f[i]);
-                fprintf(out, "\t%d\n", at >= 0 && !strcmp(pl->candidates[k].text, text[at]));
+                fprintf(out, "\t%d\t%s\n", at >= 0 && !strcmp(pl->candidates[k].text, text[at]),
+                        pl->candidates[k].text);
                 rows++;
             }
         }

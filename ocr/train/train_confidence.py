@@ -13,9 +13,13 @@ a region would: us and br plates under their region's formats, renders
 under auto, the plate-free scenes under each of us, eu and br. Each of the
 first three
 candidates of every plate is an example, right when it is the text of the
-plate placed at that box.
+plate placed at that box. Every image is read twice: with the second
+opinion (feature 11 = 1) and with the whole-plate reader alone (feature 11
+= 0, features 9 and 10 = 0), so the one model also gives the reader's read
+alone its probability, by which ocr.c decides whether the second opinion
+is worth reading the line (SECOND_OPINION_GATE; reported below).
 
-The model is a small perceptron (11 -> 16 ReLU -> 1, a logistic output,
+The model is a small perceptron (12 -> 16 ReLU -> 1, a logistic output,
 LPRNN01) fitted by cross-entropy, so its output is a probability.
 
 The whole-plate reader was trained on the real plates not held out
@@ -42,7 +46,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train_verifier as tv  # noqa: E402
 
-NF = 11  # confidence.h LPR_CONF_FEATS
+NF = 12  # confidence.h LPR_CONF_FEATS
+GATE = 0.20  # ocr.c SECOND_OPINION_GATE / 100
 HIDDEN = 16
 
 
@@ -115,24 +120,28 @@ def main():
                               if boxes else "") + "\n")
         half = (len(lines) + 1) // 2
         procs = []
-        for k in range(0 if a.reuse else 2):
-            part = os.path.join(work, "list-%s%d.txt" % (region, k))
-            with open(part, "w") as f:
-                f.writelines(lines[k * half:(k + 1) * half])
-            procs.append(subprocess.Popen([a.tool, part, os.path.join(work, "feat-%s%d.tsv" % (region, k)),
-                                           region], stderr=subprocess.DEVNULL))
-        for p in procs:
-            if p.wait() != 0:
-                sys.exit("train_confidence: read_features failed")
-        for k in range(2):
-            for l in open(os.path.join(work, "feat-%s%d.tsv" % (region, k))):
-                v = l.split("\t")
-                rows.append((idxs[int(v[0]) + k * half], int(v[1]), [float(x) for x in v[2:2 + NF]],
-                             int(v[2 + NF])))
+        for mode in ("full", "alone"):
+            for k in range(0 if a.reuse else 2):
+                part = os.path.join(work, "list-%s%d.txt" % (region, k))
+                with open(part, "w") as f:
+                    f.writelines(lines[k * half:(k + 1) * half])
+                procs.append(subprocess.Popen([a.tool] + (["--no-second-opinion"] if mode == "alone" else []) +
+                                              [part, os.path.join(work, "feat-%s%s%d.tsv" % (mode, region, k)),
+                                               region], stderr=subprocess.DEVNULL))
+            for p in procs:  # two at a time: the two cores
+                if p.wait() != 0:
+                    sys.exit("train_confidence: read_features failed")
+            procs = []
+            for k in range(2):
+                for l in open(os.path.join(work, "feat-%s%s%d.tsv" % (mode, region, k))):
+                    v = l.split("\t")
+                    rows.append((idxs[int(v[0]) + k * half], int(v[1]), [float(x) for x in v[2:2 + NF]],
+                                 int(v[2 + NF]), v[3 + NF].strip()))
     idx = np.array([r[0] for r in rows])
     rank = np.array([r[1] for r in rows])
     X = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)
+    text = [r[4] for r in rows]
     # fitted: what the reader never trained on; reported: what neither saw
     real = np.array([entries[i][3] in ("us", "br") for i in idx])
     fold = np.array([entries[i][2] and entries[i][3] in ("us", "br") and
@@ -150,10 +159,33 @@ def main():
     with torch.no_grad():
         p = torch.sigmoid(m(torch.from_numpy(X.astype(np.float32))).squeeze(1)).numpy()
     raw = X[:, 0]
+    full, alone = X[:, 11] > 0.5, X[:, 11] < 0.5
     print("held-out report (plates and scenes never fitted on), the first candidate of each plate:")
-    report("calibrated", p[held], y[held], rank[held] == 0, scene[held], n_scenes)
-    report("reader's own score / 100, before", raw[held], y[held], rank[held] == 0, scene[held],
-           n_scenes)
+    report("calibrated, with the second opinion", p[held & full], y[held & full],
+           rank[held & full] == 0, scene[held & full], n_scenes)
+    report("calibrated, the whole-plate reader alone", p[held & alone], y[held & alone],
+           rank[held & alone] == 0, scene[held & alone], n_scenes)
+    report("reader's own score / 100, before", raw[held & alone], y[held & alone],
+           rank[held & alone] == 0, scene[held & alone], n_scenes)
+    # the gate: a plate whose read alone is below GATE is not read again.
+    # Per candidate gate: the first reads that skip the second opinion, and
+    # the right first reads (returned at the default floor, 20, with it)
+    # that the gate loses
+    top = held & alone & (rank == 0)
+    # the same line in both readings: its image and the reader's first text
+    # (the second opinion only adds candidates after the reader's)
+    key = {(idx[k], text[k]): k for k in range(len(idx)) if full[k] and rank[k] == 0}
+    after = np.array([p[key[(idx[k], text[k])]] if (idx[k], text[k]) in key else 0.0
+                      for k in np.nonzero(top)[0]])
+    right = y[top] > 0.5
+    print("  second opinion gate: first reads of the reader alone below it skip the second opinion")
+    for g in (0.05, 0.10, 0.15, 0.20, 0.30):
+        skip = p[top] < g
+        print("    %s%3.0f%%: %.1f%% of first reads skip it (%.1f%% in plate-free scenes); "
+              "%d of %d right reads returned at 20 are lost" %
+              ("*" if g == GATE else " ", 100 * g, 100 * skip.mean(),
+               100 * skip[scene[top]].mean() if scene[top].any() else 0,
+               int((skip & right & (after >= 0.2)).sum()), int((right & (after >= 0.2)).sum())))
     l1, l2 = m[0], m[2]
     with open(a.out_model, "wb") as f:
         f.write(b"LPRNN01\n")

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "confidence.h"
 #include "reader.h"
 #include "render.h"
 #include "vectors.h"
@@ -144,6 +146,88 @@ static void test_reads_a_rendered_plate(void **state)
     lpr_plate_reader_free(r);
 }
 
+/* A calibration of one dense layer: logit = bias + w11 * (second opinion
+ * read the line), whatever else the read is. */
+static void write_calibration(const char *path, float bias, float w11)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    uint32_t hdr[4] = {LPR_CONF_FEATS, 1, 1, 1}, layer[3] = {2, 1, 0};
+    float w[LPR_CONF_FEATS] = {0};
+    w[11] = w11;
+    assert_int_equal(fwrite("LPRNN01\n", 1, 8, f), 8);
+    assert_int_equal(fwrite(hdr, sizeof hdr, 1, f), 1);
+    assert_int_equal(fwrite(layer, sizeof layer, 1, f), 1);
+    assert_int_equal(fwrite(w, sizeof w, 1, f), 1);
+    assert_int_equal(fwrite(&bias, sizeof bias, 1, f), 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Every plate of the scene, read with the given calibration (NULL: the
+ * shipped one) and no floor; returns the count. */
+static int read_scene(const char *calibration, lpr_ocr_result *r)
+{
+    lpr_ocr_config cfg;
+    lpr_ocr_config_init(&cfg);
+    cfg.min_confidence = 0.0f;
+    cfg.region = LPR_REGION_US;
+    cfg.calibration = calibration;
+    lpr_ocr *ocr = NULL;
+    assert_int_equal(lpr_ocr_new(&cfg, &ocr), LPR_OK);
+    render_plate p[] = {{"7ABC123", 200, 150, 30, 0, 0.0f}, {"KXR4471", 700, 400, 18, 1, 2.0f}};
+    PIX *scene = render_scene(1280, 720, p, 2, NULL, NULL, 11);
+    assert_non_null(scene);
+    static uint8_t grey[720][1280]; /* a camera's Y plane: plain bytes */
+    for (int y = 0; y < 720; y++)
+        for (int x = 0; x < 1280; x++)
+            grey[y][x] = (uint8_t)GET_DATA_BYTE(pixGetData(scene) + y * pixGetWpl(scene), x);
+    assert_int_equal(lpr_ocr_read_gray(ocr, &grey[0][0], 1280, 720, 1280, r), LPR_OK);
+    for (int i = 0; i < r->n_plates; i++)
+        printf("gate (%s): %s %.1f, second opinion %s %s\n", calibration ? calibration : "shipped",
+               r->plates[i].text, (double)r->plates[i].confidence,
+               r->plates[i].second_opinion ? "read" : "skipped", r->plates[i].second_text);
+    pixDestroy(&scene);
+    lpr_ocr_free(ocr);
+    return r->n_plates;
+}
+
+/* The gate of ocr.c: the second opinion reads a line only when the
+ * calibration gives the reader's read alone (feature 11 = 0) at least
+ * SECOND_OPINION_GATE (20) percent. A calibration that gives every read
+ * alone 0.7% stops it everywhere (and the reads keep that confidence); one
+ * that gives 99.3% lets it read every line; with the shipped one a clear
+ * plate is read by both readers, which agree. */
+static void test_second_opinion_only_where_it_counts(void **state)
+{
+    (void)state;
+    char low[] = "/tmp/lpr-test-gate-XXXXXX";
+    int fd = mkstemp(low);
+    assert_true(fd >= 0);
+    close(fd);
+    lpr_ocr_result r;
+    write_calibration(low, -5.0f, 10.0f);
+    assert_true(read_scene(low, &r) >= 2);
+    for (int i = 0; i < r.n_plates; i++) {
+        assert_false(r.plates[i].second_opinion);
+        assert_string_equal(r.plates[i].second_text, "");
+        assert_true(fabsf(r.plates[i].confidence - 0.669f) < 0.01f);
+    }
+    write_calibration(low, 5.0f, -10.0f);
+    assert_true(read_scene(low, &r) >= 2);
+    for (int i = 0; i < r.n_plates; i++)
+        assert_true(r.plates[i].second_opinion);
+    unlink(low);
+    int clear = 0;
+    for (int i = 0, n = read_scene(NULL, &r); i < n; i++)
+        if (!strcmp(r.plates[i].text, "7ABC123")) {
+            clear = 1;
+            assert_true(r.plates[i].second_opinion);
+            assert_string_equal(r.plates[i].second_text, "7ABC123");
+            assert_true(r.plates[i].confidence >= 90.0f);
+        }
+    assert_true(clear);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_decodes_columns_as_ctc),
         cmocka_unit_test(test_refuses_a_network_of_another_shape),
         cmocka_unit_test(test_reads_a_rendered_plate),
+        cmocka_unit_test(test_second_opinion_only_where_it_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

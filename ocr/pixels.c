@@ -1,0 +1,257 @@
+/*
+ * pixels.c - the locator's two whole-image operations, done with less work
+ * than Leptonica's general ones: the local mean of a grey image, and the
+ * bounding boxes of a binary image's 8-connected components.
+ *
+ * The local mean (lpr_box_mean) is a running sum: one column sum per x
+ * updated by a row entering and a row leaving the window, then a running
+ * sum along the row, about a third of pixBlockconv's instructions. Its
+ * window is clipped to the image (the mean of the pixels that are there).
+ *
+ * The locator needs only each component's box, but Leptonica's
+ * pixConnCompBB fills every component pixel by pixel (a seed fill per
+ * component), which was half the locator's cost on a busy city frame.
+ * Here each row's runs of foreground are read a 32-bit word at a time,
+ * runs that touch (overlap or meet at a corner) a run of the row above are
+ * joined in a union-find, and each set keeps its box: the work follows the
+ * runs, not the pixels. The boxes come out in pixConnCompBB's order (by
+ * each component's first pixel in raster order), so the locator's results
+ * are exactly those it had (tests/unit/test_components.c compares the two
+ * on random and real images).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ocr_internal.h"
+
+#define MAX_HALF 64 /* the widest window lpr_box_mean takes: 129 x 129 */
+
+/* Leptonica keeps an 8 bpp row in 32-bit words, the first pixel in the
+ * word's top byte: these move a row to and from plain bytes. */
+static void unpack_row(const l_uint32 *line, int w, uint8_t *row)
+{
+    for (int i = 0; i < (w + 3) / 4; i++) {
+        l_uint32 v = line[i];
+        row[4 * i] = (uint8_t)(v >> 24);
+        row[4 * i + 1] = (uint8_t)(v >> 16);
+        row[4 * i + 2] = (uint8_t)(v >> 8);
+        row[4 * i + 3] = (uint8_t)v;
+    }
+}
+
+static void pack_row(const uint8_t *row, int w, l_uint32 *line)
+{
+    for (int i = 0; i < (w + 3) / 4; i++)
+        line[i] = (l_uint32)row[4 * i] << 24 | (l_uint32)row[4 * i + 1] << 16 |
+                  (l_uint32)row[4 * i + 2] << 8 | (l_uint32)row[4 * i + 3];
+}
+
+PIX *lpr_box_mean(PIX *grey, int half)
+{
+    if (!grey || pixGetDepth(grey) != 8 || half < 1 || half > MAX_HALF)
+        return NULL;
+    int w = pixGetWidth(grey), h = pixGetHeight(grey), wpl = pixGetWpl(grey);
+    PIX *mean = pixCreate(w, h, 8);
+    uint32_t *col = calloc((size_t)w, sizeof *col);
+    /* rows of plain bytes (padded to whole words): entering, leaving, out */
+    uint8_t *in = calloc((size_t)w + 4, 1), *gone = calloc((size_t)w + 4, 1), *row = calloc((size_t)w + 4, 1);
+    if (!mean || !col || !in || !gone || !row) {
+        pixDestroy(&mean);
+        free(col);
+        free(in);
+        free(gone);
+        free(row);
+        return NULL;
+    }
+    const l_uint32 *gd = pixGetData(grey);
+    l_uint32 *md = pixGetData(mean);
+    int mwpl = pixGetWpl(mean);
+    /* column sums over rows 0 .. half - 1; each step adds row y + half */
+    for (int y = 0; y < half && y < h; y++) {
+        unpack_row(gd + (size_t)y * (size_t)wpl, w, in);
+        for (int x = 0; x < w; x++)
+            col[x] += in[x];
+    }
+    for (int y = 0; y < h; y++) {
+        int enter = y + half < h, leave = y - half - 1 >= 0;
+        if (enter)
+            unpack_row(gd + (size_t)(y + half) * (size_t)wpl, w, in);
+        if (leave)
+            unpack_row(gd + (size_t)(y - half - 1) * (size_t)wpl, w, gone);
+        if (enter && leave)
+            for (int x = 0; x < w; x++)
+                col[x] += (uint32_t)in[x] - (uint32_t)gone[x];
+        else if (enter)
+            for (int x = 0; x < w; x++)
+                col[x] += in[x];
+        else if (leave)
+            for (int x = 0; x < w; x++)
+                col[x] -= gone[x];
+        uint32_t rows = (uint32_t)((y + half < h ? y + half : h - 1) - (y - half > 0 ? y - half : 0) + 1);
+        /* 1 / area as a 32-bit fixed-point multiplier, rounded up: exact
+         * for every sum a window of 8-bit pixels can have (n < 2^32 / area) */
+        uint64_t recip[2 * MAX_HALF + 2];
+        for (int c = 1; c <= 2 * half + 1; c++)
+            recip[c] = ((1ull << 32) + rows * (uint32_t)c - 1) / (rows * (uint32_t)c);
+        /* the window's sum along the row, columns x - half .. x + half:
+         * the edges (a clipped window) apart from the run between */
+        uint32_t sum = 0;
+        for (int x = 0; x < half && x < w; x++)
+            sum += col[x];
+        int lo = half + 1 < w ? half + 1 : w, hi = w - half > lo ? w - half : lo;
+        for (int x = 0; x < lo; x++) {
+            if (x + half < w)
+                sum += col[x + half];
+            uint32_t cols = (uint32_t)((x + half < w ? x + half : w - 1) + 1);
+            row[x] = (uint8_t)(((uint64_t)(sum + rows * cols / 2) * recip[cols]) >> 32);
+        }
+        uint32_t full = rows * (uint32_t)(2 * half + 1), bias = full / 2;
+        uint64_t r = recip[2 * half + 1];
+        for (int x = lo; x < hi; x++) {
+            sum += col[x + half] - col[x - half - 1];
+            row[x] = (uint8_t)(((uint64_t)(sum + bias) * r) >> 32);
+        }
+        for (int x = hi; x < w; x++) {
+            if (x + half < w)
+                sum += col[x + half];
+            sum -= col[x - half - 1];
+            uint32_t cols = (uint32_t)(w - 1 - (x - half) + 1);
+            row[x] = (uint8_t)(((uint64_t)(sum + rows * cols / 2) * recip[cols]) >> 32);
+        }
+        pack_row(row, w, md + (size_t)y * (size_t)mwpl);
+    }
+    free(col);
+    free(in);
+    free(gone);
+    free(row);
+    return mean;
+}
+
+typedef struct run {
+    int x0, x1;   /* first and last pixel, inclusive */
+    int parent;   /* union-find over runs */
+} run;
+
+typedef struct set {
+    int x0, y0, x1, y1; /* box, inclusive */
+} set;
+
+static int find(run *r, int i)
+{
+    while (r[i].parent != i) {
+        r[i].parent = r[r[i].parent].parent;
+        i = r[i].parent;
+    }
+    return i;
+}
+
+static void join(run *r, set *s, int a, int b)
+{
+    a = find(r, a);
+    b = find(r, b);
+    if (a == b)
+        return;
+    if (b < a) { /* the root is the earlier run: the set's first in raster order */
+        int t = a;
+        a = b;
+        b = t;
+    }
+    r[b].parent = a;
+    set *sa = &s[a], *sb = &s[b];
+    if (sb->x0 < sa->x0) sa->x0 = sb->x0;
+    if (sb->x1 > sa->x1) sa->x1 = sb->x1;
+    if (sb->y1 > sa->y1) sa->y1 = sb->y1;
+}
+
+/* The first pixel at or after x whose bit is 'on' (1) or off (0), or
+ * wpl * 32: a word at a time (bits run from the word's top, leftmost). */
+static int next_bit(const l_uint32 *line, int wpl, int x, int on)
+{
+    int i = x >> 5;
+    if (i >= wpl)
+        return wpl * 32;
+    l_uint32 word = (on ? line[i] : ~line[i]) & (0xffffffffu >> (x & 31));
+    while (!word) {
+        if (++i >= wpl)
+            return wpl * 32;
+        word = on ? line[i] : ~line[i];
+    }
+    return i * 32 + __builtin_clz(word);
+}
+
+/* Appends row y's runs to r and their one-run sets to s (growing both):
+ * returns the new count, or -1 out of memory. */
+static int row_runs(const l_uint32 *line, int wpl, int w, int y, run **r, set **s, int n,
+                    int *cap)
+{
+    for (int x = next_bit(line, wpl, 0, 1); x < w; x = next_bit(line, wpl, x, 1)) {
+        int end = next_bit(line, wpl, x, 0);
+        if (end > w)
+            end = w; /* the bits past the row's end are padding */
+        if (n == *cap) {
+            int nc = *cap ? *cap * 2 : 4096;
+            run *nr = realloc(*r, sizeof **r * (size_t)nc);
+            if (!nr)
+                return -1;
+            *r = nr;
+            set *ns = realloc(*s, sizeof **s * (size_t)nc);
+            if (!ns)
+                return -1;
+            *s = ns;
+            *cap = nc;
+        }
+        (*r)[n] = (run){x, end - 1, n};
+        (*s)[n] = (set){x, y, end - 1, y};
+        n++;
+        x = end;
+    }
+    return n;
+}
+
+BOXA *lpr_components_bb(PIX *bin)
+{
+    if (!bin || pixGetDepth(bin) != 1)
+        return NULL;
+    int w = pixGetWidth(bin), h = pixGetHeight(bin), wpl = pixGetWpl(bin);
+    const l_uint32 *data = pixGetData(bin);
+    run *r = NULL;
+    set *s = NULL;
+    BOXA *out = NULL;
+    int n = 0, cap = 0, prev0 = 0, prev1 = 0; /* runs of the row above: [prev0, prev1) */
+    for (int y = 0; y < h; y++) {
+        int cur0 = n;
+        n = row_runs(data + (size_t)y * (size_t)wpl, wpl, w, y, &r, &s, n, &cap);
+        if (n < 0)
+            goto out;
+        /* 8-connected: runs touch when they overlap or meet at a corner */
+        int p = prev0;
+        for (int c = cur0; c < n; c++) {
+            while (p < prev1 && r[p].x1 < r[c].x0 - 1)
+                p++;
+            for (int q = p; q < prev1 && r[q].x0 <= r[c].x1 + 1; q++)
+                join(r, s, q, c);
+        }
+        prev0 = cur0;
+        prev1 = n;
+    }
+    /* a set's root is its earliest run (join keeps the smaller index) and
+     * runs were made in raster order: the roots in index order are the
+     * components in the order of their first pixels, as Leptonica gives them */
+    int nsets = 0;
+    for (int i = 0; i < n; i++)
+        if (r[i].parent == i)
+            s[nsets++] = s[i]; /* i >= nsets: a root's set is read before it is overwritten */
+    out = boxaCreate(nsets > 0 ? nsets : 1);
+    for (int i = 0; out && i < nsets; i++) {
+        BOX *b = boxCreate(s[i].x0, s[i].y0, s[i].x1 - s[i].x0 + 1, s[i].y1 - s[i].y0 + 1);
+        if (!b || boxaAddBox(out, b, L_INSERT) != 0) {
+            boxDestroy(&b);
+            boxaDestroy(&out);
+        }
+    }
+out:
+    free(r);
+    free(s);
+    return out;
+}
