@@ -138,66 +138,6 @@ static void line_from_group(const comp *cs, const int *idx, int n, float scale,
     line->score = count_term + shape - 4.0f * cv - fabsf(line->angle_deg) / 15.0f;
 }
 
-/* Local-mean binarisation: a pixel is dark foreground when it is 'delta'
- * below the mean of its window, light foreground when 'delta' above. One
- * box mean serves every output: dark and light at the normal contrast
- * threshold, and (if soft is not NULL) dark at a soft threshold for faint,
- * blurred characters, whose broken strokes a vertical closing rejoins. This
- * is 5x cheaper than Sauvola (no local variance) and as good for finding
- * character components. Each output word of 32 pixels is built in a
- * register and stored once. */
-static int binarize(PIX *grey, int half, PIX **dark, PIX **light, PIX **soft)
-{
-    int w = pixGetWidth(grey), h = pixGetHeight(grey);
-    PIX *mean = lpr_box_mean(grey, half);
-    *dark = pixCreate(w, h, 1);
-    *light = pixCreate(w, h, 1);
-    if (soft)
-        *soft = pixCreate(w, h, 1);
-    if (!mean || !*dark || !*light || (soft && !*soft)) {
-        pixDestroy(&mean);
-        pixDestroy(dark);
-        pixDestroy(light);
-        if (soft)
-            pixDestroy(soft);
-        return -1;
-    }
-    l_uint32 *gd = pixGetData(grey), *md = pixGetData(mean);
-    l_uint32 *dd = pixGetData(*dark), *ld = pixGetData(*light);
-    l_uint32 *sd = soft ? pixGetData(*soft) : NULL;
-    int gwpl = pixGetWpl(grey), mwpl = pixGetWpl(mean), bwpl = pixGetWpl(*dark);
-    /* the contrast a pixel needs, per local mean: looked up, not divided */
-    int below[256], above[256], soft_below[256];
-    for (int m = 0; m < 256; m++) {
-        below[m] = m - (10 + m / 10);
-        above[m] = m + (10 + m / 10);
-        soft_below[m] = m - (6 + m / 16);
-    }
-    for (int y = 0; y < h; y++) {
-        l_uint32 *gl = gd + y * gwpl, *ml = md + y * mwpl;
-        l_uint32 *dl = dd + y * bwpl, *ll = ld + y * bwpl, *sl = sd ? sd + y * bwpl : NULL;
-        for (int x0 = 0; x0 < w; x0 += 32) {
-            l_uint32 dw = 0, lw = 0, sw = 0;
-            int n = w - x0 < 32 ? w - x0 : 32;
-            for (int k = 0; k < n; k++) {
-                int g = GET_DATA_BYTE(gl, x0 + k), m = GET_DATA_BYTE(ml, x0 + k);
-                l_uint32 bit = 0x80000000u >> k;
-                dw |= g < below[m] ? bit : 0;
-                lw |= g > above[m] ? bit : 0;
-                sw |= g < soft_below[m] ? bit : 0;
-            }
-            dl[x0 >> 5] = dw;
-            ll[x0 >> 5] = lw;
-            if (sl)
-                sl[x0 >> 5] = sw;
-        }
-    }
-    pixDestroy(&mean);
-    if (soft)
-        pixCloseBrick(*soft, *soft, 1, 3);
-    return 0;
-}
-
 /* Finds lines among the components of one binary image (foreground = the
  * characters' polarity) of a level scaled by 'scale' from the original.
  * Appends to out; returns lines appended or -1 on failure. */
@@ -315,7 +255,7 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max)
         PIX *bins[3] = {NULL, NULL, NULL};
         if (pixGetWidth(levels[l]) < 32 || pixGetHeight(levels[l]) < 32)
             continue;
-        if (binarize(levels[l], 12, &bins[0], &bins[1], l == 0 ? &bins[2] : NULL) != 0)
+        if (lpr_binarize_local(levels[l], 12, &bins[0], &bins[1], l == 0 ? &bins[2] : NULL) != 0)
             goto out;
         for (int b = 0; b < 3 && bins[b]; b++) {
             int n = locate_pass(bins[b], scales[l], b == 1, all + nall, MAX_LINES_PER_PASS);

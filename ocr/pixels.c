@@ -25,107 +25,229 @@
 
 #include "ocr_internal.h"
 
-#define MAX_HALF 64 /* the widest window lpr_box_mean takes: 129 x 129 */
+#define MAX_HALF 64 /* the widest window the mean takes: 129 x 129 */
 
 /* Leptonica keeps an 8 bpp row in 32-bit words, the first pixel in the
- * word's top byte: these move a row to and from plain bytes. */
+ * word's top byte (on a little-endian machine, each word's bytes reversed):
+ * these move a row to and from plain bytes. */
 static void unpack_row(const l_uint32 *line, int w, uint8_t *row)
 {
     for (int i = 0; i < (w + 3) / 4; i++) {
         l_uint32 v = line[i];
-        row[4 * i] = (uint8_t)(v >> 24);
-        row[4 * i + 1] = (uint8_t)(v >> 16);
-        row[4 * i + 2] = (uint8_t)(v >> 8);
-        row[4 * i + 3] = (uint8_t)v;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap32(v);
+#endif
+        memcpy(row + 4 * i, &v, 4);
     }
 }
 
 static void pack_row(const uint8_t *row, int w, l_uint32 *line)
 {
-    for (int i = 0; i < (w + 3) / 4; i++)
-        line[i] = (l_uint32)row[4 * i] << 24 | (l_uint32)row[4 * i + 1] << 16 |
-                  (l_uint32)row[4 * i + 2] << 8 | (l_uint32)row[4 * i + 3];
+    for (int i = 0; i < (w + 3) / 4; i++) {
+        l_uint32 v;
+        memcpy(&v, row + 4 * i, 4);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap32(v);
+#endif
+        line[i] = v;
+    }
+}
+
+/* The running window sums of lpr_box_mean, one row at a time: each grey
+ * row is unpacked once into a ring of 2 half + 2 rows, enters the column
+ * sums at y - half... it leaves them half + 1 rows after it is the middle. */
+typedef struct mean_rows {
+    const l_uint32 *data;
+    int w, h, wpl, half, ring_n;
+    uint32_t *col;
+    uint8_t *ring; /* ring_n rows of w + 4 bytes */
+} mean_rows;
+
+static uint8_t *ring_row(mean_rows *m, int y)
+{
+    return m->ring + (size_t)(y % m->ring_n) * (size_t)(m->w + 4);
+}
+
+static int mean_begin(mean_rows *m, PIX *grey, int half)
+{
+    memset(m, 0, sizeof *m);
+    if (!grey || pixGetDepth(grey) != 8 || half < 1 || half > MAX_HALF)
+        return -1;
+    m->data = pixGetData(grey);
+    m->w = pixGetWidth(grey);
+    m->h = pixGetHeight(grey);
+    m->wpl = pixGetWpl(grey);
+    m->half = half;
+    m->ring_n = 2 * half + 2;
+    m->col = calloc((size_t)m->w, sizeof *m->col);
+    m->ring = calloc((size_t)m->ring_n, (size_t)m->w + 4);
+    if (!m->col || !m->ring)
+        return -1;
+    /* column sums over rows 0 .. half - 1; each step adds row y + half */
+    for (int y = 0; y < half && y < m->h; y++) {
+        uint8_t *r = ring_row(m, y);
+        unpack_row(m->data + (size_t)y * (size_t)m->wpl, m->w, r);
+        for (int x = 0; x < m->w; x++)
+            m->col[x] += r[x];
+    }
+    return 0;
+}
+
+static void mean_end(mean_rows *m)
+{
+    free(m->col);
+    free(m->ring);
+}
+
+/* Row y (called for y = 0, 1, ... in turn): its means into out (w bytes);
+ * returns row y of the image, unpacked. */
+static const uint8_t *mean_next(mean_rows *m, int y, uint8_t *out)
+{
+    int w = m->w, h = m->h, half = m->half;
+    uint32_t *col = m->col;
+    int enter = y + half < h, leave = y - half - 1 >= 0;
+    uint8_t *in = ring_row(m, y + half), *gone = ring_row(m, y - half - 1 + m->ring_n);
+    if (enter)
+        unpack_row(m->data + (size_t)(y + half) * (size_t)m->wpl, w, in);
+    if (enter && leave)
+        for (int x = 0; x < w; x++)
+            col[x] += (uint32_t)in[x] - (uint32_t)gone[x];
+    else if (enter)
+        for (int x = 0; x < w; x++)
+            col[x] += in[x];
+    else if (leave)
+        for (int x = 0; x < w; x++)
+            col[x] -= gone[x];
+    uint32_t rows = (uint32_t)((y + half < h ? y + half : h - 1) - (y - half > 0 ? y - half : 0) + 1);
+    /* 1 / area as a 32-bit fixed-point multiplier, rounded up: exact for
+     * every sum a window of 8-bit pixels can have (n < 2^32 / area) */
+    uint64_t recip[2 * MAX_HALF + 2];
+    for (int c = 1; c <= 2 * half + 1; c++)
+        recip[c] = ((1ull << 32) + rows * (uint32_t)c - 1) / (rows * (uint32_t)c);
+    /* the window's sum along the row, columns x - half .. x + half: the
+     * edges (a clipped window) apart from the run between */
+    uint32_t sum = 0;
+    for (int x = 0; x < half && x < w; x++)
+        sum += col[x];
+    int lo = half + 1 < w ? half + 1 : w, hi = w - half > lo ? w - half : lo;
+    for (int x = 0; x < lo; x++) {
+        if (x + half < w)
+            sum += col[x + half];
+        uint32_t cols = (uint32_t)((x + half < w ? x + half : w - 1) + 1);
+        out[x] = (uint8_t)(((uint64_t)(sum + rows * cols / 2) * recip[cols]) >> 32);
+    }
+    uint32_t bias = rows * (uint32_t)(2 * half + 1) / 2;
+    uint64_t r = recip[2 * half + 1];
+    for (int x = lo; x < hi; x++) {
+        sum += col[x + half] - col[x - half - 1];
+        out[x] = (uint8_t)(((uint64_t)(sum + bias) * r) >> 32);
+    }
+    for (int x = hi; x < w; x++) {
+        if (x + half < w)
+            sum += col[x + half];
+        sum -= col[x - half - 1];
+        uint32_t cols = (uint32_t)(w - 1 - (x - half) + 1);
+        out[x] = (uint8_t)(((uint64_t)(sum + rows * cols / 2) * recip[cols]) >> 32);
+    }
+    return ring_row(m, y);
 }
 
 PIX *lpr_box_mean(PIX *grey, int half)
 {
-    if (!grey || pixGetDepth(grey) != 8 || half < 1 || half > MAX_HALF)
-        return NULL;
-    int w = pixGetWidth(grey), h = pixGetHeight(grey), wpl = pixGetWpl(grey);
-    PIX *mean = pixCreate(w, h, 8);
-    uint32_t *col = calloc((size_t)w, sizeof *col);
-    /* rows of plain bytes (padded to whole words): entering, leaving, out */
-    uint8_t *in = calloc((size_t)w + 4, 1), *gone = calloc((size_t)w + 4, 1), *row = calloc((size_t)w + 4, 1);
-    if (!mean || !col || !in || !gone || !row) {
+    mean_rows m;
+    PIX *mean = NULL;
+    uint8_t *row = NULL;
+    if (mean_begin(&m, grey, half) != 0)
+        goto out;
+    mean = pixCreate(m.w, m.h, 8);
+    row = calloc((size_t)m.w + 4, 1);
+    if (!mean || !row) {
         pixDestroy(&mean);
-        free(col);
-        free(in);
-        free(gone);
-        free(row);
-        return NULL;
+        goto out;
     }
-    const l_uint32 *gd = pixGetData(grey);
-    l_uint32 *md = pixGetData(mean);
-    int mwpl = pixGetWpl(mean);
-    /* column sums over rows 0 .. half - 1; each step adds row y + half */
-    for (int y = 0; y < half && y < h; y++) {
-        unpack_row(gd + (size_t)y * (size_t)wpl, w, in);
-        for (int x = 0; x < w; x++)
-            col[x] += in[x];
+    for (int y = 0; y < m.h; y++) {
+        mean_next(&m, y, row);
+        pack_row(row, m.w, pixGetData(mean) + (size_t)y * (size_t)pixGetWpl(mean));
     }
-    for (int y = 0; y < h; y++) {
-        int enter = y + half < h, leave = y - half - 1 >= 0;
-        if (enter)
-            unpack_row(gd + (size_t)(y + half) * (size_t)wpl, w, in);
-        if (leave)
-            unpack_row(gd + (size_t)(y - half - 1) * (size_t)wpl, w, gone);
-        if (enter && leave)
-            for (int x = 0; x < w; x++)
-                col[x] += (uint32_t)in[x] - (uint32_t)gone[x];
-        else if (enter)
-            for (int x = 0; x < w; x++)
-                col[x] += in[x];
-        else if (leave)
-            for (int x = 0; x < w; x++)
-                col[x] -= gone[x];
-        uint32_t rows = (uint32_t)((y + half < h ? y + half : h - 1) - (y - half > 0 ? y - half : 0) + 1);
-        /* 1 / area as a 32-bit fixed-point multiplier, rounded up: exact
-         * for every sum a window of 8-bit pixels can have (n < 2^32 / area) */
-        uint64_t recip[2 * MAX_HALF + 2];
-        for (int c = 1; c <= 2 * half + 1; c++)
-            recip[c] = ((1ull << 32) + rows * (uint32_t)c - 1) / (rows * (uint32_t)c);
-        /* the window's sum along the row, columns x - half .. x + half:
-         * the edges (a clipped window) apart from the run between */
-        uint32_t sum = 0;
-        for (int x = 0; x < half && x < w; x++)
-            sum += col[x];
-        int lo = half + 1 < w ? half + 1 : w, hi = w - half > lo ? w - half : lo;
-        for (int x = 0; x < lo; x++) {
-            if (x + half < w)
-                sum += col[x + half];
-            uint32_t cols = (uint32_t)((x + half < w ? x + half : w - 1) + 1);
-            row[x] = (uint8_t)(((uint64_t)(sum + rows * cols / 2) * recip[cols]) >> 32);
-        }
-        uint32_t full = rows * (uint32_t)(2 * half + 1), bias = full / 2;
-        uint64_t r = recip[2 * half + 1];
-        for (int x = lo; x < hi; x++) {
-            sum += col[x + half] - col[x - half - 1];
-            row[x] = (uint8_t)(((uint64_t)(sum + bias) * r) >> 32);
-        }
-        for (int x = hi; x < w; x++) {
-            if (x + half < w)
-                sum += col[x + half];
-            sum -= col[x - half - 1];
-            uint32_t cols = (uint32_t)(w - 1 - (x - half) + 1);
-            row[x] = (uint8_t)(((uint64_t)(sum + rows * cols / 2) * recip[cols]) >> 32);
-        }
-        pack_row(row, w, md + (size_t)y * (size_t)mwpl);
-    }
-    free(col);
-    free(in);
-    free(gone);
+out:
     free(row);
+    mean_end(&m);
     return mean;
+}
+
+/* 32 bytes of 0/1, first pixel first, as one word of a 1 bpp row (first
+ * pixel in the top bit): eight at a time, by a multiply that gathers each
+ * byte's low bit into the top byte. */
+static l_uint32 pack_bits(const uint8_t *b)
+{
+    l_uint32 word = 0;
+    for (int k = 0; k < 4; k++) {
+        uint64_t v;
+        memcpy(&v, b + 8 * k, 8);
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+        v = __builtin_bswap64(v);
+#endif
+        word = word << 8 | (l_uint32)((v * 0x8040201008040201ull) >> 56);
+    }
+    return word;
+}
+
+int lpr_binarize_local(PIX *grey, int half, PIX **dark, PIX **light, PIX **soft)
+{
+    mean_rows m;
+    int rc = -1;
+    uint8_t *mean = NULL, *bits = NULL;
+    *dark = *light = NULL;
+    if (soft)
+        *soft = NULL;
+    if (mean_begin(&m, grey, half) != 0)
+        goto out;
+    int w = m.w, h = m.h, words = (w + 31) / 32;
+    *dark = pixCreate(w, h, 1);
+    *light = pixCreate(w, h, 1);
+    if (soft)
+        *soft = pixCreate(w, h, 1);
+    mean = calloc((size_t)words * 32, 1);
+    bits = calloc((size_t)words * 32, 3);
+    if (!*dark || !*light || (soft && !*soft) || !mean || !bits)
+        goto out;
+    uint8_t *bd = bits, *bl = bits + words * 32, *bs = bits + 2 * words * 32;
+    int bwpl = pixGetWpl(*dark);
+    for (int y = 0; y < h; y++) {
+        const uint8_t *g = mean_next(&m, y, mean);
+        /* the contrast a pixel needs grows with its window's mean */
+        for (int x = 0; x < w; x++) {
+            /* in 16 bits, so the compiler runs eight pixels at once;
+             * (m * 205) >> 11 is m / 10 for every m below 1029 */
+            int16_t gm = g[x], mm = mean[x], tenth = (int16_t)((uint16_t)(mm * 205) >> 11);
+            bd[x] = gm < (int16_t)(mm - 10 - tenth);
+            bl[x] = gm > (int16_t)(mm + 10 + tenth);
+            bs[x] = gm < (int16_t)(mm - 6 - (mm >> 4));
+        }
+        l_uint32 *dl = pixGetData(*dark) + (size_t)y * (size_t)bwpl;
+        l_uint32 *ll = pixGetData(*light) + (size_t)y * (size_t)bwpl;
+        l_uint32 *sl = soft ? pixGetData(*soft) + (size_t)y * (size_t)bwpl : NULL;
+        for (int i = 0; i < words; i++) {
+            dl[i] = pack_bits(bd + 32 * i);
+            ll[i] = pack_bits(bl + 32 * i);
+            if (sl)
+                sl[i] = pack_bits(bs + 32 * i);
+        }
+    }
+    if (soft && !pixCloseBrick(*soft, *soft, 1, 3))
+        goto out;
+    rc = 0;
+out:
+    if (rc != 0) {
+        pixDestroy(dark);
+        pixDestroy(light);
+        if (soft)
+            pixDestroy(soft);
+    }
+    free(mean);
+    free(bits);
+    mean_end(&m);
+    return rc;
 }
 
 typedef struct run {

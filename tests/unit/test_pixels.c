@@ -4,6 +4,7 @@
  * level of Leptonica's pixBlockconv where the window is whole (but for the
  * first such row and column, where pixBlockconv leaves out the window's
  * first column or row: 124 for 120 in one case here);
+ * lpr_binarize_local is its rule applied to that mean, pixel for pixel;
  * lpr_components_bb gives exactly what Leptonica's
  * pixConnCompBB(bin, 8) gives (the same boxes in the same order) on random
  * binary images of awkward widths and densities, on full and empty
@@ -128,6 +129,66 @@ static void test_golden_photos(void **state)
     }
 }
 
+/* lpr_binarize_local is its rule applied to lpr_box_mean, pixel by pixel,
+ * on the golden photos and on an image whose width is no multiple of 32 */
+static void test_binarize_local(void **state)
+{
+    (void)state;
+    const char *photos[] = {"sample-1-us.jpg", "sample-3-night.jpg", NULL};
+    for (size_t i = 0; i < sizeof photos / sizeof photos[0]; i++) {
+        PIX *grey;
+        if (photos[i]) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/golden/read/%s", LPR_TEST_DIR, photos[i]);
+            PIX *pix = pixRead(path);
+            assert_non_null(pix);
+            grey = pixConvertTo8(pix, 0);
+            pixDestroy(&pix);
+        } else {
+            grey = pixCreate(101, 37, 8);
+            unsigned seed = 99;
+            for (int y = 0; y < 37; y++)
+                for (int x = 0; x < 101; x++) {
+                    seed = seed * 1103515245u + 12345u;
+                    pixSetPixel(grey, x, y, (seed >> 16) & 255);
+                }
+        }
+        assert_non_null(grey);
+        PIX *dark, *light, *soft;
+        assert_int_equal(lpr_binarize_local(grey, 12, &dark, &light, &soft), 0);
+        PIX *mean = lpr_box_mean(grey, 12);
+        int w = pixGetWidth(grey), h = pixGetHeight(grey);
+        PIX *want[3] = {pixCreate(w, h, 1), pixCreate(w, h, 1), pixCreate(w, h, 1)};
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                l_uint32 g, m;
+                pixGetPixel(grey, x, y, &g);
+                pixGetPixel(mean, x, y, &m);
+                int gi = (int)g, mi = (int)m;
+                pixSetPixel(want[0], x, y, gi < mi - (10 + mi / 10));
+                pixSetPixel(want[1], x, y, gi > mi + (10 + mi / 10));
+                pixSetPixel(want[2], x, y, gi < mi - (6 + mi / 16));
+            }
+        pixCloseBrick(want[2], want[2], 1, 3);
+        PIX *got[3] = {dark, light, soft};
+        for (int k = 0; k < 3; k++) {
+            l_int32 same = 0;
+            pixEqual(got[k], want[k], &same);
+            if (!same)
+                printf("binarize %s: output %d differs\n", photos[i] ? photos[i] : "random", k);
+            assert_true(same);
+            pixDestroy(&want[k]);
+            pixDestroy(&got[k]);
+        }
+        /* without the soft output */
+        assert_int_equal(lpr_binarize_local(grey, 12, &dark, &light, NULL), 0);
+        pixDestroy(&dark);
+        pixDestroy(&light);
+        pixDestroy(&mean);
+        pixDestroy(&grey);
+    }
+}
+
 static void test_refuses_grey(void **state)
 {
     (void)state;
@@ -137,6 +198,10 @@ static void test_refuses_grey(void **state)
     assert_null(lpr_box_mean(bin, 3));
     assert_null(lpr_box_mean(grey, 0));
     assert_null(lpr_box_mean(grey, 65));
+    PIX *d = NULL, *l = NULL;
+    assert_int_equal(lpr_binarize_local(bin, 12, &d, &l, NULL), -1);
+    assert_null(d);
+    assert_null(l);
     pixDestroy(&grey);
     pixDestroy(&bin);
 }
@@ -157,7 +222,8 @@ static void test_box_mean(void **state)
                 int v = (x * 7 + y * 3) % 256 + (int)((seed >> 16) % 61) - 30;
                 pixSetPixel(grey, x, y, (l_uint32)(v < 0 ? 0 : v > 255 ? 255 : v));
             }
-        PIX *mean = lpr_box_mean(grey, half), *lept = pixBlockconv(grey, half, half);
+        PIX *mean = lpr_box_mean(grey, half);
+        PIX *lept = w > 2 * half + 1 && h > 2 * half + 1 ? pixBlockconv(grey, half, half) : NULL;
         assert_non_null(mean);
         for (int y = 0; y < h; y++)
             for (int x = 0; x < w; x++) {
@@ -197,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_golden_photos),
         cmocka_unit_test(test_refuses_grey),
         cmocka_unit_test(test_box_mean),
+        cmocka_unit_test(test_binarize_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
