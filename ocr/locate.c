@@ -26,24 +26,14 @@
 
 typedef struct comp {
     int x, y, w, h;
-    int parent; /* union-find */
 } comp;
 
-static int uf_find(comp *c, int i)
+static void uf_union(int *parent, int a, int b)
 {
-    while (c[i].parent != i) {
-        c[i].parent = c[c[i].parent].parent;
-        i = c[i].parent;
-    }
-    return i;
-}
-
-static void uf_union(comp *c, int a, int b)
-{
-    a = uf_find(c, a);
-    b = uf_find(c, b);
+    a = lpr_uf_find(parent, a);
+    b = lpr_uf_find(parent, b);
     if (a != b)
-        c[b].parent = a;
+        parent[b] = a;
 }
 
 static int cmp_comp_x(const void *a, const void *b)
@@ -146,7 +136,7 @@ static int locate_pass(PIX *bin, float scale, int inverted, lpr_textline *out,
 {
     BOXA *boxa = NULL;
     comp *cs = NULL;
-    int *members = NULL;
+    int *members = NULL, *parent = NULL;
     int found = -1, ncomp = 0;
     int w = pixGetWidth(bin), h = pixGetHeight(bin);
 
@@ -156,7 +146,8 @@ static int locate_pass(PIX *bin, float scale, int inverted, lpr_textline *out,
     int nbox = boxaGetCount(boxa);
     cs = malloc(sizeof *cs * (size_t)(nbox > 0 ? nbox : 1));
     members = malloc(sizeof *members * (size_t)(nbox > 0 ? nbox : 1));
-    if (!cs || !members)
+    parent = malloc(sizeof *parent * (size_t)(nbox > 0 ? nbox : 1));
+    if (!cs || !members || !parent)
         goto out;
     for (int i = 0; i < nbox && ncomp < MAX_COMPONENTS; i++) {
         l_int32 bx, by, bw, bh;
@@ -167,31 +158,31 @@ static int locate_pass(PIX *bin, float scale, int inverted, lpr_textline *out,
         /* skip components touching the image border */
         if (bx == 0 || by == 0 || bx + bw >= w || by + bh >= h)
             continue;
-        cs[ncomp] = (comp){bx, by, bw, bh, ncomp};
+        cs[ncomp] = (comp){bx, by, bw, bh};
         ncomp++;
     }
     qsort(cs, (size_t)ncomp, sizeof *cs, cmp_comp_x);
     for (int i = 0; i < ncomp; i++)
-        cs[i].parent = i;
+        parent[i] = i;
     for (int i = 0; i < ncomp; i++) {
         float reach = (float)(cs[i].x + cs[i].w) + 1.1f * (float)MAX_CHAR_H * 1.35f;
         for (int j = i + 1; j < ncomp && (float)cs[j].x <= reach; j++) {
             if (compatible(&cs[i], &cs[j]))
-                uf_union(cs, i, j);
+                uf_union(parent, i, j);
         }
     }
     /* collect groups: count members per root, then gather plausible ones */
     for (int i = 0; i < ncomp; i++)
         members[i] = 0;
     for (int i = 0; i < ncomp; i++)
-        members[uf_find(cs, i)]++;
+        members[lpr_uf_find(parent, i)]++;
     found = 0;
     for (int r = 0; r < ncomp && found < max; r++) {
         if (members[r] < 3 || members[r] > 12)
             continue;
         int idx[LPR_LINE_MAX_CHARS], n = 0;
         for (int i = 0; i < ncomp && n < LPR_LINE_MAX_CHARS; i++)
-            if (uf_find(cs, i) == r)
+            if (lpr_uf_find(parent, i) == r)
                 idx[n++] = i;
         line_from_group(cs, idx, n, scale, inverted, &out[found]);
         found++;
@@ -199,6 +190,7 @@ static int locate_pass(PIX *bin, float scale, int inverted, lpr_textline *out,
 out:
     free(cs);
     free(members);
+    free(parent);
     boxaDestroy(&boxa);
     return found;
 }

@@ -63,6 +63,18 @@ lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region,
 int lpr_line_crop(PIX *grey, const lpr_textline *line, float side_pad, float half_h,
                   int deskew, int out_h, int out_w, float *out);
 
+/* Union-find over 0..n-1 (the locator's character groups, pixels.c's
+ * runs): the root of i's set, halving the path on the way; parent[r] == r
+ * at a root. */
+static inline int lpr_uf_find(int *parent, int i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
 /* Intersection area of two boxes, in pixels. */
 float lpr_box_intersection(lpr_box a, lpr_box b);
 

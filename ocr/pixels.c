@@ -252,26 +252,16 @@ out:
 
 typedef struct run {
     int x0, x1;   /* first and last pixel, inclusive */
-    int parent;   /* union-find over runs */
 } run;
 
 typedef struct set {
     int x0, y0, x1, y1; /* box, inclusive */
 } set;
 
-static int find(run *r, int i)
+static void join(int *parent, set *s, int a, int b)
 {
-    while (r[i].parent != i) {
-        r[i].parent = r[r[i].parent].parent;
-        i = r[i].parent;
-    }
-    return i;
-}
-
-static void join(run *r, set *s, int a, int b)
-{
-    a = find(r, a);
-    b = find(r, b);
+    a = lpr_uf_find(parent, a);
+    b = lpr_uf_find(parent, b);
     if (a == b)
         return;
     if (b < a) { /* the root is the earlier run: the set's first in raster order */
@@ -279,7 +269,7 @@ static void join(run *r, set *s, int a, int b)
         a = b;
         b = t;
     }
-    r[b].parent = a;
+    parent[b] = a;
     set *sa = &s[a], *sb = &s[b];
     if (sb->x0 < sa->x0) sa->x0 = sb->x0;
     if (sb->x1 > sa->x1) sa->x1 = sb->x1;
@@ -304,8 +294,8 @@ static int next_bit(const l_uint32 *line, int wpl, int x, int on)
 
 /* Appends row y's runs to r and their one-run sets to s (growing both):
  * returns the new count, or -1 out of memory. */
-static int row_runs(const l_uint32 *line, int wpl, int w, int y, run **r, set **s, int n,
-                    int *cap)
+static int row_runs(const l_uint32 *line, int wpl, int w, int y, run **r, set **s,
+                    int **parent, int n, int *cap)
 {
     for (int x = next_bit(line, wpl, 0, 1); x < w; x = next_bit(line, wpl, x, 1)) {
         int end = next_bit(line, wpl, x, 0);
@@ -321,9 +311,14 @@ static int row_runs(const l_uint32 *line, int wpl, int w, int y, run **r, set **
             if (!ns)
                 return -1;
             *s = ns;
+            int *np = realloc(*parent, sizeof **parent * (size_t)nc);
+            if (!np)
+                return -1;
+            *parent = np;
             *cap = nc;
         }
-        (*r)[n] = (run){x, end - 1, n};
+        (*r)[n] = (run){x, end - 1};
+        (*parent)[n] = n;
         (*s)[n] = (set){x, y, end - 1, y};
         n++;
         x = end;
@@ -338,12 +333,13 @@ BOXA *lpr_components_bb(PIX *bin)
     int w = pixGetWidth(bin), h = pixGetHeight(bin), wpl = pixGetWpl(bin);
     const l_uint32 *data = pixGetData(bin);
     run *r = NULL;
+    int *parent = NULL;
     set *s = NULL;
     BOXA *out = NULL;
     int n = 0, cap = 0, prev0 = 0, prev1 = 0; /* runs of the row above: [prev0, prev1) */
     for (int y = 0; y < h; y++) {
         int cur0 = n;
-        n = row_runs(data + (size_t)y * (size_t)wpl, wpl, w, y, &r, &s, n, &cap);
+        n = row_runs(data + (size_t)y * (size_t)wpl, wpl, w, y, &r, &s, &parent, n, &cap);
         if (n < 0)
             goto out;
         /* 8-connected: runs touch when they overlap or meet at a corner */
@@ -352,7 +348,7 @@ BOXA *lpr_components_bb(PIX *bin)
             while (p < prev1 && r[p].x1 < r[c].x0 - 1)
                 p++;
             for (int q = p; q < prev1 && r[q].x0 <= r[c].x1 + 1; q++)
-                join(r, s, q, c);
+                join(parent, s, q, c);
         }
         prev0 = cur0;
         prev1 = n;
@@ -362,7 +358,7 @@ BOXA *lpr_components_bb(PIX *bin)
      * components in the order of their first pixels, as Leptonica gives them */
     int nsets = 0;
     for (int i = 0; i < n; i++)
-        if (r[i].parent == i)
+        if (parent[i] == i)
             s[nsets++] = s[i]; /* i >= nsets: a root's set is read before it is overwritten */
     out = boxaCreate(nsets > 0 ? nsets : 1);
     for (int i = 0; out && i < nsets; i++) {
@@ -375,5 +371,6 @@ BOXA *lpr_components_bb(PIX *bin)
 out:
     free(r);
     free(s);
+    free(parent);
     return out;
 }

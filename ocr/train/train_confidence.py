@@ -35,7 +35,6 @@ usage: train_confidence.py READ_FEATURES_TOOL RENDER_TOOL OUT_MODEL
 """
 import argparse
 import os
-import random
 import struct
 import subprocess
 import sys
@@ -94,9 +93,7 @@ def main():
     ap.add_argument("--renders", type=int, default=800)
     ap.add_argument("--reuse", action="store_true", help="features already read into --work")
     a = ap.parse_args()
-    rng = random.Random(a.seed)
-    work = a.work or os.path.join("/tmp", "lpr-conf-%d" % os.getpid())
-    os.makedirs(work, exist_ok=True)
+    rng, work = tv.training_setup(a, "conf")
     t0 = time.time()
     entries = tv.make_composites(a.training, work, rng, a.font_renders, kinds=("us", "br", "font"),
                                  per={"us": 6, "br": 3, "font": 1})

@@ -33,7 +33,6 @@ Prints the held-out report and writes the model and test vectors.
 import argparse
 import json
 import os
-import random
 import struct
 import sys
 import time
@@ -168,11 +167,7 @@ def main():
                     help="the images and proposals of an earlier run with the same --work")
     a = ap.parse_args()
     import torch
-    torch.manual_seed(a.seed)
-    torch.set_num_threads(2)
-    rng = random.Random(a.seed)
-    work = a.work or os.path.join("/tmp", "lpr-read-%d" % os.getpid())
-    os.makedirs(work, exist_ok=True)
+    rng, work = tv.training_setup(a, "read")
     t0 = time.time()
     cache = os.path.join(work, "entries.json")
     if a.reuse and os.path.exists(cache):

@@ -28,7 +28,6 @@ Prints the held-out report; writes the model and a few test vectors (crop,
 expected output) the C test compares against.
 """
 import argparse
-import io
 import math
 import os
 import random
@@ -271,6 +270,18 @@ def training_args(ap, seed):
     ap.add_argument("--seed", type=int, default=seed)
 
 
+def training_setup(a, name):
+    """What every training script does first, from its parsed options:
+    seeds PyTorch, runs it on the machine's two cores, and returns the
+    seeded random source and the scratch folder (made if missing)."""
+    import torch
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(2)
+    work = a.work or os.path.join("/tmp", "lpr-%s-%d" % (name, os.getpid()))
+    os.makedirs(work, exist_ok=True)
+    return random.Random(a.seed), work
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("tool")
@@ -283,11 +294,7 @@ def main():
     ap.add_argument("--font-renders", type=int, default=1500)
     a = ap.parse_args()
     import torch
-    torch.manual_seed(a.seed)
-    torch.set_num_threads(2)
-    rng = random.Random(a.seed)
-    work = a.work or os.path.join("/tmp", "lpr-verify-%d" % os.getpid())
-    os.makedirs(work, exist_ok=True)
+    rng, work = training_setup(a, "verify")
     t0 = time.time()
     entries = make_composites(a.training, work, rng, a.font_renders)
     if a.render_tool and a.renders:
