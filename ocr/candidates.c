@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ocr_internal.h"
+#include "tuning.h"
 
 /* Format strings: L = letter, N = digit, A = either. */
 static const char *const br_formats[] = {"LLLNNNN", "LLLNLNN", NULL};
@@ -22,8 +23,6 @@ static const char *const br_formats[] = {"LLLNNNN", "LLLNLNN", NULL};
  * LLNNNLL, the UK LLNNLLL, Spain NNNNLLL. Other countries' plates are
  * not penalised unless they have one of these lengths and fit none. */
 static const char *const eu_formats[] = {"LLNNNLL", "LLNNLLL", "NNNNLLL", NULL};
-#define DROPPED_ONE 0.95f /* confidence factor per position dropped to fit a series */
-#define OFF_FORMAT 0.9f /* eu: confidence factor of a reading that fits no series */
 
 static int fits_class(char fmt, char c)
 {
@@ -78,7 +77,6 @@ static const char *const confusions[] = {
     "OD", "OQ", "0D", "0Q", "IT", "1T", "G6", "A4", "E6", "L4", "UV", "MN", "HM", "KX",
     "B3", "J1", "Y7", "PR", "CG", "F7", NULL};
 #define TWINS 5
-#define LOOKALIKE 0.85f /* factor of the other pairs against the twins */
 
 void lpr_add_confusions(lpr_charpos *pos, float factor)
 {
@@ -125,7 +123,6 @@ typedef struct beam_item {
     float sum;
 } beam_item;
 
-#define BEAM 48
 
 /* Beam search over positions; fmt (may be NULL) restricts each position's
  * class. Returns the number of complete strings written to out (sorted). */

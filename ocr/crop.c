@@ -9,8 +9,8 @@
 #endif
 
 #include "ocr_internal.h"
+#include "tuning.h"
 
-#define MIN_SPREAD 4.0f /* grey levels: a flatter crop is left unscaled */
 #define MAX_CROP_W 512  /* columns a crop may have (column taps on the stack) */
 
 /* Where output sample i of a line of n spans [p0, p0 + n * step) falls in

@@ -16,13 +16,8 @@
 #include <string.h>
 
 #include "ocr_internal.h"
+#include "tuning.h"
 
-#define DETECT_MAX_DIM 1280
-#define ENLARGE_DIM 1280
-#define MAX_COMPONENTS 20000
-#define MIN_CHAR_H 9
-#define MAX_CHAR_H 90
-#define MAX_LINES_PER_PASS 64
 
 typedef struct comp {
     int x, y, w, h;
@@ -247,7 +242,7 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max)
         PIX *bins[3] = {NULL, NULL, NULL};
         if (pixGetWidth(levels[l]) < 32 || pixGetHeight(levels[l]) < 32)
             continue;
-        if (lpr_binarize_local(levels[l], 12, &bins[0], &bins[1], l == 0 ? &bins[2] : NULL) != 0)
+        if (lpr_binarize_local(levels[l], LOCATE_MEAN_HALF, &bins[0], &bins[1], l == 0 ? &bins[2] : NULL) != 0)
             goto out;
         for (int b = 0; b < 3 && bins[b]; b++) {
             int n = locate_pass(bins[b], scales[l], b == 1, all + nall, MAX_LINES_PER_PASS);

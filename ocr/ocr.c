@@ -17,10 +17,10 @@
 #include "reader.h"
 #include "recognize.h"
 #include "verify.h"
+#include "tuning.h"
 
 #define MAX_FILE_BYTES (256L * 1024 * 1024)
 #define WHITELIST "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-#define MIN_PLATE_CHARS 4
 
 #define CHAR_MODEL_FILE "lpr-chars.clf"
 #define VERIFIER_FILE "lpr-verify.nn"
@@ -258,7 +258,6 @@ void lpr_ocr_free(lpr_ocr *ocr)
     free(ocr);
 }
 
-#define FRAGMENT_MARGIN 10.0f /* confidence points a whole plate may trail its fragment */
 
 static int cmp_plate(const void *a, const void *b)
 {
@@ -300,7 +299,6 @@ static int rank_line(const lpr_ocr *ocr, lpr_charpos *pos, int n, float aspect,
     return lpr_candidates(pos, n, ocr->cfg.region, aspect, out, LPR_MAX_CANDIDATES, region);
 }
 
-#define SECOND_ONLY 3 /* of the second opinion's candidates, how many may join */
 
 /* Joins the second opinion's candidates to the plate's (the whole-plate
  * reader's): each candidate learns the second opinion's score of its text;
@@ -333,15 +331,9 @@ static void join_second_opinion(lpr_plate *p, const lpr_candidate *sec, int ns)
 }
 
 /* Whether the second opinion should read a line the reader has read: with
- * the calibration, only when the reader's read alone has at least
- * SECOND_OPINION_GATE percent probability of being the plate. Below it the
- * read is dropped by any useful floor whatever a second reader says
- * (train_confidence.py reports how few right reads start there), and most
- * lines of plate-free scenes are there: the second opinion was two thirds
- * of the reading cost of such a frame. Without a calibration it always
- * reads. */
-#define SECOND_OPINION_GATE 20.0f /* percent */
-
+ * the calibration, only when the reader's read alone is at least
+ * SECOND_OPINION_GATE percent likely (tuning.h says why); without one,
+ * always. */
 static int second_opinion_worth(const lpr_ocr *ocr, const lpr_plate *p)
 {
     if (!ocr->calibration)

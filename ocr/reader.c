@@ -6,15 +6,13 @@
 #include <string.h>
 
 #include "reader.h"
+#include "tuning.h"
 
-#define SIDE_PAD 1.0f /* character heights left and right of the line */
-#define HALF_H 0.9f   /* character heights above and below the line's middle */
 #define BLANK (LPR_READ_CLASSES - 1)
-#define MIN_ALT_P 0.005f /* an alternative less likely than this is no candidate */
 
 int lpr_plate_read_crop(PIX *grey, const lpr_textline *line, float *out)
 {
-    return lpr_line_crop(grey, line, SIDE_PAD, HALF_H, 1, LPR_READ_H_PX, LPR_READ_W_PX, out);
+    return lpr_line_crop(grey, line, READ_SIDE_PAD, READ_HALF_H, 1, LPR_READ_H_PX, LPR_READ_W_PX, out);
 }
 
 lpr_err lpr_plate_reader_load(const char *path, lpr_plate_reader **out)
@@ -68,7 +66,7 @@ int lpr_plate_read_decode(const float *logits, lpr_charpos *pos, int max)
             for (int a = 1; a < BLANK; a++)
                 if (q[a] > q[arg])
                     arg = a;
-            if (q[arg] < 0 || (k > 0 && q[arg] < MIN_ALT_P))
+            if (q[arg] < 0 || (k > 0 && q[arg] < READ_MIN_ALT_P))
                 break;
             cp->ch[k] = alphabet[arg];
             cp->conf[k] = 100.0f * q[arg];

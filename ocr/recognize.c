@@ -16,24 +16,8 @@
 #include <tesseract/capi.h>
 
 #include "recognize.h"
+#include "tuning.h"
 
-#define TARGET_CHAR_H 36
-#define BORDER 12
-#define SIDE_MARGIN 0.6f    /* of char_h, each side of the localiser's line */
-#define EDGE_MARGIN 1.3f    /* of char_h: the wider look for a lost edge character */
-#define EDGE_CONF 85.0f     /* classifier conf an edge character found so must have */
-#define CONFIDENT 80.0f
-#define MIN_CELL_H 0.55f     /* of TARGET_CHAR_H: shorter cells are no character */
-#define CLF_CONFIDENT 90.0f  /* classifier mean conf that spares the grey pass */
-#define LSTM_WEIGHT 0.4f     /* LSTM share when merged with the classifier */
-#define CLF_ALONE 0.9f       /* classifier's weight against an LSTM of other length */
-#define CLF_TRUSTED 90.0f    /* classifier mean conf, binarisations agreeing, that skips the LSTM */
-#define LSTM_MIN_CELLS 4     /* classifier cells a line needs before the LSTM reads it */
-#define LOCAL_THRESHOLD 1000 /* line_clean_binary: Sauvola instead of a global threshold */
-#define THRESH_STEP 25       /* grey levels between the classifier's binarisations */
-#define MIN_INK 0.06f        /* share of dark pixels below which a line's threshold failed */
-#define CELL_SLACK 0.1f      /* of the character rows: how far a cell may reach beyond them */
-#define PEEL_VLINE 1.6f      /* of TARGET_CHAR_H: a frame side fused to a character is taller */
 
 static void clip_box(lpr_box *b, int w, int h)
 {
@@ -142,7 +126,7 @@ static int merge_cells(lpr_box *b, int n, int y0, int y1, int ca, int cb)
     for (int i = 0; i < m; i++) {
         int ya = b[i].y < lo ? lo : b[i].y;
         int yb = b[i].y + b[i].h > hi ? hi : b[i].y + b[i].h;
-        b[i] = (lpr_box){b[i].x + BORDER, ya - y0 + BORDER, b[i].w, yb > ya ? yb - ya : 0};
+        b[i] = (lpr_box){b[i].x + LINE_BORDER, ya - y0 + LINE_BORDER, b[i].w, yb > ya ? yb - ya : 0};
     }
     return m;
 }
@@ -366,7 +350,7 @@ static PIX *line_clean_binary(PIX *lg, int thresh, lpr_box *segs, int maxseg, in
     PIX *cropped = band ? pixClipRectangle(out, band, NULL) : NULL;
     boxDestroy(&band);
     if (cropped) {
-        bordered = pixAddBorder(cropped, BORDER, 0);
+        bordered = pixAddBorder(cropped, LINE_BORDER, 0);
         pixDestroy(&cropped);
     }
     if (segs && nseg && bordered)
@@ -386,7 +370,7 @@ static PIX *line_norm_grey(PIX *lg)
     PIX *norm = pixContrastNorm(NULL, lg, 32, 32, 40, 1, 1);
     if (!norm)
         return NULL;
-    PIX *b = pixAddBorder(norm, BORDER, 255);
+    PIX *b = pixAddBorder(norm, LINE_BORDER, 255);
     pixDestroy(&norm);
     return b;
 }
@@ -711,7 +695,7 @@ int lpr_recognize_line(TessBaseAPI *api, const lpr_charclf *clf, PIX *grey,
         if (f == 1) {
             /* the grey form is read only when the clean one is doubtful:
              * it costs a second LSTM pass */
-            if (counts[0] >= 4 && means[0] >= CONFIDENT)
+            if (counts[0] >= 4 && means[0] >= SEG_CONFIDENT)
                 break;
             if (counts[2] >= 4 && counts[2] == counts[0] && means[2] >= CLF_CONFIDENT)
                 break;

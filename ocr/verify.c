@@ -5,13 +5,12 @@
 
 #include "nn.h"
 #include "verify.h"
+#include "tuning.h"
 
-#define SIDE_PAD 0.8f  /* character heights left and right of the line */
-#define HALF_H 1.3f    /* character heights above and below the line's middle */
 
 int lpr_plate_verify_crop(PIX *grey, const lpr_textline *line, float *out)
 {
-    return lpr_line_crop(grey, line, SIDE_PAD, HALF_H, 0, LPR_VERIFY_H_PX, LPR_VERIFY_W_PX, out);
+    return lpr_line_crop(grey, line, VERIFY_SIDE_PAD, VERIFY_HALF_H, 0, LPR_VERIFY_H_PX, LPR_VERIFY_W_PX, out);
 }
 
 lpr_err lpr_plate_verifier_load(const char *path, lpr_plate_verifier **out)
