@@ -27,8 +27,8 @@
 /* --- crop.c: the views the networks see -------------------------------- */
 #define MIN_SPREAD 4.0f /* grey levels: a flatter crop is left unscaled */
 /* verify.c: the verifier's view, in character heights */
-#define VERIFY_SIDE_PAD 0.8f /* left and right of the line */
-#define VERIFY_HALF_H 1.3f   /* above and below the line's middle */
+#define VERIFY_SIDE_PAD 1.4f /* left and right of the line */
+#define VERIFY_HALF_H 1.6f   /* above and below the line's middle */
 /* reader.c: the whole-plate reader's view, in character heights */
 #define READ_SIDE_PAD 1.0f /* left and right of the line */
 #define READ_HALF_H 0.9f   /* above and below the line's middle */

@@ -17,9 +17,9 @@
 #include "ocr_internal.h"
 
 #define LPR_VERIFY_H_PX 32 /* crop the network sees, rows */
-#define LPR_VERIFY_W_PX 96 /* columns */
+#define LPR_VERIFY_W_PX 128 /* columns */
 
-/* Lines proposed per image before verification: the verifier costs ~2.5 M
+/* Lines proposed per image before verification: the verifier costs ~3.3 M
  * multiply-adds a line against a read's tens of millions, so it looks at
  * more lines than are read (lpr_ocr_config.max_lines). */
 #define LPR_MAX_PROPOSALS 16
@@ -29,8 +29,9 @@
 #define LPR_MIN_PLATE_P 0.5f
 
 /* Cuts the verifier's view of a located line out of the 8 bpp grey image:
- * the line with 0.8 character heights each side and 1.3 above and below its
- * middle, dark-on-light (a light-on-dark line is inverted), resampled
+ * the line with VERIFY_SIDE_PAD (1.4) character heights each side and
+ * VERIFY_HALF_H (1.6) above and below its middle (tuning.h: enough to see
+ * whether the characters sit on a plate or on a sign), dark-on-light (a light-on-dark line is inverted), resampled
  * bilinearly to LPR_VERIFY_H_PX x LPR_VERIFY_W_PX and standardised to zero
  * mean and unit spread. Returns 0, or -1 for an empty box. */
 int lpr_plate_verify_crop(PIX *grey, const lpr_textline *line, float *out);

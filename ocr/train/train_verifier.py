@@ -41,7 +41,7 @@ import zlib
 import numpy as np
 from PIL import Image, ImageFilter
 
-H, W = 32, 96  # verify.h LPR_VERIFY_H_PX, LPR_VERIFY_W_PX
+H, W = 32, 128  # verify.h LPR_VERIFY_H_PX, LPR_VERIFY_W_PX
 
 
 def crc(s):
@@ -218,7 +218,7 @@ def build(torch):
         return [nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(), nn.MaxPool2d(2)]
 
     return nn.Sequential(*block(1, 8), *block(8, 16), *block(16, 32), *block(32, 32),
-                         nn.Flatten(), nn.Linear(32 * 2 * 6, 32), nn.ReLU(), nn.Linear(32, 1))
+                         nn.Flatten(), nn.Linear(32 * 2 * 8, 32), nn.ReLU(), nn.Linear(32, 1))
 
 
 def export(torch, model, path, shape=None):
