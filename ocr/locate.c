@@ -18,7 +18,6 @@
 #include "ocr_internal.h"
 #include "tuning.h"
 
-
 typedef struct comp {
     int x, y, w, h;
 } comp;

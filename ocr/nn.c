@@ -202,10 +202,13 @@ lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int
     if (rc != LPR_OK)
         return rc;
     lpr_nn *nn = *out;
-    if (nn->in_c != c || nn->in_h != h || nn->in_w != w || lpr_nn_outputs(nn) != outputs) {
+    int in_ok = nn->in_c == c && nn->in_h == h && nn->in_w == w;
+    int out_ok = lpr_nn_outputs(nn) == outputs;
+    if (!in_ok || !out_ok) {
         LPR_ERROR("ocr", "%s %s: takes %dx%dx%d with %d outputs, this program gives %dx%dx%d "
-                  "and reads %d", what, path, nn->in_c, nn->in_h, nn->in_w, lpr_nn_outputs(nn),
-                  c, h, w, outputs);
+                  "and reads %d (the %s differ)", what, path, nn->in_c, nn->in_h, nn->in_w,
+                  lpr_nn_outputs(nn), c, h, w, outputs,
+                  in_ok ? "outputs" : out_ok ? "inputs" : "inputs and outputs");
         lpr_nn_free(nn);
         *out = NULL;
         return LPR_EFORMAT;
@@ -235,6 +238,21 @@ int lpr_nn_outputs(const lpr_nn *nn)
 {
     const layer *L = &nn->l[nn->n_layers - 1];
     return L->out_c * L->out_h * L->out_w;
+}
+
+/* Each of the rows of n values starts as its bias: the products below add
+ * to it (beta = 1). */
+static void fill_bias(float *out, const float *bias, int rows, int n)
+{
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < n; i++)
+            out[(size_t)r * (size_t)n + (size_t)i] = bias[r];
+}
+
+static void relu(float *x, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        x[k] = x[k] > 0.0f ? x[k] : 0.0f;
 }
 
 /* 3x3 convolution, same padding, as one matrix product: the input is
@@ -267,11 +285,7 @@ static void conv3x3(const layer *L, float *cols, const float *in, float *out)
                 }
             }
     }
-    for (int o = 0; o < L->out_c; o++) {
-        float *op = out + (size_t)o * (size_t)HW;
-        for (int i = 0; i < HW; i++)
-            op[i] = L->b[o];
-    }
+    fill_bias(out, L->b, L->out_c, HW);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L->out_c, HW, C * 9, 1.0f, L->w,
                 C * 9, cols, HW, 1.0f, out, HW);
 }
@@ -283,13 +297,10 @@ void lpr_nn_run(lpr_nn *nn, const float *in, float *out)
     for (int i = 0; i < nn->n_layers; i++) {
         const layer *L = &nn->l[i];
         float *dst = nn->buf[which];
-        size_t n;
         if (L->kind == KIND_CONV) {
             conv3x3(L, nn->cols, cur, dst);
-            n = (size_t)L->out_c * (size_t)L->in_h * (size_t)L->in_w;
             if (L->flags & FLAG_RELU)
-                for (size_t k = 0; k < n; k++)
-                    dst[k] = dst[k] > 0.0f ? dst[k] : 0.0f;
+                relu(dst, (size_t)L->out_c * (size_t)L->in_h * (size_t)L->in_w);
             if (L->flags & FLAG_POOL) {
                 /* in place: each pooled cell is written after its inputs
                  * (earlier or equal index) were read */
@@ -311,23 +322,18 @@ void lpr_nn_run(lpr_nn *nn, const float *in, float *out)
         } else if (L->kind == KIND_COLUMNS) {
             /* out (O x W) = weights (O x C*H) * in (C*H x W) + b */
             int CH = L->in_c * L->in_h, W = L->in_w;
-            for (int o = 0; o < L->out_c; o++)
-                for (int x = 0; x < W; x++)
-                    dst[(size_t)o * (size_t)W + (size_t)x] = L->b[o];
+            fill_bias(dst, L->b, L->out_c, W);
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L->out_c, W, CH, 1.0f, L->w,
                         CH, cur, W, 1.0f, dst, W);
             if (L->flags & FLAG_RELU)
-                for (size_t k = 0; k < (size_t)L->out_c * (size_t)W; k++)
-                    dst[k] = dst[k] > 0.0f ? dst[k] : 0.0f;
+                relu(dst, (size_t)L->out_c * (size_t)W);
         } else {
             /* out = weights (O x I) * in + b */
-            for (int o = 0; o < L->out_c; o++)
-                dst[o] = L->b[o];
+            fill_bias(dst, L->b, L->out_c, 1);
             cblas_sgemv(CblasRowMajor, CblasNoTrans, L->out_c, L->in_c, 1.0f, L->w, L->in_c, cur,
                         1, 1.0f, dst, 1);
             if (L->flags & FLAG_RELU)
-                for (int o = 0; o < L->out_c; o++)
-                    dst[o] = dst[o] > 0.0f ? dst[o] : 0.0f;
+                relu(dst, (size_t)L->out_c);
         }
         cur = dst;
         which ^= 1;

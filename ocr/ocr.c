@@ -258,7 +258,6 @@ void lpr_ocr_free(lpr_ocr *ocr)
     free(ocr);
 }
 
-
 static int cmp_plate(const void *a, const void *b)
 {
     const lpr_plate *pa = a, *pb = b;
@@ -299,7 +298,6 @@ static int rank_line(const lpr_ocr *ocr, lpr_charpos *pos, int n, float aspect,
     return lpr_candidates(pos, n, ocr->cfg.region, aspect, out, LPR_MAX_CANDIDATES, region);
 }
 
-
 /* Joins the second opinion's candidates to the plate's (the whole-plate
  * reader's): each candidate learns the second opinion's score of its text;
  * the second opinion's best texts that the reader did not propose take the
@@ -328,19 +326,6 @@ static void join_second_opinion(lpr_plate *p, const lpr_candidate *sec, int ns)
         c->second = sec[extra[e]].confidence;
     }
     p->n_candidates = at + ne;
-}
-
-/* Whether the second opinion should read a line the reader has read: with
- * the calibration, only when the reader's read alone is at least
- * SECOND_OPINION_GATE percent likely (tuning.h says why); without one,
- * always. */
-static int second_opinion_worth(const lpr_ocr *ocr, const lpr_plate *p)
-{
-    if (!ocr->calibration)
-        return 1;
-    lpr_plate alone = *p;
-    lpr_confidence_apply(ocr->calibration, &alone);
-    return alone.confidence >= SECOND_OPINION_GATE;
 }
 
 /* The pipeline over one 8 bpp grey image. */
@@ -396,18 +381,34 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
             continue;
         p->plate_p = plate_p[i];
         p->text_box = lines[i].box;
-        if (ocr->reader && ocr->api && second_opinion_worth(ocr, p)) {
-            lpr_charpos pos2[LPR_LINE_MAX_CHARS];
-            lpr_candidate sec[LPR_MAX_CANDIDATES];
-            lpr_region sreg;
-            int m = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos2, LPR_LINE_MAX_CHARS);
-            join_second_opinion(p, sec, m >= MIN_PLATE_CHARS ? rank_line(ocr, pos2, m, aspect, sec, &sreg)
-                                                             : 0);
-        }
+        p->box = lpr_plate_box_from_line(&lines[i], p->region, out->width, out->height);
         memcpy(p->text, p->candidates[0].text, sizeof p->text);
         p->confidence = p->candidates[0].confidence;
-        p->box = lpr_plate_box_from_line(&lines[i], p->region, out->width, out->height);
-        if (ocr->calibration)
+        int calibrated = 0;
+        if (ocr->reader && ocr->api) {
+            /* the second opinion reads the line only where the reader's
+             * read alone, calibrated, is at least SECOND_OPINION_GATE
+             * likely (tuning.h says why); below it, that is the plate */
+            if (ocr->calibration) {
+                lpr_plate alone = *p;
+                lpr_confidence_apply(ocr->calibration, &alone);
+                if (alone.confidence < SECOND_OPINION_GATE) {
+                    *p = alone;
+                    calibrated = 1;
+                }
+            }
+            if (!calibrated) {
+                lpr_charpos pos2[LPR_LINE_MAX_CHARS];
+                lpr_candidate sec[LPR_MAX_CANDIDATES];
+                lpr_region sreg;
+                int m = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos2,
+                                           LPR_LINE_MAX_CHARS);
+                join_second_opinion(p, sec, m >= MIN_PLATE_CHARS
+                                                ? rank_line(ocr, pos2, m, aspect, sec, &sreg)
+                                                : 0);
+            }
+        }
+        if (ocr->calibration && !calibrated)
             lpr_confidence_apply(ocr->calibration, p);
         out->n_plates++;
     }

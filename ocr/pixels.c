@@ -1,12 +1,15 @@
 /*
- * pixels.c - the locator's two whole-image operations, done with less work
- * than Leptonica's general ones: the local mean of a grey image, and the
- * bounding boxes of a binary image's 8-connected components.
+ * pixels.c - the locator's whole-image operations, done with less work
+ * than Leptonica's general ones: the local mean of a grey image, the
+ * local-mean binarisation over it, and the bounding boxes of a binary
+ * image's 8-connected components.
  *
  * The local mean (lpr_box_mean) is a running sum: one column sum per x
  * updated by a row entering and a row leaving the window, then a running
  * sum along the row, about a third of pixBlockconv's instructions. Its
  * window is clipped to the image (the mean of the pixels that are there).
+ * lpr_binarize_local thresholds each row against its means as they are
+ * made, eight pixels at a time, without a mean image.
  *
  * The locator needs only each component's box, but Leptonica's
  * pixConnCompBB fills every component pixel by pixel (a seed fill per
@@ -16,8 +19,8 @@
  * joined in a union-find, and each set keeps its box: the work follows the
  * runs, not the pixels. The boxes come out in pixConnCompBB's order (by
  * each component's first pixel in raster order), so the locator's results
- * are exactly those it had (tests/unit/test_components.c compares the two
- * on random and real images).
+ * are exactly those it had. tests/unit/test_pixels.c checks all three
+ * against brute force or Leptonica on random and real images.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -53,9 +56,10 @@ static void pack_row(const uint8_t *row, int w, l_uint32 *line)
     }
 }
 
-/* The running window sums of lpr_box_mean, one row at a time: each grey
- * row is unpacked once into a ring of 2 half + 2 rows, enters the column
- * sums at y - half... it leaves them half + 1 rows after it is the middle. */
+/* The running window sums of lpr_box_mean, one row at a time. Each grey
+ * row is unpacked once into a ring of 2 half + 2 rows: it enters the
+ * column sums when it is half rows below the row being made, and leaves
+ * them when it is half + 1 rows above it. */
 typedef struct mean_rows {
     const l_uint32 *data;
     int w, h, wpl, half, ring_n;

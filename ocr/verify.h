@@ -31,9 +31,9 @@
 /* Cuts the verifier's view of a located line out of the 8 bpp grey image:
  * the line with VERIFY_SIDE_PAD (1.4) character heights each side and
  * VERIFY_HALF_H (1.6) above and below its middle (tuning.h: enough to see
- * whether the characters sit on a plate or on a sign), dark-on-light (a light-on-dark line is inverted), resampled
- * bilinearly to LPR_VERIFY_H_PX x LPR_VERIFY_W_PX and standardised to zero
- * mean and unit spread. Returns 0, or -1 for an empty box. */
+ * whether the characters sit on a plate or on a sign), dark-on-light (a
+ * light-on-dark line is inverted), resampled bilinearly to LPR_VERIFY_H_PX
+ * x LPR_VERIFY_W_PX and standardised to zero mean and unit spread. Returns 0, or -1 for an empty box. */
 int lpr_plate_verify_crop(PIX *grey, const lpr_textline *line, float *out);
 
 /* The verifier is a network of 1 x LPR_VERIFY_H_PX x LPR_VERIFY_W_PX in,
