@@ -3,6 +3,7 @@
  * is one row: section, name, type, where it lands and its allowed range.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,10 @@
 
 #include "lpr_config.h"
 
-typedef enum { T_STR, T_INT, T_DBL, T_BOOL, T_ID, T_BOX } key_type;
+/* T_POS: "LAT,LON[,ALT]" in degrees (and metres); T_REGION: us, eu, br or
+ * auto. Both are kept as text (the gps and ocr libraries parse them), but
+ * checked here so that the error names the line. */
+typedef enum { T_STR, T_INT, T_DBL, T_BOOL, T_ID, T_BOX, T_POS, T_REGION } key_type;
 
 typedef struct key_def {
     const char *section, *name;
@@ -45,9 +49,9 @@ static const key_def keys[] = {
     K("ocr", "reader", T_STR, ocr.reader, 0, 0),
     K("ocr", "calibration", T_STR, ocr.calibration, 0, 0),
     K("ocr", "min_confidence", T_DBL, ocr.min_confidence, 0, 100),
-    K("ocr", "region", T_STR, ocr.region, 0, 0),
+    K("ocr", "region", T_REGION, ocr.region, 0, 0),
     K("gps", "server", T_STR, gps.server, 0, 0),
-    K("gps", "fixed", T_STR, gps.fixed, 0, 0),
+    K("gps", "fixed", T_POS, gps.fixed, 0, 0),
     K("gps", "max_extrapolate_ms", T_INT, gps.max_extrapolate_ms, 0, 60000),
     K("spool", "path", T_STR, spool.path, 0, 0),
     K("spool", "max_mb", T_DBL, spool.max_mb, 0.01, 1e6),
@@ -84,10 +88,43 @@ void lpr_config_defaults(lpr_config *cfg)
     cfg->uplink.keepalive_s = 30;
 }
 
+#define NKEYS (sizeof keys / sizeof keys[0])
+
 typedef struct parse_ctx {
     lpr_config *cfg;
     char msg[256];
+    unsigned char seen[NKEYS]; /* a key given twice is an error: which one holds? */
 } parse_ctx;
+
+/* A finite number at *p, and the spaces after it; 0 if there is none. */
+static int number(const char **p, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(*p, &end);
+    if (errno || end == *p || !isfinite(*v))
+        return 0;
+    while (*end == ' ' || *end == '\t')
+        end++;
+    *p = end;
+    return 1;
+}
+
+lpr_err lpr_parse_position(const char *s, double *lat, double *lon, double *alt_m)
+{
+    double la, lo, al = NAN;
+    const char *p = s;
+    if (!number(&p, &la) || *p++ != ',' || !number(&p, &lo))
+        return LPR_EINVAL;
+    if (*p == ',' && (p++, !number(&p, &al)))
+        return LPR_EINVAL;
+    if (*p || fabs(la) > 90 || fabs(lo) > 180)
+        return LPR_EINVAL;
+    *lat = la;
+    *lon = lo;
+    *alt_m = al;
+    return LPR_OK;
+}
 
 static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
 {
@@ -100,6 +137,24 @@ static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
             snprintf(ctx->msg, sizeof ctx->msg,
                      "[%s] %s: '%s' must be letters, digits, '_' or '-'", k->section,
                      k->name, value);
+            return 0;
+        }
+        /* fall through */
+    case T_POS:
+    case T_REGION:
+        if (k->type == T_POS && value[0]) {
+            double la, lo, al;
+            if (lpr_parse_position(value, &la, &lo, &al) != LPR_OK) {
+                snprintf(ctx->msg, sizeof ctx->msg,
+                         "[%s] %s: '%s' is not LAT,LON[,ALT] (latitude -90..90, longitude "
+                         "-180..180 degrees, altitude in metres)", k->section, k->name, value);
+                return 0;
+            }
+        }
+        if (k->type == T_REGION && strcmp(value, "us") && strcmp(value, "eu") &&
+            strcmp(value, "br") && strcmp(value, "auto")) {
+            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' is not us, eu, br or auto",
+                     k->section, k->name, value);
             return 0;
         }
         /* fall through */
@@ -165,12 +220,19 @@ static int handler(void *user, const char *section, const char *name, const char
 {
     parse_ctx *ctx = user;
     int section_known = 0;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    for (size_t i = 0; i < NKEYS; i++) {
         if (strcmp(keys[i].section, section))
             continue;
         section_known = 1;
-        if (!strcmp(keys[i].name, name))
+        if (!strcmp(keys[i].name, name)) {
+            if (ctx->seen[i]) {
+                snprintf(ctx->msg, sizeof ctx->msg,
+                         "[%s] %s is set twice (which one should hold?); keep one", section, name);
+                return 0;
+            }
+            ctx->seen[i] = 1;
             return set_value(ctx, &keys[i], value);
+        }
     }
     if (!section_known)
         snprintf(ctx->msg, sizeof ctx->msg, "unknown section [%s]", section);
@@ -194,19 +256,13 @@ static lpr_err finish(parse_ctx *ctx, int rc, const char *name, char *err, size_
     if (!cfg->uplink.topic_prefix[0])
         snprintf(cfg->uplink.topic_prefix, sizeof cfg->uplink.topic_prefix, "lpr/v1/%s/",
                  cfg->device.id);
-    if (strcmp(cfg->ocr.region, "us") && strcmp(cfg->ocr.region, "eu") &&
-        strcmp(cfg->ocr.region, "br") && strcmp(cfg->ocr.region, "auto")) {
-        snprintf(err, errlen, "%s: [ocr] region: '%s' is not us, eu, br or auto", name,
-                 cfg->ocr.region);
-        return LPR_EINVAL;
-    }
     return LPR_OK;
 }
 
 lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
                                char *err, size_t errlen)
 {
-    parse_ctx ctx = {cfg, ""};
+    parse_ctx ctx = {cfg, "", {0}};
     lpr_config_defaults(cfg);
     int rc = ini_parse_string(text, handler, &ctx);
     return finish(&ctx, rc, name, err, errlen);
@@ -214,7 +270,7 @@ lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *c
 
 lpr_err lpr_config_load(const char *path, lpr_config *cfg, char *err, size_t errlen)
 {
-    parse_ctx ctx = {cfg, ""};
+    parse_ctx ctx = {cfg, "", {0}};
     lpr_config_defaults(cfg);
     FILE *f = fopen(path, "r");
     if (!f) {

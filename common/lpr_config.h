@@ -73,6 +73,11 @@ lpr_err lpr_config_load(const char *path, lpr_config *cfg, char *err, size_t err
 lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
                                char *err, size_t errlen);
 
+/* Parses a position "LAT,LON[,ALT]" (degrees, metres; alt_m NAN when not
+ * given): LPR_EINVAL unless latitude is in -90..90 and longitude in
+ * -180..180. [gps] fixed and `lpr replay --fixed` use it. */
+lpr_err lpr_parse_position(const char *s, double *lat, double *lon, double *alt_m);
+
 /* Checks that a secret file exists, is a regular file and is not readable
  * or writable by group or others. LPR_ENOENT or LPR_EPERM, reason in err. */
 lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen);

@@ -121,7 +121,8 @@ int lpr_cmd_replay(int argc, char **argv)
     replay_ctx c;
     lpr_pipeline_config pc;
     const char *gps = NULL, *fixed = NULL, *start = NULL, *spool = NULL, *config = NULL;
-    int opt, rc = 0, min_frames_set = 0;
+    int opt, rc = 0, min_frames = 0, region_set = 0;
+    lpr_region region = LPR_REGION_AUTO;
     char err[600];
 
     memset(&c, 0, sizeof c);
@@ -145,13 +146,14 @@ int lpr_cmd_replay(int argc, char **argv)
         case 'p': spool = optarg; break;
         case 'c': config = optarg; break;
         case 'r':
-            if (lpr_region_parse(optarg, &pc.ocr.region) != LPR_OK) {
+            region_set = 1;
+            if (lpr_region_parse(optarg, &region) != LPR_OK) {
                 fprintf(stderr, "lpr replay: --region: '%s' is not us, eu, br or auto\n", optarg);
                 return 2;
             }
             break;
         case 'w': pc.workers = atoi(optarg); break;
-        case 'm': pc.tracker.min_frames = atoi(optarg); min_frames_set = 1; break;
+        case 'm': min_frames = atoi(optarg); break;
         case 'h': replay_usage(stdout); return 0;
         default: replay_usage(stderr); return 2;
         }
@@ -164,40 +166,20 @@ int lpr_cmd_replay(int argc, char **argv)
         fprintf(stderr, "lpr replay: give --gps or --fixed, not both\n");
         return 2;
     }
-    if (config) {
-        if (lpr_config_load(config, &c.cfg, err, sizeof err) != LPR_OK) {
-            fprintf(stderr, "lpr replay: %s\n", err);
-            return 1;
-        }
-        if (c.cfg.ocr.model[0])
-            pc.ocr.model = c.cfg.ocr.model;
-        if (c.cfg.ocr.model_dir[0])
-            pc.ocr.model_dir = c.cfg.ocr.model_dir;
-        if (c.cfg.ocr.char_model[0])
-            pc.ocr.char_model = c.cfg.ocr.char_model;
-        if (c.cfg.ocr.verifier[0])
-            pc.ocr.verifier = c.cfg.ocr.verifier;
-        if (c.cfg.ocr.reader[0])
-            pc.ocr.reader = c.cfg.ocr.reader;
-        if (c.cfg.ocr.calibration[0])
-            pc.ocr.calibration = c.cfg.ocr.calibration;
-        pc.ocr.min_confidence = (float)c.cfg.ocr.min_confidence;
-        if (!min_frames_set)
-            pc.tracker.min_frames = c.cfg.camera.min_frames;
-        lpr_region_parse(c.cfg.ocr.region, &pc.ocr.region);
-        pc.scene_images = c.cfg.camera.scene_images;
-        pc.roi = (lpr_box){c.cfg.camera.roi[0], c.cfg.camera.roi[1], c.cfg.camera.roi[2],
-                           c.cfg.camera.roi[3]};
-        if (pc.scene_images && !spool) {
-            fprintf(stderr, "lpr replay: [camera] scene_images needs --spool (scenes are keyed by the "
-                            "spooled read's id)\n");
-            return 2;
-        }
+    if (config && lpr_config_load(config, &c.cfg, err, sizeof err) != LPR_OK) {
+        fprintf(stderr, "lpr replay: %s\n", err);
+        return 1;
     }
-    if (!pc.ocr.model_dir) {
-        const char *model = lpr_default_model();
-        pc.ocr.model = model;
-        pc.ocr.model_dir = lpr_default_model_dir(model);
+    /* the config (or its defaults) as lprd reads it; the options over it */
+    lpr_pipeline_config_apply(&pc, &c.cfg);
+    if (region_set)
+        pc.ocr.region = region;
+    if (min_frames > 0)
+        pc.tracker.min_frames = min_frames;
+    if (pc.scene_images && !spool) {
+        fprintf(stderr, "lpr replay: [camera] scene_images needs --spool (scenes are keyed by the "
+                        "spooled read's id)\n");
+        return 2;
     }
     c.max_extrapolate_ms = c.cfg.gps.max_extrapolate_ms;
     if (gps) {

@@ -6,7 +6,9 @@
  * appends it to the spool (the uplink takes it from there). systemd-ready:
  * READY=1 once the camera delivers, WATCHDOG=1 only while frames keep
  * coming, SIGTERM flushes open tracks to the spool, SIGHUP reloads the
- * config (the pipeline restarts; no read is lost, open tracks are flushed).
+ * config (the pipeline restarts; no read is lost, open tracks are flushed);
+ * a config that fails lprd's checks is not taken: the error is logged and
+ * the running one stays.
  */
 #include <getopt.h>
 #include <math.h>
@@ -22,7 +24,6 @@
 #include "lpr_gps.h"
 #include "lpr_ocr.h"
 #include "lpr_spool.h"
-#include "models.h"
 #include "pipeline.h"
 #include "readjson.h"
 
@@ -128,38 +129,35 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
-static int run_once(const char *path)
+/* Loads path and makes every check lprd makes before it starts (config,
+ * source, roi, models): 0, or 1 with each problem logged in one line. */
+static int load_checked(const char *path, lpr_config *cfg)
 {
-    daemon_ctx d;
     char err[600];
-    int rc = 1;
-    memset(&d, 0, sizeof d);
-    if (lpr_config_load(path, &d.cfg, err, sizeof err) != LPR_OK) {
-        fprintf(stderr, "lprd: %s\n", err);
-        return 1;
-    }
-    if (!d.cfg.camera.source[0]) {
-        fprintf(stderr, "lprd: %s: [camera] source is not set\n", path);
+    if (lpr_config_load(path, cfg, err, sizeof err) != LPR_OK) {
+        LPR_ERROR("lprd", "%s", err);
         return 1;
     }
     lpr_pipeline_config pc;
     lpr_pipeline_config_init(&pc);
+    lpr_pipeline_config_apply(&pc, cfg);
+    return lpr_pipeline_check(&pc, cfg, path) == LPR_OK ? 0 : 1;
+}
+
+/* Runs the pipeline on cfg (already checked) until it stops: SIGTERM, a
+ * reload, the end of footage or a failing camera. */
+static int run_once(const lpr_config *cfg)
+{
+    daemon_ctx d;
+    int rc = 1;
+    memset(&d, 0, sizeof d);
+    d.cfg = *cfg;
+    lpr_pipeline_config pc;
+    lpr_pipeline_config_init(&pc);
+    lpr_pipeline_config_apply(&pc, &d.cfg);
     pc.motion_gate = 1;
     pc.progress = &d.progress;
     pc.on_stats = on_stats;
-    pc.scene_images = d.cfg.camera.scene_images;
-    pc.roi = (lpr_box){d.cfg.camera.roi[0], d.cfg.camera.roi[1], d.cfg.camera.roi[2],
-                       d.cfg.camera.roi[3]};
-    lpr_region_parse(d.cfg.ocr.region, &pc.ocr.region);
-    pc.ocr.model = d.cfg.ocr.model[0] ? d.cfg.ocr.model : lpr_default_model();
-    pc.ocr.model_dir = d.cfg.ocr.model_dir[0] ? d.cfg.ocr.model_dir
-                                              : lpr_default_model_dir(pc.ocr.model);
-    pc.ocr.char_model = d.cfg.ocr.char_model[0] ? d.cfg.ocr.char_model : NULL;
-    pc.ocr.verifier = d.cfg.ocr.verifier[0] ? d.cfg.ocr.verifier : NULL;
-    pc.ocr.reader = d.cfg.ocr.reader[0] ? d.cfg.ocr.reader : NULL;
-    pc.ocr.calibration = d.cfg.ocr.calibration[0] ? d.cfg.ocr.calibration : NULL;
-    pc.ocr.min_confidence = (float)d.cfg.ocr.min_confidence;
-    pc.tracker.min_frames = d.cfg.camera.min_frames;
 
     lpr_spool_opts so = {d.cfg.device.id, d.cfg.spool.max_mb, d.cfg.spool.max_age_days};
     if (lpr_spool_open(d.cfg.spool.path, &so, &d.spool) != LPR_OK)
@@ -221,28 +219,22 @@ int main(int argc, char **argv)
         case 'h':
             printf("usage: lprd [--config FILE] [--check]\nThe camera daemon: reads plates from "
                    "[camera] source and spools signed-ready reads.\n"
-                   "--check: parse the config and the source setting, then exit.\n");
+                   "--check: make every check lprd makes at start (config, source,\n"
+                   "roi, models) without starting, then exit.\n");
             return 0;
         default: return 2;
         }
     }
+    lpr_config cur;
     if (check) {
-        lpr_config cfg;
-        char err[600];
-        if (lpr_config_load(path, &cfg, err, sizeof err) != LPR_OK) {
-            fprintf(stderr, "lprd: %s\n", err);
+        if (load_checked(path, &cur))
             return 1;
-        }
-        const char *src = cfg.camera.source;
-        if (strncmp(src, "file:", 5) && strncmp(src, "gst:", 4) && strncmp(src, "v4l2:", 5) &&
-            strncmp(src, "libcamera", 9)) {
-            fprintf(stderr, "lprd: %s: [camera] source '%s' is not file:, gst:, v4l2: or libcamera[:N]\n",
-                    path, src);
-            return 1;
-        }
-        printf("%s: configuration ok (device %s, source %s)\n", path, cfg.device.id, src);
+        printf("%s: configuration ok (device %s, source %s)\n", path, cur.device.id,
+               cur.camera.source);
         return 0;
     }
+    if (load_checked(path, &cur))
+        return 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;
@@ -252,11 +244,17 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     for (;;) {
-        int rc = run_once(path);
+        int rc = run_once(&cur);
         if (reload_flag && !stop_flag) {
             reload_flag = 0;
             sd_notify(0, "RELOADING=1");
             LPR_INFO("lprd", "reloading %s", path);
+            lpr_config next;
+            if (load_checked(path, &next) == 0)
+                cur = next;
+            else
+                LPR_ERROR("lprd", "%s: not reloaded; still running the configuration it "
+                          "started with", path);
             continue;
         }
         sd_notify(0, "STOPPING=1");

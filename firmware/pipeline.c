@@ -9,6 +9,7 @@
 #include <leptonica/allheaders.h>
 #include <pthread.h>
 
+#include "models.h"
 #include "pipeline.h"
 
 #define MAX_WORKERS 16
@@ -57,6 +58,43 @@ void lpr_pipeline_config_init(lpr_pipeline_config *cfg)
     lpr_ocr_config_init(&cfg->ocr);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->workers = n > 0 ? (int)(n > MAX_WORKERS ? MAX_WORKERS : n) : 1;
+}
+
+void lpr_pipeline_config_apply(lpr_pipeline_config *pc, const lpr_config *c)
+{
+    lpr_region_parse(c->ocr.region, &pc->ocr.region);
+    pc->ocr.model = c->ocr.model[0] ? c->ocr.model : lpr_default_model();
+    pc->ocr.model_dir = c->ocr.model_dir[0] ? c->ocr.model_dir : lpr_default_model_dir(pc->ocr.model);
+    pc->ocr.char_model = c->ocr.char_model[0] ? c->ocr.char_model : NULL;
+    pc->ocr.verifier = c->ocr.verifier[0] ? c->ocr.verifier : NULL;
+    pc->ocr.reader = c->ocr.reader[0] ? c->ocr.reader : NULL;
+    pc->ocr.calibration = c->ocr.calibration[0] ? c->ocr.calibration : NULL;
+    pc->ocr.min_confidence = (float)c->ocr.min_confidence;
+    pc->tracker.min_frames = c->camera.min_frames;
+    pc->scene_images = c->camera.scene_images;
+    pc->roi = (lpr_box){c->camera.roi[0], c->camera.roi[1], c->camera.roi[2], c->camera.roi[3]};
+}
+
+lpr_err lpr_pipeline_check(const lpr_pipeline_config *pc, const lpr_config *c, const char *path)
+{
+    if (!c->camera.source[0]) {
+        LPR_ERROR("config", "%s: [camera] source is not set", path);
+        return LPR_EINVAL;
+    }
+    const lpr_box *r = &pc->roi;
+    if (r->w > 0 && c->camera.width > 0 && c->camera.height > 0 &&
+        (r->x + r->w > c->camera.width || r->y + r->h > c->camera.height)) {
+        LPR_ERROR("config", "%s: [camera] roi %d,%d,%d,%d reaches outside the %dx%d frame", path,
+                  r->x, r->y, r->w, r->h, c->camera.width, c->camera.height);
+        return LPR_EINVAL;
+    }
+    lpr_err rc = lpr_source_check(c->camera.source);
+    if (rc != LPR_OK)
+        return rc;
+    lpr_ocr *probe = NULL;
+    rc = lpr_ocr_new(&pc->ocr, &probe); /* every model loads, or one line says which not */
+    lpr_ocr_free(probe);
+    return rc;
 }
 
 static void push_result(shared *s, result *r)
@@ -111,6 +149,16 @@ static void *capture_main(void *arg)
         if (rc != LPR_OK) {
             if (rc != LPR_ENOENT)
                 s->capture_err = rc;
+            break;
+        }
+        const lpr_box *roi = &s->cfg->roi;
+        if (roi->w > 0 && (roi->x + roi->w > f.width || roi->y + roi->h > f.height)) {
+            /* reading the whole frame instead would read where the site
+             * chose not to: stop, and say why */
+            LPR_ERROR("pipeline", "[camera] roi %d,%d,%d,%d reaches outside the camera's %dx%d "
+                      "frame", roi->x, roi->y, roi->w, roi->h, f.width, f.height);
+            s->capture_err = LPR_EINVAL;
+            lpr_frame_clear(&f);
             break;
         }
         double mono = lpr_monotonic_ms();
@@ -254,7 +302,7 @@ static void *worker_main(void *arg)
         int ox = 0, oy = 0;
         const uint8_t *px = f.pixels;
         int w = f.width, h = f.height;
-        if (roi.w > 0 && roi.h > 0 && roi.x + roi.w <= f.width && roi.y + roi.h <= f.height) {
+        if (roi.w > 0 && roi.h > 0) { /* inside the frame: capture_main checked */
             px = f.pixels + (size_t)roi.y * (size_t)f.stride + (size_t)roi.x;
             w = roi.w;
             h = roi.h;

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lpr_config.h"
 #include "lpr_ocr.h"
 #include "source.h"
 #include "tracker.h"
@@ -56,6 +57,18 @@ typedef void (*lpr_read_cb)(void *ctx, const lpr_track_read *read, const uint8_t
                             size_t jpeg_len, const uint8_t *scene, size_t scene_len);
 
 void lpr_pipeline_config_init(lpr_pipeline_config *cfg);
+
+/* Sets the reader's, tracker's and camera's options from a loaded lpr.conf:
+ * the one mapping lprd and `lpr replay --config` share (models default to
+ * the installed ones). Pointers refer into c, which must outlive pc. */
+void lpr_pipeline_config_apply(lpr_pipeline_config *pc, const lpr_config *c);
+
+/* Every check lprd makes before it starts, without starting anything
+ * (`lprd --check`, a SIGHUP reload): [camera] source is set and passes
+ * lpr_source_check, the roi lies inside the configured frame size, and
+ * every model of pc->ocr loads. Each problem is logged in one line naming
+ * path or the input; returns the first error. */
+lpr_err lpr_pipeline_check(const lpr_pipeline_config *pc, const lpr_config *c, const char *path);
 
 /* Runs until the source ends or *stop is set; open tracks are flushed as
  * reads before returning. Returns the source's error, if any (reads made

@@ -14,6 +14,7 @@
 
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
+#include <gst/pbutils/pbutils.h>
 #include <gst/video/video.h>
 #include <leptonica/allheaders.h>
 
@@ -57,19 +58,32 @@ static int filter_images(const struct dirent *d)
     return d->d_name[0] != '.' && lpr_image_name(d->d_name);
 }
 
-/* The first ERROR message on the bus, as one line; NULL if none. */
+/* The first ERROR message on the bus, as one line; NULL if none. When a
+ * decoder is missing (decodebin posts which before its error), the line
+ * says which and the packages that have H.264/H.265 and the others. */
 static char *bus_error(GstElement *pipeline, GstClockTime timeout)
 {
     GstBus *bus = gst_element_get_bus(pipeline);
-    GstMessage *m = gst_bus_timed_pop_filtered(bus, timeout, GST_MESSAGE_ERROR);
-    char *text = NULL;
-    if (m) {
-        GError *err = NULL;
-        gst_message_parse_error(m, &err, NULL);
-        text = g_strdup(err ? err->message : "unknown error");
-        g_clear_error(&err);
+    char *text = NULL, *missing = NULL;
+    GstMessage *m;
+    while (!text && (m = gst_bus_timed_pop_filtered(bus, timeout, GST_MESSAGE_ERROR |
+                                                                      GST_MESSAGE_ELEMENT))) {
+        if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT) {
+            if (!missing && gst_is_missing_plugin_message(m))
+                missing = gst_missing_plugin_message_get_description(m);
+        } else {
+            GError *err = NULL;
+            gst_message_parse_error(m, &err, NULL);
+            if (missing)
+                text = g_strdup_printf("no GStreamer plug-in for %s (install gstreamer1.0-libav "
+                                       "and gstreamer1.0-plugins-bad)", missing);
+            else
+                text = g_strdup(err ? err->message : "unknown error");
+            g_clear_error(&err);
+        }
         gst_message_unref(m);
     }
+    g_free(missing);
     gst_object_unref(bus);
     return text;
 }
@@ -97,7 +111,33 @@ static int64_t avi_header_duration_ms(const char *path)
     return (int64_t)frames * usec / 1000;
 }
 
-static lpr_err open_gst(lpr_source *s, const char *desc, const char *what)
+/* The Debian package that has a GStreamer element, for the elements the
+ * project's configs and README use; NULL if not known. */
+static const char *element_package(const char *element)
+{
+    static const struct { const char *prefix, *package; } known[] = {
+        {"h264parse", "gstreamer1.0-plugins-bad"}, {"h265parse", "gstreamer1.0-plugins-bad"},
+        {"avdec_", "gstreamer1.0-libav"},          {"rtspsrc", "gstreamer1.0-plugins-good"},
+        {"rtph26", "gstreamer1.0-plugins-good"},   {"v4l2src", "gstreamer1.0-plugins-good"},
+        {"jpegdec", "gstreamer1.0-plugins-good"},  {"avidemux", "gstreamer1.0-plugins-good"},
+        {"qtdemux", "gstreamer1.0-plugins-good"},  {"matroskademux", "gstreamer1.0-plugins-good"},
+        {"multifilesrc", "gstreamer1.0-plugins-good"}, {"libcamerasrc", "gstreamer1.0-libcamera"},
+        {"nvarguscamerasrc", "the Jetson's nvidia-l4t-gstreamer"},
+        {"nvv4l2decoder", "the Jetson's nvidia-l4t-gstreamer"},
+        {"nvvidconv", "the Jetson's nvidia-l4t-gstreamer"},
+        {"videoconvert", "gstreamer1.0-plugins-base"}, {"appsink", "gstreamer1.0-plugins-base"},
+        {"uridecodebin", "gstreamer1.0-plugins-base"}, {"decodebin", "gstreamer1.0-plugins-base"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strncmp(element, known[i].prefix, strlen(known[i].prefix)))
+            return known[i].package;
+    return NULL;
+}
+
+/* Parses a pipeline description into s->pipeline, with the grey appsink
+ * appended unless the description has one; nothing is started. On a
+ * missing element the line names it and the package that has it. */
+static lpr_err parse_gst(lpr_source *s, const char *desc, const char *what)
 {
     GError *err = NULL;
     char *full;
@@ -107,20 +147,43 @@ static lpr_err open_gst(lpr_source *s, const char *desc, const char *what)
         full = g_strdup_printf("%s ! videoconvert ! video/x-raw,format=GRAY8 ! "
                                "appsink name=lprsink sync=false max-buffers=%d drop=%s",
                                desc, s->live ? 2 : 8, s->live ? "true" : "false");
-    s->pipeline = gst_parse_launch(full, &err);
+    GstParseContext *pc = gst_parse_context_new();
+    s->pipeline = gst_parse_launch_full(full, pc, GST_PARSE_FLAG_FATAL_ERRORS, &err);
     g_free(full);
     if (!s->pipeline || err) {
-        LPR_ERROR("source", "%s: bad GStreamer pipeline: %s", what,
-                  err ? err->message : "parse failed");
+        gchar **missing = pc ? gst_parse_context_get_missing_elements(pc) : NULL;
+        if (err && g_error_matches(err, GST_PARSE_ERROR, GST_PARSE_ERROR_NO_SUCH_ELEMENT) &&
+            missing && missing[0]) {
+            const char *pkg = element_package(missing[0]);
+            LPR_ERROR("source", "%s: GStreamer has no element '%s'%s%s%s", what, missing[0],
+                      pkg ? " (install " : " (a plug-in package is missing)", pkg ? pkg : "",
+                      pkg ? ")" : "");
+        } else {
+            LPR_ERROR("source", "%s: bad GStreamer pipeline: %s", what,
+                      err ? err->message : "parse failed");
+        }
+        g_strfreev(missing);
         g_clear_error(&err);
+        if (pc)
+            gst_parse_context_free(pc);
         return LPR_EINVAL;
     }
+    if (pc)
+        gst_parse_context_free(pc);
     GstElement *sink = gst_bin_get_by_name(GST_BIN(s->pipeline), "lprsink");
     if (!sink) {
         LPR_ERROR("source", "%s: the pipeline's appsink must be named lprsink", what);
         return LPR_EINVAL;
     }
     s->sink = GST_APP_SINK(sink);
+    return LPR_OK;
+}
+
+static lpr_err open_gst(lpr_source *s, const char *desc, const char *what)
+{
+    lpr_err prc = parse_gst(s, desc, what);
+    if (prc != LPR_OK)
+        return prc;
     if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         char *e = bus_error(s->pipeline, GST_SECOND);
         LPR_ERROR("source", "%s: cannot start: %s", what, e ? e : "state change failed");
@@ -146,7 +209,11 @@ static lpr_err open_gst(lpr_source *s, const char *desc, const char *what)
     return LPR_OK;
 }
 
-lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_source **out)
+/* Opens a source; with check, makes every check that needs no camera
+ * time (the spec, the file or device exists, the pipeline parses) and
+ * returns LPR_OK with *out NULL instead of starting it. */
+static lpr_err open_spec(const char *spec, const lpr_source_options *opts, int check,
+                         lpr_source **out)
 {
     lpr_source *s = calloc(1, sizeof *s);
     lpr_err rc = LPR_EINVAL;
@@ -163,6 +230,7 @@ lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_so
         free(s);
         return LPR_EIO;
     }
+    gst_pb_utils_init();
     if (!strncmp(spec, "file:", 5)) {
         const char *path = spec + 5;
         if (stat(path, &st) != 0) {
@@ -178,6 +246,8 @@ lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_so
                 rc = LPR_ENOENT;
                 goto fail;
             }
+            if (check)
+                goto checked;
             *out = s;
             return LPR_OK;
         }
@@ -186,6 +256,8 @@ lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_so
             rc = LPR_EFORMAT;
             goto fail;
         }
+        if (check)
+            goto checked;
         char *loc = gst_filename_to_uri(path, NULL);
         char *desc = g_strdup_printf("uridecodebin uri=\"%s\"", loc ? loc : path);
         g_free(loc);
@@ -198,7 +270,7 @@ lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_so
             s->duration_ms = avi;
     } else if (!strncmp(spec, "gst:", 4)) {
         s->live = 1;
-        rc = open_gst(s, spec + 4, "gst pipeline");
+        rc = check ? parse_gst(s, spec + 4, "gst pipeline") : open_gst(s, spec + 4, "gst pipeline");
     } else if (!strncmp(spec, "v4l2:", 5)) {
         const char *dev = spec + 5;
         s->live = 1;
@@ -207,6 +279,8 @@ lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_so
             rc = LPR_ENOENT;
             goto fail;
         }
+        if (check)
+            goto checked;
         char *desc = g_strdup_printf("v4l2src device=\"%s\" io-mode=mmap ! decodebin", dev);
         rc = open_gst(s, desc, dev);
         g_free(desc);
@@ -220,6 +294,8 @@ lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_so
             goto fail;
         }
 #ifdef LPR_WITH_LIBCAMERA
+        if (check)
+            goto checked; /* only opening the camera tells */
         char err[256];
         lpr_source_options o = opts ? *opts : (lpr_source_options){0, 0, 0, 0};
         if (lpr_lc_open((int)index, o.width, o.height, o.exposure_us, (float)o.gain, &s->lc, err,
@@ -239,12 +315,16 @@ lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_so
             goto fail;
         }
         gst_object_unref(f);
+        if (check)
+            goto checked;
         rc = open_gst(s, "libcamerasrc", spec);
 #endif
     } else {
         LPR_ERROR("source", "'%s': not file:, gst:, v4l2: or libcamera[:N]", spec);
         rc = LPR_EINVAL;
     }
+    if (rc == LPR_OK && check)
+        goto checked;
     if (rc == LPR_OK) {
         *out = s;
         return LPR_OK;
@@ -252,6 +332,20 @@ lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_so
 fail:
     lpr_source_close(s);
     return rc;
+checked:
+    lpr_source_close(s);
+    return LPR_OK;
+}
+
+lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_source **out)
+{
+    return open_spec(spec, opts, 0, out);
+}
+
+lpr_err lpr_source_check(const char *spec)
+{
+    lpr_source *s = NULL;
+    return open_spec(spec, NULL, 1, &s);
 }
 
 void lpr_source_close(lpr_source *s)

@@ -41,6 +41,13 @@ typedef struct lpr_source_options {
 lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_source **out);
 void lpr_source_close(lpr_source *s); /* NULL is a no-op */
 
+/* Every check lpr_source_open makes that needs no camera time, without
+ * starting anything (`lprd --check`, a reload): the spec's form, the file,
+ * folder or device exists, a GStreamer pipeline parses and has its
+ * elements (a missing one is named with its package). Same errors, logged
+ * the same way. A libcamera camera is only known to work once opened. */
+lpr_err lpr_source_check(const char *spec);
+
 /* 1 for cameras and streams (frames may be dropped when behind), 0 for files. */
 int lpr_source_is_live(const lpr_source *s);
 

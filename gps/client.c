@@ -19,6 +19,7 @@
 
 #include <gps.h>
 
+#include "lpr_config.h"
 #include "lpr_gps.h"
 
 #define HISTORY 600 /* one minute at 10 Hz */
@@ -39,17 +40,14 @@ struct lpr_gps {
 
 lpr_err lpr_parse_fixed(const char *s, lpr_fix *out)
 {
-    double lat, lon, alt = NAN;
-    char extra;
-    int n = sscanf(s, "%lf , %lf , %lf %c", &lat, &lon, &alt, &extra);
-    if ((n != 2 && n != 3) || !isfinite(lat) || !isfinite(lon) || fabs(lat) > 90 ||
-        fabs(lon) > 180)
+    double lat, lon, alt;
+    if (lpr_parse_position(s, &lat, &lon, &alt) != LPR_OK)
         return LPR_EINVAL;
     memset(out, 0, sizeof *out);
     out->mode = LPR_FIX_FIXED;
     out->lat = lat;
     out->lon = lon;
-    out->alt_m = n == 3 ? alt : NAN;
+    out->alt_m = alt;
     out->err_m = NAN;
     out->speed_mps = 0;
     out->track_deg = NAN;

@@ -26,9 +26,17 @@ for k in ProtectSystem=strict NoNewPrivileges=yes PrivateTmp=yes "CapabilityBoun
 done
 grep -q '^WatchdogSec=' "$here/systemd/lprd.service" && grep -q '^Type=notify' "$here/systemd/lprd.service" &&
   grep -q '^DeviceAllow=char-video4linux' "$here/systemd/lprd.service" || { echo "FAIL: lprd unit" >&2; exit 1; }
-for conf in "$here"/rpi/lpr.conf "$here"/jetson/lpr.conf; do
-  "$B/firmware/lprd" --check --config "$conf"
-done
+"$B/firmware/lprd" --check --config "$here/rpi/lpr.conf"
+# --check also builds the capture pipeline: off a Jetson the only fault in the
+# Jetson config must be the missing Argus element, named with its package
+if gst-inspect-1.0 nvarguscamerasrc > /dev/null 2>&1; then
+  "$B/firmware/lprd" --check --config "$here/jetson/lpr.conf"
+else
+  jout=$("$B/firmware/lprd" --check --config "$here/jetson/lpr.conf" 2>&1) &&
+    { echo "FAIL: jetson config checked ok without nvarguscamerasrc" >&2; exit 1; }
+  echo "$jout" | grep -q "no element 'nvarguscamerasrc' (install the Jetson's nvidia-l4t-gstreamer)" &&
+    [ "$(echo "$jout" | grep -c .)" -eq 1 ] || { echo "FAIL: jetson --check: $jout" >&2; exit 1; }
+fi
 # the .deb: programs, units, a conffile, declared dependencies, the postinst
 (cd "$B" && cpack -G DEB -B "$T/pkg" > "$T/cpack.log" 2>&1) || { echo "FAIL: cpack: $(tail -3 "$T/cpack.log")" >&2; exit 1; }
 deb=$(ls "$T"/pkg/lpr-edge_*.deb)

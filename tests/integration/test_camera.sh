@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Camera pipeline tests: lpr replay over generated footage and over a video
 # made from the benchmark photos, bad footage, and lprd on live GStreamer
-# sources (SIGTERM flush, SIGHUP reload, missing device, failing pipeline).
+# sources (SIGTERM flush, SIGHUP reload, missing device, failing pipeline),
+# lprd --check.
 # usage: test_camera.sh BUILD_DIR SCENARIO
 set -euo pipefail
 B=$1
@@ -231,6 +232,15 @@ badvideo)
   : > "$T/empty.avi"
   rc=0; "$LPR" replay "$T/empty.avi" > /dev/null 2> "$T/err4" || rc=$?
   [ $rc -eq 1 ] && grep -q "empty.avi: empty file" "$T/err4" || fail "empty: $(cat "$T/err4")"
+  # footage in a codec no installed plug-in decodes (as H.264 on a unit
+  # without gstreamer1.0-libav): the line says which decoder and where it is
+  python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); open(sys.argv[2], "wb").write(d.replace(b"MJPG", b"ZQZQ"))' \
+    "$T/cars.avi" "$T/codec.avi"
+  rc=0; "$LPR" replay "$T/codec.avi" > /dev/null 2> "$T/err5" || rc=$?
+  [ $rc -eq 1 ] && [ "$(grep -c . "$T/err5")" -eq 1 ] &&
+    grep -q "codec.avi: cannot start: no GStreamer plug-in for .*decoder (install gstreamer1.0-libav and gstreamer1.0-plugins-bad)" "$T/err5" ||
+    fail "unknown codec: exit $rc: $(cat "$T/err5")"
+  cat "$T/err5"
   echo "truncated: $(head -1 "$T/err"); $n reads kept"
   ;;
 live)
@@ -345,7 +355,8 @@ baddevice)
   [ $rc -eq 1 ] && grep -q "/dev/video99: no such camera device" "$T/e1" || fail "missing device: $(cat "$T/e1")"
   conf "gst:nosuchelement ! fakesink"
   rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e2" || rc=$?
-  [ $rc -eq 1 ] && grep -q "bad GStreamer pipeline: no element \"nosuchelement\"" "$T/e2" || fail "bad pipeline: $(cat "$T/e2")"
+  [ $rc -eq 1 ] && grep -q "GStreamer has no element 'nosuchelement' (a plug-in package is missing)" "$T/e2" ||
+    fail "bad pipeline: $(cat "$T/e2")"
   conf "gst:filesrc location=/nonexistent ! jpegdec"
   rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e3" || rc=$?
   [ $rc -eq 1 ] && grep -q "cannot start" "$T/e3" || fail "pipeline that fails to start: $(cat "$T/e3")"
@@ -368,6 +379,98 @@ baddevice)
   "$LPRD" --config "$T/lpr.conf" 2>/dev/null || true
   [ "$("$LPR" spool stats --spool "$T/spool.db" | awk '$1=="depth"{print $2}')" -eq 1 ] || fail "spool lost a read"
   cat "$T/e1" "$T/e2" "$T/e3" "$T/e4" "$T/e5" "$T/e6"
+  ;;
+check)
+  # lprd --check makes every check lprd makes at start, each error in one
+  # line naming FILE:LINE or the input (issue 14, 5.); --check said
+  # "configuration ok" to all of these before
+  cars 1
+  good="gst:multifilesrc location=$T/frames/frame%05d.jpg caps=image/jpeg,framerate=10/1 ! jpegdec"
+  conf "$good"
+  "$LPRD" --check --config "$T/lpr.conf" > "$T/ok" 2>&1 || fail "good config: $(cat "$T/ok")"
+  grep -q "configuration ok (device cam-live" "$T/ok" || fail "good config: $(cat "$T/ok")"
+  n=0
+  expect() { # WANT: the config now in $T/lpr.conf fails --check with one line holding WANT
+    n=$((n + 1))
+    rc=0; "$LPRD" --check --config "$T/lpr.conf" > "$T/c$n" 2>&1 || rc=$?
+    [ $rc -eq 1 ] && [ "$(grep -c . "$T/c$n")" -eq 1 ] && grep -qF -- "$1" "$T/c$n" ||
+      fail "check $n: want one line with '$1', got rc $rc: $(cat "$T/c$n")"
+    cat "$T/c$n"
+  }
+  conf "$good"; sed -i 's/^fixed = .*/fixed = 47.6,abc/' "$T/lpr.conf"
+  expect "lpr.conf:8: [gps] fixed: '47.6,abc' is not LAT,LON[,ALT]"
+  conf "$good"; sed -i 's/^fixed = .*/fixed = 147.6,12/' "$T/lpr.conf"
+  expect "lpr.conf:8: [gps] fixed: '147.6,12'"
+  conf "$good"; printf '[ocr]\nchar_model = %s/missing.clf\n' "$T" >> "$T/lpr.conf"
+  expect "$T/missing.clf"
+  conf "gst:videotestsrc ! ! fakesink"
+  expect "gst pipeline: bad GStreamer pipeline"
+  conf "gst:nvarguscamerasrc ! nvvidconv"
+  expect "GStreamer has no element 'nvarguscamerasrc' (install the Jetson's nvidia-l4t-gstreamer)"
+  conf "file:$T/nonexistent.mp4"
+  expect "$T/nonexistent.mp4: No such file or directory"
+  conf "$good"; printf '[spool]\nmax_mb = 10\nmax_mb = 20\n' >> "$T/lpr.conf"
+  expect "lpr.conf:13: [spool] max_mb is set twice"
+  conf "$good"; sed -i 's/^\[camera\]$/[camera]\nwidth = 640\nheight = 360\nroi = 0,200,640,400/' "$T/lpr.conf"
+  expect "[camera] roi 0,200,640,400 reaches outside the 640x360 frame"
+  conf "$good"; printf '[ocr]\nregion = mars\n' >> "$T/lpr.conf"
+  expect "lpr.conf:12: [ocr] region: 'mars' is not us, eu, br or auto"
+  # an roi the config cannot check (frame size not set) stops the run at
+  # the first frame rather than read the whole frame
+  conf "file:$T/cars.avi"; sed -i 's/^\[camera\]$/[camera]\nroi = 100,100,5000,300/' "$T/lpr.conf"
+  rc=0; "$LPRD" --config "$T/lpr.conf" > /dev/null 2> "$T/roi" || rc=$?
+  [ $rc -eq 1 ] && grep -q "\[camera\] roi 100,100,5000,300 reaches outside the camera's 1280x720 frame" "$T/roi" ||
+    fail "roi outside the frame at run time: rc $rc: $(cat "$T/roi")"
+  rc=0; "$LPR" replay --config "$T/lpr.conf" "$T/cars.avi" > "$T/roi.jsonl" 2> "$T/roi2" || rc=$?
+  [ $rc -ne 0 ] && grep -q "reaches outside the camera's 1280x720 frame" "$T/roi2" && [ ! -s "$T/roi.jsonl" ] ||
+    fail "lpr replay, roi outside the frame: rc $rc: $(cat "$T/roi2")"
+  grep -h "roi" "$T/roi" "$T/roi2"
+  ;;
+reload)
+  # SIGHUP with a config lprd would refuse keeps the running one: the
+  # error is logged, lprd keeps reading; a good one is then taken
+  # (issue 14, 4.)
+  cars 2
+  conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! videorate ! video/x-raw,framerate=10/1"
+  cp "$T/lpr.conf" "$T/good.conf"
+  "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
+  D=$!; PIDS+=($D)
+  for _ in $(seq 1 200); do grep -q "read cam-live-" "$T/lprd.log" && break; sleep 0.1; done
+  grep -q "read cam-live-" "$T/lprd.log" || fail "no read before the reload: $(tail -3 "$T/lprd.log")"
+  sed -i 's/^fixed = .*/fixed = 47.6,abc/' "$T/lpr.conf"
+  kill -HUP $D
+  for _ in $(seq 1 100); do grep -q "not reloaded" "$T/lprd.log" && break; sleep 0.1; done
+  grep -q "lpr.conf:8: \[gps\] fixed: '47.6,abc'" "$T/lprd.log" &&
+    grep -q "lpr.conf: not reloaded; still running the configuration it started with" "$T/lprd.log" ||
+    fail "bad reload not reported: $(tail -5 "$T/lprd.log")"
+  kill -0 $D 2>/dev/null || fail "lprd died on a SIGHUP with a bad config"
+  before=$(grep -c "read cam-live-" "$T/lprd.log")
+  for _ in $(seq 1 300); do
+    [ "$(grep -c "read cam-live-" "$T/lprd.log")" -gt "$before" ] && break; sleep 0.1
+  done
+  [ "$(grep -c "read cam-live-" "$T/lprd.log")" -gt "$before" ] || fail "no read after the refused reload"
+  kill -0 $D 2>/dev/null || fail "lprd died after a refused reload"
+  # a good config is taken: the new site position is in the reads after it
+  sed 's/^fixed = .*/fixed = 12.5,-8.25/' "$T/good.conf" > "$T/lpr.conf"
+  kill -HUP $D
+  for _ in $(seq 1 300); do [ "$(grep -c "reloading" "$T/lprd.log")" -ge 2 ] && break; sleep 0.1; done
+  before=$(grep -c "read cam-live-" "$T/lprd.log")
+  for _ in $(seq 1 300); do
+    [ "$(grep -c "read cam-live-" "$T/lprd.log")" -gt "$before" ] && break; sleep 0.1
+  done
+  kill -TERM $D
+  rc=0; wait $D || rc=$?
+  [ $rc -eq 0 ] || fail "lprd exit $rc on SIGTERM: $(tail -3 "$T/lprd.log")"
+  "$LPR" spool export --spool "$T/spool.db" > "$T/spooled.jsonl"
+  python3 - "$T/spooled.jsonl" <<'PY' || exit 1
+import json, sys
+reads = [json.loads(l) for l in open(sys.argv[1])]
+lats = [r["location"]["lat"] for r in reads]
+if not any(abs(l - 47.61234) < 1e-9 for l in lats) or not any(abs(l - 12.5) < 1e-9 for l in lats):
+    sys.exit("FAIL: want reads at the first and the reloaded position, got %s" % sorted(set(lats)))
+print("reload: %d reads; a bad config kept the running one, a good one was taken" % len(reads))
+PY
+  grep -E "not reloaded|fixed: '47" "$T/lprd.log"
   ;;
 *) fail "unknown scenario" ;;
 esac

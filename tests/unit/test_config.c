@@ -47,6 +47,17 @@ static void test_defaults_and_values(void **state)
                                             "t.conf", &c, err, sizeof err), LPR_OK);
     assert_int_equal(c.camera.roi[0], 10);
     assert_int_equal(c.camera.roi[3], 360);
+    assert_int_equal(lpr_config_load_string("[device]\nid = a\n[gps]\nfixed = -33.86, 151.21, 58\n",
+                                            "t.conf", &c, err, sizeof err), LPR_OK);
+    assert_string_equal(c.gps.fixed, "-33.86, 151.21, 58");
+    double lat, lon, alt;
+    assert_int_equal(lpr_parse_position(c.gps.fixed, &lat, &lon, &alt), LPR_OK);
+    assert_float_equal(lat, -33.86, 1e-12);
+    assert_float_equal(lon, 151.21, 1e-12);
+    assert_float_equal(alt, 58, 1e-12);
+    assert_int_equal(lpr_parse_position("47.6,12", &lat, &lon, &alt), LPR_OK);
+    assert_true(alt != alt); /* NAN: no altitude given */
+    assert_int_equal(lpr_parse_position("47.6,-180.5", &lat, &lon, &alt), LPR_EINVAL);
 }
 
 static void expect_error(const char *ini, const char *want)
@@ -68,7 +79,13 @@ static void test_errors_name_line(void **state)
     expect_error("[device]\nid = a/b\n", "t.conf:2: [device] id");
     expect_error("[spool]\nmax_mb = lots\n", "t.conf:2: [spool] max_mb");
     expect_error("[spool]\nmax_mb = 5\n", "t.conf: [device] id is required");
-    expect_error("[device]\nid = a\n[ocr]\nregion = mars\n", "[ocr] region: 'mars'");
+    expect_error("[device]\nid = a\n[ocr]\nregion = mars\n", "t.conf:4: [ocr] region: 'mars'");
+    /* lprd --check passed these, then lprd refused them (issue 14, 5.) */
+    expect_error("[device]\nid = a\n[gps]\nfixed = 47.6,abc\n", "t.conf:4: [gps] fixed: '47.6,abc'");
+    expect_error("[device]\nid = a\n[gps]\nfixed = 147.6,12\n", "t.conf:4: [gps] fixed: '147.6,12'");
+    expect_error("[device]\nid = a\n[gps]\nfixed = 47.6,12,high\n", "t.conf:4: [gps] fixed");
+    expect_error("[device]\nid = a\n[spool]\nmax_mb = 5\n\nmax_mb = 50\n",
+                 "t.conf:6: [spool] max_mb is set twice");
     expect_error("just words\n", "t.conf:1: syntax error");
     expect_error("[device]\nid = a\n[camera]\nroi = 1,2,3\n", "t.conf:4: [camera] roi");
     expect_error("[device]\nid = a\n[camera]\nroi = 0,0,-5,10\n", "t.conf:4: [camera] roi");
