@@ -101,8 +101,13 @@ static void put_counters(daemon_ctx *d, const lpr_pipeline_stats *st)
     lpr_spool_put_counter(d->spool, "camera_frames", done_frames + st->frames);
     lpr_spool_put_counter(d->spool, "camera_dropped", done_dropped + st->dropped);
     lpr_spool_put_counter(d->spool, "camera_reads", done_reads + d->reads);
-    lpr_spool_put_counter(d->spool, "camera_fps_x10",
-                          st->seconds > 0 ? (int64_t)(10.0 * (double)st->frames / st->seconds) : 0);
+    /* A run just started by a SIGHUP reload has no frames yet: the last run's
+     * rate stands until this one has frames, or has had none for 5 s (then 0
+     * is the truth: the camera delivers nothing). */
+    if (st->frames > 0 || st->seconds >= 5.0)
+        lpr_spool_put_counter(d->spool, "camera_fps_x10",
+                              st->seconds > 0 ? (int64_t)(10.0 * (double)st->frames / st->seconds)
+                                              : 0);
     lpr_spool_put_counter(d->spool, "camera_updated_ms", lpr_realtime_ms());
 }
 
