@@ -157,12 +157,20 @@ static void check_broker(const lpr_config *cfg)
         return;
     }
     if (cfg->uplink.insecure) {
-        result(1, "broker", "not checked: insecure = true");
+        int ok = lpr_uplink_probe(cfg, why, sizeof why);
+        result(ok, "broker", "%s:%d (insecure = true, plaintext): %s", cfg->uplink.host,
+               cfg->uplink.port, why);
         return;
     }
-    int ok = lpr_tls_diagnose(cfg, why, sizeof why);
-    result(ok, "broker", "%s:%d: %s", cfg->uplink.host, cfg->uplink.port,
-           ok ? "TLS handshake with our certificate succeeds" : why);
+    int ok = lpr_cert_check(cfg, 30, why, sizeof why);
+    result(ok, "cert", "%s", why);
+    if (!lpr_tls_diagnose(cfg, why, sizeof why)) {
+        result(0, "broker", "%s:%d: %s", cfg->uplink.host, cfg->uplink.port, why);
+        return;
+    }
+    ok = lpr_uplink_probe(cfg, why, sizeof why);
+    result(ok, "broker", "%s:%d: TLS with our certificate; %s", cfg->uplink.host,
+           cfg->uplink.port, why);
 }
 
 int lpr_cmd_doctor(int argc, char **argv)
@@ -178,8 +186,9 @@ int lpr_cmd_doctor(int argc, char **argv)
         case 'c': path = optarg; break;
         case 'h':
             printf("usage: lpr doctor [--config FILE]\n"
-                   "Checks config, key files, camera, GPS, clock, spool and broker; one\n"
-                   "PASS/FAIL line each; exit 1 if any fails.\n");
+                   "Checks config, key files, camera, GPS, clock, spool, the client certificate\n"
+                   "(CN = device id, 30 days left) and the broker (TLS, MQTT CONNECT, a test\n"
+                   "publish on <prefix>health). One PASS/FAIL line each; exit 1 if any fails.\n");
             return 0;
         default: return 2;
         }

@@ -26,6 +26,8 @@ typedef struct lpr_uplink_counters {
     int64_t reconnects;   /* successful connects after the first */
     int64_t inflight;     /* now unacknowledged */
     double ack_ms_p50, ack_ms_p99; /* publish -> PUBACK over the last 4096 */
+    int64_t refused;      /* publishes the broker refused (PUBACK reason >= 0x80) */
+    int last_refusal;     /* the last refusal's MQTT v5 reason code, 0 if none */
 } lpr_uplink_counters;
 
 /* Checks the config (key permissions, TLS files) and opens the spool; does
@@ -46,5 +48,16 @@ void lpr_uplink_get_counters(lpr_uplink *u, lpr_uplink_counters *c);
  * host name and writes in why one line saying what fails (or that it
  * succeeds). Returns 1 if the handshake succeeds. Blocks up to ~5 s. */
 int lpr_tls_diagnose(const lpr_config *cfg, char *why, size_t len);
+
+/* Checks the client certificate [uplink] cert: its CN equals [device] id
+ * (the broker's ACL names devices by CN) and it expires in more than
+ * min_days. Writes one line in why; returns 1 if both hold. */
+int lpr_cert_check(const lpr_config *cfg, int min_days, char *why, size_t len);
+
+/* One MQTT v5 CONNECT (client id "<id>-doctor", so a running lpr-uplink
+ * keeps its session) and one QoS 1 test publish on <prefix>health; writes
+ * in why what the broker answered. Returns 1 if both are accepted. Blocks
+ * up to ~15 s. */
+int lpr_uplink_probe(const lpr_config *cfg, char *why, size_t len);
 
 #endif

@@ -133,3 +133,41 @@ out:
     close(fd);
     return ok;
 }
+
+int lpr_cert_check(const lpr_config *cfg, int min_days, char *why, size_t len)
+{
+    FILE *f = fopen(cfg->uplink.cert, "r");
+    if (!f) {
+        snprintf(why, len, "certificate %s: %m", cfg->uplink.cert);
+        return 0;
+    }
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    if (!x) {
+        snprintf(why, len, "certificate %s: not a PEM X.509 certificate", cfg->uplink.cert);
+        ERR_clear_error();
+        return 0;
+    }
+    char cn[256] = "";
+    int ok = 0, days = 0, secs = 0;
+    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
+    /* the broker's ACL names a device by its certificate's CN
+     * (use_identity_as_username), so a CN other than the id is refused */
+    if (strcmp(cn, cfg->device.id) != 0)
+        snprintf(why, len, "certificate %s is for CN '%s', but [device] id is '%s': the broker "
+                 "will refuse every read", cfg->uplink.cert, cn, cfg->device.id);
+    else if (!ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)))
+        snprintf(why, len, "certificate %s: unreadable expiry date", cfg->uplink.cert);
+    else if (days < 0 || (days == 0 && secs <= 0))
+        snprintf(why, len, "certificate %s (CN %s) has expired", cfg->uplink.cert, cn);
+    else if (days < min_days)
+        snprintf(why, len, "certificate %s (CN %s) expires in %d days: renew it (less than %d)",
+                 cfg->uplink.cert, cn, days, min_days);
+    else {
+        snprintf(why, len, "certificate CN %s equals [device] id, expires in %d days", cn, days);
+        ok = 1;
+    }
+    X509_free(x);
+    ERR_clear_error();
+    return ok;
+}

@@ -55,6 +55,7 @@ struct lpr_uplink {
     double acked_t[QUEUE_MAX];
     int nacked;
     int64_t failed[QUEUE_MAX];
+    int failed_reason[QUEUE_MAX]; /* the broker's reason code, 0 if none came */
     int nfailed;
     double next_connect_ms;
     double backoff_ms;
@@ -77,6 +78,16 @@ struct lpr_uplink {
     double lat[LAT_RING];
     int64_t nlat;
     int64_t sent, published, reconnects;
+
+    /* publishes the broker refused (PUBACK reason >= 0x80, e.g. an ACL):
+     * counted, logged once per reason, and paused with the same capped
+     * backoff as a lost connection; the reads stay spooled */
+    int64_t refused;
+    int last_refusal;          /* reason code of the last refusal, 0 if none */
+    double refusal_backoff_ms;
+    double publish_paused_until;
+    int logged_refusal;        /* the reason last logged, to log changes only */
+    int logged_publish_fail;   /* a failure without a reason was logged */
 };
 
 static lpr_uplink *the_uplink; /* Paho callbacks reach the instance here */
@@ -156,11 +167,13 @@ static void on_publish_ok(void *ctx, MQTTAsync_successData5 *resp)
 static void on_publish_fail(void *ctx, MQTTAsync_failureData5 *resp)
 {
     lpr_uplink *u = the_uplink;
-    LPR_WARN("uplink", "publish of seq %lld failed: %s", (long long)(intptr_t)ctx,
-             resp && resp->message ? resp->message : "no PUBACK");
+    /* logged by the main loop, once per reason: a refused publish comes
+     * back within a millisecond, and so would its log line */
     pthread_mutex_lock(&u->mu);
-    if (u->nfailed < QUEUE_MAX)
+    if (u->nfailed < QUEUE_MAX) {
+        u->failed_reason[u->nfailed] = resp ? (int)resp->reasonCode : 0;
         u->failed[u->nfailed++] = (int64_t)(intptr_t)ctx;
+    }
     pthread_cond_signal(&u->cv);
     pthread_mutex_unlock(&u->mu);
 }
@@ -203,6 +216,7 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
     pthread_mutex_init(&u->mu, NULL);
     pthread_cond_init(&u->cv, NULL);
     u->backoff_ms = BACKOFF_MIN_MS;
+    u->refusal_backoff_ms = BACKOFF_MIN_MS;
     if (!cfg->uplink.host[0]) {
         LPR_ERROR("uplink", "[uplink] host is not set");
         rc = LPR_EINVAL;
@@ -394,6 +408,10 @@ static void publish_health(lpr_uplink *u)
                           (json_int_t)c.sent, "inflight", (json_int_t)c.inflight,
                           "reconnects", (json_int_t)c.reconnects, "disk_free_mb",
                           (json_int_t)disk_free_mb(u->cfg.spool.path));
+    json_object_set_new(h, "refused", json_integer((json_int_t)c.refused));
+    if (c.last_refusal)
+        json_object_set_new(h, "last_refusal",
+                            json_string(MQTTReasonCode_toString((enum MQTTReasonCodes)c.last_refusal)));
     double t = cpu_temp_c();
     if (t > -999)
         json_object_set_new(h, "cpu_temp_c", json_real(t));
@@ -519,7 +537,7 @@ static void fill_inflight(lpr_uplink *u)
 {
     lpr_spool_row rows[256];
     int room = u->nslots - slots_used(u);
-    if (room <= 0)
+    if (room <= 0 || now_ms() < u->publish_paused_until)
         return;
     if (room > 256)
         room = 256;
@@ -574,6 +592,12 @@ static void handle_acks(lpr_uplink *u, const int64_t *seqs, const double *ts, in
         return;
     if (lpr_spool_delete(u->spool, seqs, n) != LPR_OK)
         return; /* stays spooled; sent again later: a duplicate, not a loss */
+    u->refusal_backoff_ms = BACKOFF_MIN_MS; /* the broker takes reads again */
+    if (u->logged_refusal) {
+        LPR_INFO("uplink", "broker accepts reads again");
+        u->logged_refusal = 0;
+    }
+    u->logged_publish_fail = 0;
     for (int i = 0; i < n; i++) {
         int s = slot_find(u, seqs[i]);
         if (s >= 0) {
@@ -583,6 +607,53 @@ static void handle_acks(lpr_uplink *u, const int64_t *seqs, const double *ts, in
         }
     }
     u->sent += n;
+}
+
+/* Publishes that came back without a PUBACK, or with a refusal: the reads
+ * stay spooled and the cursor goes back to the oldest, so they go again.
+ * A refusal (reason >= 0x80: not authorised, quota, topic invalid ...)
+ * would come back at once if sent again at once, so publishing pauses
+ * with the connection's backoff, and one line per reason says why. */
+static void handle_failures(lpr_uplink *u, const int64_t *seqs, const int *reasons, int n)
+{
+    int refusal = 0;
+    int64_t refused_seq = 0;
+    for (int i = 0; i < n; i++) {
+        int s = slot_find(u, seqs[i]);
+        if (s >= 0)
+            u->slots[s].seq = 0;
+        if (seqs[i] - 1 < u->cursor)
+            u->cursor = seqs[i] - 1;
+        if (reasons[i] >= MQTTREASONCODE_UNSPECIFIED_ERROR) {
+            u->refused++;
+            if (!refusal)
+                refused_seq = seqs[i];
+            refusal = reasons[i];
+        } else if (!u->logged_publish_fail) {
+            LPR_WARN("uplink", "publish of seq %lld got no PUBACK (connection lost?); it stays "
+                               "spooled and goes again", (long long)seqs[i]);
+            u->logged_publish_fail = 1;
+        }
+    }
+    if (!refusal)
+        return;
+    u->last_refusal = refusal;
+    double jitter = 0.5 + (double)(rand() % 1000) / 1000.0;
+    double wait = u->refusal_backoff_ms * jitter;
+    u->publish_paused_until = now_ms() + wait;
+    u->refusal_backoff_ms *= 2;
+    if (u->refusal_backoff_ms > BACKOFF_MAX_MS)
+        u->refusal_backoff_ms = BACKOFF_MAX_MS;
+    if (refusal != u->logged_refusal) {
+        LPR_ERROR("uplink",
+                  "broker %s refused read seq %lld on %s: %s (reason %d); reads stay spooled, "
+                  "retrying with backoff (does the certificate's CN equal [device] id %s, "
+                  "and does the broker's ACL let it write %s#?)",
+                  u->uri, (long long)refused_seq, u->topic_read,
+                  MQTTReasonCode_toString((enum MQTTReasonCodes)refusal), refusal,
+                  u->cfg.device.id, u->cfg.uplink.topic_prefix);
+        u->logged_refusal = refusal;
+    }
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -599,6 +670,8 @@ void lpr_uplink_get_counters(lpr_uplink *u, lpr_uplink_counters *c)
     c->published = u->published;
     c->reconnects = u->reconnects;
     c->inflight = slots_used(u);
+    c->refused = u->refused;
+    c->last_refusal = u->last_refusal;
     int n = u->nlat < LAT_RING ? (int)u->nlat : LAT_RING;
     if (n > 0) {
         memcpy(tmp, u->lat, (size_t)n * sizeof tmp[0]);
@@ -612,6 +685,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
                        int drain_ms)
 {
     static int64_t acked[QUEUE_MAX], failed[QUEUE_MAX];
+    static int failed_reason[QUEUE_MAX];
     static double acked_t[QUEUE_MAX];
     double next_health = now_ms() + 1000.0 * u->cfg.uplink.health_interval_s;
     double next_enforce = now_ms() + 60000.0;
@@ -639,6 +713,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         u->nacked = 0;
         nf = u->nfailed;
         memcpy(failed, u->failed, (size_t)nf * sizeof failed[0]);
+        memcpy(failed_reason, u->failed_reason, (size_t)nf * sizeof failed_reason[0]);
         u->nfailed = 0;
         conn = u->connected;
         connecting = u->connecting;
@@ -663,13 +738,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         }
 
         handle_acks(u, acked, acked_t, na);
-        for (int i = 0; i < nf; i++) {
-            int s = slot_find(u, failed[i]);
-            if (s >= 0)
-                u->slots[s].seq = 0;
-            if (failed[i] - 1 < u->cursor)
-                u->cursor = failed[i] - 1;
-        }
+        handle_failures(u, failed, failed_reason, nf);
         double now = now_ms();
         if (conn && !u->was_connected) {
             /* (re)connected: everything unacknowledged goes again */
@@ -727,4 +796,136 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
     LPR_INFO("uplink", "stopped: %lld sent, %d still in flight stay spooled",
              (long long)u->sent, slots_used(u));
     return LPR_OK;
+}
+
+/* ---- lpr doctor's probe: one CONNECT and one test publish ---- */
+
+typedef struct probe_state {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;     /* 1 success, -1 failure */
+    int reason;   /* MQTT v5 reason code of a failure */
+    int code;     /* Paho's return code of a failure */
+    char msg[160];
+} probe_state;
+
+static void probe_finish(probe_state *p, int done, MQTTAsync_failureData5 *resp)
+{
+    pthread_mutex_lock(&p->mu);
+    p->done = done;
+    if (resp) {
+        p->reason = (int)resp->reasonCode;
+        p->code = resp->code;
+        snprintf(p->msg, sizeof p->msg, "%s", resp->message ? resp->message : "");
+    }
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+static void probe_ok(void *ctx, MQTTAsync_successData5 *resp)
+{
+    (void)resp;
+    probe_finish(ctx, 1, NULL);
+}
+static void probe_fail(void *ctx, MQTTAsync_failureData5 *resp) { probe_finish(ctx, -1, resp); }
+
+static int probe_wait(probe_state *p, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->mu);
+    while (!p->done)
+        if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) != 0)
+            break;
+    int d = p->done;
+    p->done = 0;
+    pthread_mutex_unlock(&p->mu);
+    return d;
+}
+
+static void probe_reason(const probe_state *p, char *out, size_t len)
+{
+    if (p->reason)
+        snprintf(out, len, "%s (reason %d)",
+                 MQTTReasonCode_toString((enum MQTTReasonCodes)p->reason), p->reason);
+    else
+        snprintf(out, len, "%s (code %d)", p->msg[0] ? p->msg : "no answer", p->code);
+}
+
+int lpr_uplink_probe(const lpr_config *cfg, char *why, size_t len)
+{
+    char uri[300], id[LPR_CFG_STR + 16], topic[300], payload[300], ts[32], r[200];
+    MQTTAsync client = NULL;
+    probe_state p = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    int ok = 0;
+    snprintf(uri, sizeof uri, "%s://%s:%d", cfg->uplink.insecure ? "tcp" : "ssl",
+             cfg->uplink.host, cfg->uplink.port);
+    /* its own client id: the running lpr-uplink's session is not taken over */
+    snprintf(id, sizeof id, "%s-doctor", cfg->device.id);
+    MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
+    if (MQTTAsync_createWithOptions(&client, uri, id, MQTTCLIENT_PERSISTENCE_NONE, NULL, &co) !=
+        MQTTASYNC_SUCCESS) {
+        snprintf(why, len, "cannot create an MQTT client for %s", uri);
+        return 0;
+    }
+    MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer5;
+    MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
+    opts.keepAliveInterval = 10;
+    opts.cleanstart = 1;
+    opts.connectTimeout = 5;
+    opts.onSuccess5 = probe_ok;
+    opts.onFailure5 = probe_fail;
+    opts.context = &p;
+    if (!cfg->uplink.insecure) {
+        ssl.trustStore = cfg->uplink.ca;
+        ssl.keyStore = cfg->uplink.cert;
+        ssl.privateKey = cfg->uplink.key;
+        ssl.enableServerCertAuth = 1;
+        ssl.verify = 1;
+        ssl.sslVersion = MQTT_SSL_VERSION_TLS_1_2;
+        opts.ssl = &ssl;
+    }
+    if (MQTTAsync_connect(client, &opts) != MQTTASYNC_SUCCESS || probe_wait(&p, 8000) != 1) {
+        probe_reason(&p, r, sizeof r);
+        snprintf(why, len, "MQTT CONNECT to %s refused: %s", uri, r);
+        goto out;
+    }
+    /* the test publish goes where health goes: a dashboard may show it, the
+     * read store never takes it for a read */
+    snprintf(topic, sizeof topic, "%shealth", cfg->uplink.topic_prefix);
+    lpr_format_utc_ms(lpr_realtime_ms(), ts, sizeof ts);
+    snprintf(payload, sizeof payload, "{\"device\":\"%s\",\"ts\":\"%s\",\"doctor\":true}",
+             cfg->device.id, ts);
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = payload;
+    msg.payloadlen = (int)strlen(payload);
+    msg.qos = 1;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onSuccess5 = probe_ok;
+    ro.onFailure5 = probe_fail;
+    ro.context = &p;
+    if (MQTTAsync_sendMessage(client, topic, &msg, &ro) != MQTTASYNC_SUCCESS ||
+        probe_wait(&p, 5000) != 1) {
+        probe_reason(&p, r, sizeof r);
+        snprintf(why, len, "connected, but a test publish on %s was refused: %s; the broker "
+                 "would refuse every read", topic, r);
+        goto out;
+    }
+    snprintf(why, len, "MQTT v5 CONNECT and a test publish on %s accepted", topic);
+    ok = 1;
+out:
+    if (MQTTAsync_isConnected(client)) {
+        MQTTAsync_disconnectOptions d = MQTTAsync_disconnectOptions_initializer5;
+        d.timeout = 1000;
+        MQTTAsync_disconnect(client, &d);
+        for (int i = 0; i < 50 && MQTTAsync_isConnected(client); i++)
+            usleep(20000);
+    }
+    MQTTAsync_destroy(&client);
+    return ok;
 }

@@ -16,19 +16,19 @@ make_certs() {
   mkdir -p "$d"
   (
     cd "$d"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 400 \
       -subj "/CN=lpr-test-ca" -keyout ca.key -out ca.crt 2>/dev/null
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 400 \
       -subj "/CN=other-ca" -keyout other-ca.key -out other-ca.crt 2>/dev/null
     printf 'subjectAltName=DNS:localhost\n' > san.ext
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
       -keyout server.key -out server.csr 2>/dev/null
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 400 \
       -extfile san.ext -out server.crt 2>/dev/null
     for cn in cam-test cam-other store; do
       openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$cn" \
         -keyout "$cn.key" -out "$cn.csr" 2>/dev/null
-      openssl x509 -req -in "$cn.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+      openssl x509 -req -in "$cn.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 400 \
         -out "$cn.crt" 2>/dev/null
     done
     # expired: valid from two days ago for one day

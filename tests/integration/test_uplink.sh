@@ -3,7 +3,8 @@
 # 127.0.0.1 (started here, with certificates made here by openssl).
 # usage: test_uplink.sh BUILD_DIR SCENARIO
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
-# acl, shared, store-restart, badconfig, status, insecure, doctor, provision.
+# acl, shared, store-restart, badconfig, status, insecure, doctor, provision,
+# refused.
 set -euo pipefail
 B=$1
 scenario=$2
@@ -311,7 +312,18 @@ doctor)
   write_config "$T" "$PORT" cam-test "camera.source=file:$T/stills" "gps.fixed=47.6,-122.3"
   LPR_TIME_SOURCE=ntp "$LPR" doctor --config "$CONF" > "$T/ok.out" || fail "healthy unit: $(cat "$T/ok.out")"
   cat "$T/ok.out"
-  [ "$(grep -c '^PASS' "$T/ok.out")" -eq 8 ] || fail "want 8 PASS lines"
+  [ "$(grep -c '^PASS' "$T/ok.out")" -eq 9 ] || fail "want 9 PASS lines"
+  # the certificate of another device: its CN is not our id, and the broker's
+  # ACL refuses the test publish under our prefix
+  write_config "$T" "$PORT" cam-test "camera.source=file:$T/stills" "gps.fixed=47.6,-122.3" \
+    "uplink.cert=$T/cam-other.crt" "uplink.key=$T/cam-other.key"
+  rc=0; LPR_TIME_SOURCE=ntp "$LPR" doctor --config "$CONF" > "$T/cn.out" 2>/dev/null || rc=$?
+  cat "$T/cn.out"
+  [ $rc -eq 1 ] || fail "doctor exit $rc with another device's certificate"
+  for what in "FAIL  cert     .*is for CN 'cam-other', but \[device\] id is 'cam-test'" \
+              "FAIL  broker   .*publish on lpr/v1/cam-test/health was refused: Not authorized (reason 135)"; do
+    grep -q "$what" "$T/cn.out" || fail "missing: $what"
+  done
   write_config "$T" "$PORT" cam-test "camera.source=v4l2:/dev/video77" "gps.server=127.0.0.1:1" \
     "uplink.ca=$T/other-ca.crt"
   chmod 644 "$T/keys-cam-test/device.key"
@@ -324,6 +336,32 @@ doctor)
     grep -q "$what" "$T/bad.out" || fail "missing: $what"
   done
   chmod 600 "$T/keys-cam-test/device.key"
+  ;;
+refused)
+  # a broker that refuses every read (another device's certificate, so the
+  # ACL denies our prefix): one line naming the reason, reads stay spooled,
+  # publishing backs off instead of spinning; with the right certificate
+  # every read arrives
+  start_broker "$T" "$PORT"
+  write_config "$T" "$PORT" cam-test "uplink.cert=$T/cam-other.crt" "uplink.key=$T/cam-other.key"
+  gen_reads 5 | push
+  timeout -s TERM 8 "$UPLINK" --config "$CONF" 2> "$T/uplink.log" || true
+  cat "$T/uplink.log"
+  [ "$(grep -c 'refused read seq .* on lpr/v1/cam-test/read: Not authorized (reason 135); reads stay spooled' "$T/uplink.log")" -eq 1 ] ||
+    fail "want one line naming the refusal"
+  [ "$(wc -l < "$T/uplink.log")" -le 6 ] || fail "$(wc -l < "$T/uplink.log") log lines in 8 s"
+  pubs=$(sed -n 's/^lpr-uplink: sent 0, published \([0-9]*\), refused \([0-9]*\),.*/\1 \2/p' "$T/uplink.log")
+  read -r np nr <<< "$pubs"
+  [ -n "$np" ] && [ "$nr" -ge 5 ] && [ "$np" -eq "$nr" ] || fail "summary: $pubs"
+  [ "$np" -le 40 ] || fail "$np publishes in 8 s: no backoff"
+  [ "$(depth)" -eq 5 ] || fail "spool depth $(depth) after refusals, want 5"
+  write_config "$T" "$PORT" cam-test
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  "$UPLINK" --config "$CONF" --once 2> "$T/uplink2.log" || fail "uplink failed: $(tail -3 "$T/uplink2.log")"
+  wait_count "$T/sub.out" 5 20 || fail "only $(count_distinct "$T/sub.out") of 5 arrived"
+  [ "$(ids_of "$T/sub.out" | wc -l)" -eq 5 ] || fail "reads do not verify"
+  [ "$(depth)" -eq 0 ] || fail "spool depth $(depth) after delivery"
+  echo "refused: $np publishes refused in 8 s, one line, 5 reads kept; delivered once the certificate is right"
   ;;
 badconfig)
   printf '[device]\nid = cam-test\n[uplink]\nport = 99999\n' > "$T/bad1.conf"
