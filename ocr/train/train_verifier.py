@@ -107,9 +107,10 @@ def place(bg, crop, rng):
 
 
 def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", "font"),
-                    per=None, font_seed=5):
+                    per=None, font_seed=5, signs=0):
     """Plate-free scenes and composites: (path, boxes, held, kind, texts).
-    per: composites made of each crop, by kind."""
+    per: composites made of each crop, by kind; signs: scenes with signs
+    drawn in (render_signs.py, kind "sign", no plate)."""
     negdir = os.path.join(training, "negatives")
     scenes = sorted(n for n in os.listdir(negdir) if n.lower().endswith(".jpg"))
     bgs = {False: [], True: []}
@@ -149,6 +150,20 @@ def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", 
             comp.save(out, quality=rng.randint(40, 90))
             entries.append((out, [box], held, kind, [text]))
             k += 1
+    if signs:
+        import render_signs
+        fl, wl = render_signs.fonts(), render_signs.words()
+        os.makedirs(os.path.join(work, "signs"), exist_ok=True)
+        for i in range(signs):
+            name = "s%05d.jpg" % i
+            held = crc(name) % 10 == 0
+            with Image.open(rng.choice(bgs[held])) as im:
+                comp = im.convert("L")
+            for _ in range(rng.randint(1, 3)):
+                comp = render_signs.sign(rng, comp, fl, wl)
+            out = os.path.join(work, "signs", name)
+            comp.save(out, quality=rng.randint(40, 90))
+            entries.append((out, [], held, "sign", []))
     return entries
 
 
@@ -292,11 +307,13 @@ def main():
     ap.add_argument("--render-tool", default=None)
     ap.add_argument("--renders", type=int, default=1500)
     ap.add_argument("--font-renders", type=int, default=1500)
+    ap.add_argument("--signs", type=int, default=0,
+                    help="scenes with signs drawn in (render_signs.py; tried at 1500: not shipped, see ocr/models/README.md)")
     a = ap.parse_args()
     import torch
     rng, work = training_setup(a, "verify")
     t0 = time.time()
-    entries = make_composites(a.training, work, rng, a.font_renders)
+    entries = make_composites(a.training, work, rng, a.font_renders, signs=a.signs)
     if a.render_tool and a.renders:
         entries += renders(a.render_tool, work, a.renders, a.seed)
     print("train_verifier: %d images (%d composites) in %.0f s" %
@@ -351,6 +368,8 @@ def main():
                         for k in ("us", "br", "eu", "font", "render") if ((yh == 1) & (kh == k)).any())
         print("  p >= %.1f: plates kept %.1f%% (%s); non-plates kept %.2f%%, on plate-free scenes %.2f%%" %
               (thr, 100 * rec, per, 100 * fpr, 100 * (p[(yh == 0) & ~sy] >= thr).mean()))
+        if (kh == "sign").any():
+            print("            lines on signs kept %.2f%%" % (100 * (p[kh == "sign"] >= thr).mean()))
     export(torch, model, a.out_model)
     # test vectors: a few held-out crops and the network's raw output (logit)
     pick = list(np.where(yh == 1)[0][:3]) + list(np.where(yh == 0)[0][:3])
