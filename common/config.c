@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -302,5 +305,43 @@ lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen)
                  path, (unsigned)(st.st_mode & 07777));
         return LPR_EPERM;
     }
+    uid_t me = geteuid();
+    if (me != 0 && st.st_uid != me) {
+        struct passwd *owner = getpwuid(st.st_uid);
+        char on[64];
+        snprintf(on, sizeof on, "%s", owner ? owner->pw_name : "?");
+        struct passwd *self = getpwuid(me);
+        char sn[64];
+        snprintf(sn, sizeof sn, "%s", self ? self->pw_name : "?");
+        snprintf(err, errlen, "%s: owned by %s (uid %u), but this runs as %s (uid %u), which "
+                 "cannot read a 0600 key of another user; chown %s it (lpr provision run as root "
+                 "does)", path, on, (unsigned)st.st_uid, sn, (unsigned)me, sn);
+        return LPR_EPERM;
+    }
     return LPR_OK;
+}
+
+int lpr_user_may(const char *path, const char *user, int want)
+{
+    struct passwd *pw = getpwnam(user);
+    struct stat st;
+    if (!pw || stat(path, &st) != 0)
+        return -1;
+    if (pw->pw_uid == 0)
+        return 1;
+    uid_t uid = pw->pw_uid;
+    gid_t gid = pw->pw_gid;
+    unsigned bits;
+    if (st.st_uid == uid) {
+        bits = (st.st_mode >> 6) & 7;
+    } else {
+        gid_t groups[64];
+        int n = 64, member = 0;
+        if (getgrouplist(user, gid, groups, &n) < 0)
+            n = 64; /* more groups than that: the first 64 are judged */
+        for (int i = 0; i < n && !member; i++)
+            member = groups[i] == st.st_gid;
+        bits = member ? (st.st_mode >> 3) & 7 : st.st_mode & 7;
+    }
+    return (bits & (unsigned)want) == (unsigned)want;
 }

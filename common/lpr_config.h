@@ -78,8 +78,22 @@ lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *c
  * -180..180. [gps] fixed and `lpr replay --fixed` use it. */
 lpr_err lpr_parse_position(const char *s, double *lat, double *lon, double *alt_m);
 
-/* Checks that a secret file exists, is a regular file and is not readable
- * or writable by group or others. LPR_ENOENT or LPR_EPERM, reason in err. */
+/* Checks that a secret file exists, is a regular file, is not readable or
+ * writable by group or others, and belongs to the user running (root may
+ * read any). LPR_ENOENT or LPR_EPERM, reason in err. */
 lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen);
+
+/* The package's service users and their shared group (board/debian/postinst,
+ * board/systemd/). */
+#define LPR_USER_CAMERA "lpr-camera"
+#define LPR_USER_UPLINK "lpr-uplink"
+#define LPR_GROUP "lpr"
+
+/* Whether user may access path as want (R_OK, W_OK, X_OK ored), judged by
+ * path's owner, group and mode bits against the user's uid and groups (the
+ * folders above are not checked): 1 yes, 0 no, -1 no such user or path.
+ * Lets root (`lpr doctor`, `lpr provision`) say what a service user will
+ * be able to do. */
+int lpr_user_may(const char *path, const char *user, int want);
 
 #endif

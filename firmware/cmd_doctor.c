@@ -3,7 +3,11 @@
  * installing a unit. One line per check, PASS or FAIL with the reason;
  * exit 1 if anything failed.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include "lpr_spool.h"
 #include "lpr_tool.h"
 #include "lpr_uplink.h"
+#include "pipeline.h"
 #include "source.h"
 
 static int failures;
@@ -36,12 +41,35 @@ static void result(int ok, const char *check, const char *fmt, ...)
     failures += !ok;
 }
 
+/* Run as root on an installed unit, a file root can read says nothing about
+ * the service user that needs it: "" when user may (or is not on this
+ * system: a build tree), else why not. */
+static const char *user_cannot(const char *path, const char *user, int want)
+{
+    static char why[700];
+    struct stat st;
+    int may = lpr_user_may(path, user, want);
+    if (may != 0 || stat(path, &st) != 0)
+        return "";
+    struct passwd *pw = getpwuid(st.st_uid);
+    char owner[64];
+    snprintf(owner, sizeof owner, "%s", pw ? pw->pw_name : "?");
+    struct group *gr = getgrgid(st.st_gid);
+    snprintf(why, sizeof why, "%s is %s:%s %04o: %s cannot %s it", path, owner,
+             gr ? gr->gr_name : "?", (unsigned)(st.st_mode & 07777), user,
+             want & W_OK ? "write" : "read");
+    return why;
+}
+
 static void check_keys(const lpr_config *cfg)
 {
     char err[600];
     lpr_signer *s;
+    const char *no;
     if (lpr_check_secret_file(cfg->uplink.sign_key, err, sizeof err) != LPR_OK)
         result(0, "keys", "signing key: %s", err);
+    else if (*(no = user_cannot(cfg->uplink.sign_key, LPR_USER_UPLINK, R_OK)))
+        result(0, "keys", "signing key: %s (chown %s:%s it)", no, LPR_USER_UPLINK, LPR_GROUP);
     else if (lpr_signer_load(cfg->uplink.sign_key, &s) != LPR_OK)
         result(0, "keys", "signing key %s: not an ECDSA P-256 private key", cfg->uplink.sign_key);
     else {
@@ -54,10 +82,66 @@ static void check_keys(const lpr_config *cfg)
     }
     if (lpr_check_secret_file(cfg->uplink.key, err, sizeof err) != LPR_OK)
         result(0, "keys", "TLS key: %s", err);
+    else if (*(no = user_cannot(cfg->uplink.key, LPR_USER_UPLINK, R_OK)))
+        result(0, "keys", "TLS key: %s (chown %s:%s it)", no, LPR_USER_UPLINK, LPR_GROUP);
+    else if (*(no = user_cannot(cfg->uplink.cert, LPR_USER_UPLINK, R_OK)) ||
+             *(no = user_cannot(cfg->uplink.ca, LPR_USER_UPLINK, R_OK)))
+        result(0, "keys", "TLS: %s", no);
     else if (access(cfg->uplink.cert, R_OK) || access(cfg->uplink.ca, R_OK))
         result(0, "keys", "TLS certificate %s or CA %s not readable", cfg->uplink.cert, cfg->uplink.ca);
     else
         result(1, "keys", "TLS key %s (0600), certificate and CA readable", cfg->uplink.key);
+}
+
+/* The models lprd reads with: the shipped ones found beside the program
+ * (an installed unit) or in the source tree (a build tree), readable by the
+ * camera's user, and every one loads. A missing shipped model would not stop
+ * lprd, only make its reads far worse, so it is a FAIL here. */
+static void check_models(const lpr_config *cfg)
+{
+    static const char *const shipped[] = {"lpr-verify.nn", "lpr-read.nn", "lpr-confidence.nn",
+                                          "lpr-chars.clf"};
+    const char *const set[] = {cfg->ocr.verifier, cfg->ocr.reader, cfg->ocr.calibration,
+                               cfg->ocr.char_model};
+    char list[900] = "";
+    size_t n = 0;
+    const char *dir = NULL;
+    for (int i = 0; i < 4; i++) {
+        const char *what = set[i];
+        char path[1200];
+        if (!what[0]) {
+            const char *d = lpr_model_dir_with(shipped[i]);
+            if (!d) {
+                result(0, "models", "the shipped %s is not installed (share/lpr-edge/models beside "
+                       "the program): reads would be far worse without it; reinstall the package",
+                       shipped[i]);
+                return;
+            }
+            dir = d;
+            snprintf(path, sizeof path, "%s/%s", d, shipped[i]);
+            what = shipped[i];
+        } else {
+            snprintf(path, sizeof path, "%s", what);
+        }
+        const char *no = strcmp(what, "none") ? user_cannot(path, LPR_USER_CAMERA, R_OK) : "";
+        if (*no) {
+            result(0, "models", "%s", no);
+            return;
+        }
+        n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s%s",
+                              i ? ", " : "", what);
+    }
+    lpr_pipeline_config pc;
+    lpr_pipeline_config_init(&pc);
+    lpr_pipeline_config_apply(&pc, cfg);
+    lpr_ocr *o;
+    if (lpr_ocr_new(&pc.ocr, &o) != LPR_OK) {
+        result(0, "models", "the reader cannot start (reason above)");
+        return;
+    }
+    lpr_ocr_free(o);
+    result(1, "models", "%s%s%s load; Tesseract '%s'", list, dir ? " from " : "", dir ? dir : "",
+           pc.ocr.model);
 }
 
 static void check_camera(const lpr_config *cfg)
@@ -125,28 +209,62 @@ static void check_clock(void)
                lpr_time_source_name(ts));
 }
 
+/* The spool is never made here: one made by root before the first start
+ * would be root's, and lprd could not write it. */
 static void check_spool(const lpr_config *cfg)
 {
-    lpr_spool_opts so = {cfg->device.id, 0, 0};
+    lpr_spool_opts so = {cfg->device.id, 0, 0, 1};
     lpr_spool *sp;
     struct statvfs sv;
     char dir[LPR_CFG_STR];
     snprintf(dir, sizeof dir, "%s", cfg->spool.path);
-    if (lpr_spool_open(cfg->spool.path, &so, &sp) != LPR_OK) {
-        result(0, "spool", "%s cannot be opened for writing", cfg->spool.path);
-        return;
+    dirname(dir);
+    const char *users[] = {LPR_USER_CAMERA, LPR_USER_UPLINK};
+    lpr_spool_stats st = {0};
+    int exists = access(cfg->spool.path, F_OK) == 0;
+    char whom[96] = "";
+    if (lpr_user_may(dir, LPR_USER_CAMERA, 0) >= 0 && lpr_user_may(dir, LPR_USER_UPLINK, 0) >= 0)
+        snprintf(whom, sizeof whom, " by %s and %s", LPR_USER_CAMERA, LPR_USER_UPLINK);
+    if (!exists) {
+        if (access(dir, W_OK | X_OK) != 0) {
+            result(0, "spool", "%s: no spool yet, and its folder %s is not writable: %s",
+                   cfg->spool.path, dir, strerror(errno));
+            return;
+        }
+        for (int i = 0; i < 2; i++) {
+            const char *no = user_cannot(dir, users[i], W_OK | X_OK);
+            if (*no) {
+                result(0, "spool", "no spool yet, and %s", no);
+                return;
+            }
+        }
+    } else {
+        for (int i = 0; i < 2; i++) {
+            const char *no = user_cannot(cfg->spool.path, users[i], R_OK | W_OK);
+            if (*no) {
+                result(0, "spool", "%s (both %s and %s write the spool; chgrp %s and chmod 660 it)",
+                       no, LPR_USER_CAMERA, LPR_USER_UPLINK, LPR_GROUP);
+                return;
+            }
+        }
+        if (lpr_spool_open(cfg->spool.path, &so, &sp) != LPR_OK) {
+            result(0, "spool", "%s cannot be opened for writing (reason above)", cfg->spool.path);
+            return;
+        }
+        lpr_spool_get_stats(sp, lpr_realtime_ms(), &st);
+        lpr_spool_close(sp);
     }
-    lpr_spool_stats st;
-    lpr_spool_get_stats(sp, lpr_realtime_ms(), &st);
-    lpr_spool_close(sp);
-    double free_mb = statvfs(dirname(dir), &sv) == 0
+    double free_mb = statvfs(dir, &sv) == 0
                          ? (double)sv.f_bavail * (double)sv.f_frsize / 1048576.0 : -1;
     if (free_mb >= 0 && free_mb < cfg->spool.max_mb)
         result(0, "spool", "%s writable, but only %.0f MB free for a %.0f MB quota",
                cfg->spool.path, free_mb, cfg->spool.max_mb);
+    else if (!exists)
+        result(1, "spool", "%s not made yet (lprd makes it at its first start); %s writable%s, "
+               "%.0f MB free", cfg->spool.path, dir, whom, free_mb);
     else
-        result(1, "spool", "%s writable, %lld reads waiting, %.0f MB free", cfg->spool.path,
-               (long long)st.depth, free_mb);
+        result(1, "spool", "%s writable%s, %lld reads waiting, %.0f MB free", cfg->spool.path,
+               whom, (long long)st.depth, free_mb);
 }
 
 static void check_broker(const lpr_config *cfg)
@@ -186,9 +304,12 @@ int lpr_cmd_doctor(int argc, char **argv)
         case 'c': path = optarg; break;
         case 'h':
             printf("usage: lpr doctor [--config FILE]\n"
-                   "Checks config, key files, camera, GPS, clock, spool, the client certificate\n"
-                   "(CN = device id, 30 days left) and the broker (TLS, MQTT CONNECT, a test\n"
-                   "publish on <prefix>health). One PASS/FAIL line each; exit 1 if any fails.\n");
+                   "Checks config, key files, the OCR models, camera, GPS, clock, spool, the\n"
+                   "client certificate (CN = device id, 30 days left) and the broker (TLS, MQTT\n"
+                   "CONNECT, a test publish on <prefix>health). Run as root on an installed unit,\n"
+                   "files are checked for the service user that needs them (%s, %s).\n"
+                   "One PASS/FAIL line each; exit 1 if any fails.\n",
+                   LPR_USER_CAMERA, LPR_USER_UPLINK);
             return 0;
         default: return 2;
         }
@@ -202,6 +323,7 @@ int lpr_cmd_doctor(int argc, char **argv)
     }
     result(1, "config", "%s parses (device %s)", path, cfg.device.id);
     check_keys(&cfg);
+    check_models(&cfg);
     check_camera(&cfg);
     check_gps(&cfg);
     check_clock();

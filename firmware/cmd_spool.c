@@ -45,7 +45,7 @@ int lpr_cmd_spool(int argc, char **argv)
         return 2;
     }
     const char *verb = argv[optind];
-    lpr_spool_opts so = {NULL, 0, 0};
+    lpr_spool_opts so = {NULL, 0, 0, 0};
     if (config) {
         char err[600];
         if (lpr_config_load(config, &cfg, err, sizeof err) != LPR_OK) {
@@ -64,11 +64,12 @@ int lpr_cmd_spool(int argc, char **argv)
         fprintf(stderr, "lpr spool: --spool PATH or --config FILE is required\n");
         return 2;
     }
+    /* only push makes a spool: stats or export of a mistyped path (or run
+     * as root before the first start) must not create one */
+    so.must_exist = strcmp(verb, "push") != 0;
     lpr_spool *sp;
-    if (lpr_spool_open(path, &so, &sp) != LPR_OK) {
-        fprintf(stderr, "lpr spool: %s: cannot open spool\n", path);
-        return 1;
-    }
+    if (lpr_spool_open(path, &so, &sp) != LPR_OK)
+        return 1; /* the spool logged one line naming the path and the cause */
     int rc = 0;
     if (!strcmp(verb, "stats")) {
         lpr_spool_stats st;

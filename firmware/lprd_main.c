@@ -164,7 +164,7 @@ static int run_once(const lpr_config *cfg)
     pc.progress = &d.progress;
     pc.on_stats = on_stats;
 
-    lpr_spool_opts so = {d.cfg.device.id, d.cfg.spool.max_mb, d.cfg.spool.max_age_days};
+    lpr_spool_opts so = {d.cfg.device.id, d.cfg.spool.max_mb, d.cfg.spool.max_age_days, 0};
     if (lpr_spool_open(d.cfg.spool.path, &so, &d.spool) != LPR_OK)
         return 1;
     lpr_gps_config gc = {d.cfg.gps.server, d.cfg.gps.fixed, d.cfg.gps.max_extrapolate_ms};

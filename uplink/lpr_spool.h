@@ -27,6 +27,8 @@ typedef struct lpr_spool_opts {
     const char *device_id;   /* required for append; stamps device/seq/id */
     double max_mb;           /* database size quota; <= 0: none */
     double max_age_days;     /* age quota; <= 0: none */
+    int must_exist;          /* 1: LPR_ENOENT if there is no spool at path (tools that
+                              * only look: a mistyped path never makes a spool) */
 } lpr_spool_opts;
 
 typedef struct lpr_spool_row {
@@ -49,7 +51,11 @@ typedef struct lpr_spool_stats {
     int64_t next_seq;        /* the seq the next append gets */
 } lpr_spool_stats;
 
-/* Opens (creating if needed) the spool at path. Errors name the path. */
+/* Opens (creating if needed, unless must_exist) the spool at path. A new
+ * spool file is made mode 0660 less the umask, so under the units' UMask=0007
+ * both service users (group lpr) can write it; SQLite gives its -wal and
+ * -shm files the database's mode and, run as root, its owner. Errors name
+ * the path. */
 lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool **out);
 void lpr_spool_close(lpr_spool *spool); /* NULL is a no-op */
 

@@ -6,9 +6,12 @@
  * one IMMEDIATE transaction: take next_seq, insert, bump next_seq. A full
  * disk on append drops the oldest reads (counted) and retries once.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -59,8 +62,20 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
         s->max_mb = opts->max_mb;
         s->max_age_days = opts->max_age_days;
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (opts && opts->must_exist) {
+        if (access(path, F_OK) != 0) {
+            LPR_ERROR("spool", "%s: no spool there: %s", path, strerror(errno));
+            free(s);
+            return LPR_ENOENT;
+        }
+    } else {
+        /* SQLite would create the file 0644 less the umask (0640 under the
+         * units' UMask=0007): the other service user could not write it */
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0660);
+        if (fd >= 0)
+            close(fd);
+    }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         lpr_err rc = db_error(s, "cannot open spool");
         lpr_spool_close(s);
         return rc == LPR_EDB ? LPR_EIO : rc;

@@ -233,7 +233,7 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
             goto fail;
         }
     }
-    lpr_spool_opts so = {cfg->device.id, cfg->spool.max_mb, cfg->spool.max_age_days};
+    lpr_spool_opts so = {cfg->device.id, cfg->spool.max_mb, cfg->spool.max_age_days, 0};
     if ((rc = lpr_spool_open(cfg->spool.path, &so, &u->spool)) != LPR_OK)
         goto fail;
     u->nslots = cfg->uplink.inflight;
@@ -466,7 +466,7 @@ static void *signer_main(void *arg)
     lpr_uplink *u = a->u;
     lpr_signer *signer = NULL;
     lpr_spool *spool = NULL;
-    lpr_spool_opts so = {u->cfg.device.id, 0, 0};
+    lpr_spool_opts so = {u->cfg.device.id, 0, 0, 1};
     int64_t cursor = 0;
     if (lpr_signer_load(u->cfg.uplink.sign_key, &signer) != LPR_OK ||
         lpr_spool_open(u->cfg.spool.path, &so, &spool) != LPR_OK) {

@@ -26,6 +26,17 @@ for k in ProtectSystem=strict NoNewPrivileges=yes PrivateTmp=yes "CapabilityBoun
 done
 grep -q '^WatchdogSec=' "$here/systemd/lprd.service" && grep -q '^Type=notify' "$here/systemd/lprd.service" &&
   grep -q '^DeviceAllow=char-video4linux' "$here/systemd/lprd.service" || { echo "FAIL: lprd unit" >&2; exit 1; }
+# one spool folder for two users: no StateDirectory= (systemd would chown it
+# to the last unit started); libcamera's dma-heap class, not its folder
+for u in lprd lpr-uplink; do
+  ! grep -q '^StateDirectory' "$here/systemd/$u.service" || { echo "FAIL: $u.service has StateDirectory=" >&2; exit 1; }
+done
+grep -q '^DeviceAllow=char-dma_heap rw' "$here/systemd/lprd.service" &&
+  ! grep -q '^DeviceAllow=/dev/dma_heap' "$here/systemd/lprd.service" || { echo "FAIL: lprd dma_heap" >&2; exit 1; }
+# the Jetson drop-in applies to the unit and opens Argus' /tmp socket
+mkdir -p "$T/lprd.service.d"; cp "$here/jetson/lprd.service.d/jetson.conf" "$T/lprd.service.d/"
+out=$(systemd-analyze verify "$T/lprd.service" 2>&1) && [ -z "$out" ] || { echo "FAIL: jetson drop-in: $out" >&2; exit 1; }
+grep -q '^PrivateTmp=no' "$here/jetson/lprd.service.d/jetson.conf" || { echo "FAIL: jetson drop-in" >&2; exit 1; }
 "$B/firmware/lprd" --check --config "$here/rpi/lpr.conf"
 # --check also builds the capture pipeline: off a Jetson the only fault in the
 # Jetson config must be the missing Argus element, named with its package
@@ -43,7 +54,9 @@ deb=$(ls "$T"/pkg/lpr-edge_*.deb)
 dpkg-deb -I "$deb" > "$T/info"
 dpkg-deb -c "$deb" > "$T/contents"
 for f in ./usr/bin/lpr ./usr/bin/lpr-uplink ./usr/sbin/lprd ./etc/lpr/lpr.conf \
-         ./usr/lib/systemd/system/lprd.service ./usr/lib/systemd/system/lpr-uplink.service; do
+         ./usr/lib/systemd/system/lprd.service ./usr/lib/systemd/system/lpr-uplink.service \
+         ./usr/share/lpr-edge/models/lpr-chars.clf ./usr/share/lpr-edge/models/lpr-verify.nn \
+         ./usr/share/lpr-edge/models/lpr-read.nn ./usr/share/lpr-edge/models/lpr-confidence.nn; do
   grep -q " $f\$" "$T/contents" || { echo "FAIL: .deb lacks $f" >&2; exit 1; }
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/lpr/lpr.conf || { echo "FAIL: lpr.conf is not a conffile" >&2; exit 1; }
@@ -52,6 +65,8 @@ for dep in libtesseract5 libgps28 libpaho-mqtt1.3 libmbedcrypto7 libsqlite3-0 te
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst | grep -q "useradd --system -g lpr -G video .* lpr-camera" ||
   { echo "FAIL: postinst does not create the camera user" >&2; exit 1; }
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst | grep -q "install -d -m 2770 -o root -g lpr /var/lib/lpr" ||
+  { echo "FAIL: postinst does not make the shared spool folder" >&2; exit 1; }
 mkdir -p "$T/root"; dpkg-deb -x "$deb" "$T/root"
 "$T/root/usr/bin/lpr" --version | grep -q '^lpr ' || { echo "FAIL: packaged lpr does not run" >&2; exit 1; }
 echo "deb: $(basename "$deb"), $(grep -c . "$T/contents") entries, conffile /etc/lpr/lpr.conf"

@@ -312,7 +312,7 @@ doctor)
   write_config "$T" "$PORT" cam-test "camera.source=file:$T/stills" "gps.fixed=47.6,-122.3"
   LPR_TIME_SOURCE=ntp "$LPR" doctor --config "$CONF" > "$T/ok.out" || fail "healthy unit: $(cat "$T/ok.out")"
   cat "$T/ok.out"
-  [ "$(grep -c '^PASS' "$T/ok.out")" -eq 9 ] || fail "want 9 PASS lines"
+  [ "$(grep -c '^PASS' "$T/ok.out")" -eq 10 ] || fail "want 10 PASS lines"
   # the certificate of another device: its CN is not our id, and the broker's
   # ACL refuses the test publish under our prefix
   write_config "$T" "$PORT" cam-test "camera.source=file:$T/stills" "gps.fixed=47.6,-122.3" \

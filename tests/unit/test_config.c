@@ -5,7 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -102,12 +106,37 @@ static void test_missing_file(void **state)
     assert_non_null(strstr(err, "/nonexistent/lpr.conf: No such file"));
 }
 
+/* What root can tell of a service user's access, by owner, group and mode */
+static void test_user_may(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/lpr-may-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(lpr_user_may(path, "root", R_OK | W_OK), 1);
+    assert_int_equal(lpr_user_may(path, "no-such-user-lpr", R_OK), -1);
+    assert_int_equal(lpr_user_may("/nonexistent/x", "root", R_OK), -1);
+    if (geteuid() == 0 && lpr_user_may(path, "nobody", 0) >= 0) {
+        /* a 0600 file of root: nobody may not; 0604: read, not write */
+        assert_int_equal(lpr_user_may(path, "nobody", R_OK), 0);
+        assert_int_equal(chmod(path, 0604), 0);
+        assert_int_equal(lpr_user_may(path, "nobody", R_OK), 1);
+        assert_int_equal(lpr_user_may(path, "nobody", R_OK | W_OK), 0);
+        assert_int_equal(chown(path, 65534, 0), 0); /* nobody's own 0604 file */
+        assert_int_equal(lpr_user_may(path, "nobody", R_OK | W_OK), 1);
+    }
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_and_values),
         cmocka_unit_test(test_errors_name_line),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_user_may),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

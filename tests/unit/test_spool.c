@@ -1,6 +1,7 @@
 /*
  * test_spool.c - the SQLite spool: seq strictly increasing across reopen
- * and deletes, ids, stamped payloads, signatures stored once, quotas.
+ * and deletes, ids, stamped payloads, signatures stored once, quotas, the
+ * file's mode for two service users, tools that never make a spool.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -39,7 +41,7 @@ static const char *READ = "{\"plate\":{\"text\":\"ABC123\"},\"seq\":999,\"id\":\
 static void test_seq_survives_reopen_and_delete(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-1", 0, 0};
+    lpr_spool_opts o = {"cam-1", 0, 0, 0};
     lpr_spool *s;
     int64_t seq;
     char id[96];
@@ -64,10 +66,37 @@ static void test_seq_survives_reopen_and_delete(void **state)
     lpr_spool_close(s);
 }
 
+/* Two service users share the spool as group lpr under UMask=0007: a new
+ * spool file must be group-writable (SQLite alone makes it 0640), and the
+ * tools that only look never make one. */
+static void test_file_mode_and_must_exist(void **state)
+{
+    (void)state;
+    lpr_spool_opts look = {NULL, 0, 0, 1};
+    lpr_spool *s;
+    assert_int_equal(lpr_spool_open(dbpath, &look, &s), LPR_ENOENT);
+    assert_null(s);
+    assert_int_not_equal(access(dbpath, F_OK), 0);
+    mode_t old = umask(0007);
+    lpr_spool_opts o = {"cam-m", 0, 0, 0};
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    umask(old);
+    assert_int_equal(lpr_spool_append(s, READ, strlen(READ), NULL, NULL, 0), LPR_OK);
+    lpr_spool_close(s);
+    struct stat st;
+    assert_int_equal(stat(dbpath, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0660);
+    assert_int_equal(lpr_spool_open(dbpath, &look, &s), LPR_OK);
+    lpr_spool_stats ss;
+    assert_int_equal(lpr_spool_get_stats(s, 0, &ss), LPR_OK);
+    assert_int_equal(ss.depth, 1);
+    lpr_spool_close(s);
+}
+
 static void test_payload_stamped(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-2", 0, 0};
+    lpr_spool_opts o = {"cam-2", 0, 0, 0};
     lpr_spool *s;
     lpr_spool_row rows[4];
     int n;
@@ -87,7 +116,7 @@ static void test_payload_stamped(void **state)
 static void test_signature_stored_once(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-3", 0, 0};
+    lpr_spool_opts o = {"cam-3", 0, 0, 0};
     lpr_spool *s;
     lpr_spool_row rows[2];
     int n;
@@ -111,7 +140,7 @@ static void test_signature_stored_once(void **state)
 static void test_rejects_non_object(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-4", 0, 0};
+    lpr_spool_opts o = {"cam-4", 0, 0, 0};
     lpr_spool *s;
     assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
     assert_int_equal(lpr_spool_append(s, "[1,2]", 5, NULL, NULL, 0), LPR_EFORMAT);
@@ -126,7 +155,7 @@ static void test_rejects_non_object(void **state)
 static void test_size_quota_drops_oldest_counted(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-5", 0.1, 0};
+    lpr_spool_opts o = {"cam-5", 0.1, 0, 0};
     lpr_spool *s;
     char big[2048];
     snprintf(big, sizeof big, "{\"images\":{\"plate_jpeg\":\"%01500d\"}}", 0);
@@ -186,6 +215,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rejects_non_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_quota_drops_oldest_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_mode_and_must_exist, setup, teardown),
         cmocka_unit_test(test_open_bad_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
