@@ -108,7 +108,18 @@ static void put_counters(daemon_ctx *d, const lpr_pipeline_stats *st)
         lpr_spool_put_counter(d->spool, "camera_fps_x10",
                               st->seconds > 0 ? (int64_t)(10.0 * (double)st->frames / st->seconds)
                                               : 0);
-    lpr_spool_put_counter(d->spool, "camera_updated_ms", lpr_realtime_ms());
+    /* what the fleet sees of position and time, as lprd stamps reads */
+    lpr_gps_status gs;
+    lpr_gps_get_status(d->gps, &gs);
+    int64_t now = lpr_realtime_ms();
+    lpr_spool_put_counter(d->spool, "gps_mode", gs.have_last ? (int64_t)gs.last.mode : -1);
+    lpr_spool_put_counter(d->spool, "gps_sats", gs.have_last ? gs.last.sats_used : 0);
+    lpr_spool_put_counter(d->spool, "gps_fix_age_ms",
+                          gs.have_last && gs.last.recv_ms > 0 ? now - gs.last.recv_ms : -1);
+    lpr_spool_put_counter(d->spool, "gps_connected", gs.connected);
+    lpr_spool_put_counter(d->spool, "clock_source", (int64_t)lpr_time_source_system());
+    /* the heartbeat: the uplink calls the camera dead when this grows old */
+    lpr_spool_put_counter(d->spool, "camera_updated_ms", now);
 }
 
 static void on_stats(void *arg, const lpr_pipeline_stats *st)

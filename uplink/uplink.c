@@ -21,6 +21,7 @@
 #include <MQTTAsync.h>
 #include <jansson.h>
 
+#include "lpr_gps.h"
 #include "lpr_sign.h"
 #include "lpr_spool.h"
 #include "lpr_uplink.h"
@@ -45,6 +46,8 @@ struct lpr_uplink {
     char uri[300];
     char topic_read[300], topic_scene[300], topic_status[300], topic_health[300];
     char will_payload[256];
+    char connected_at[32];  /* UTC time of the CONNECT that armed the will */
+    int degraded;           /* the state the retained status last said */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -248,8 +251,6 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
     snprintf(u->topic_scene, sizeof u->topic_scene, "%sscene", cfg->uplink.topic_prefix);
     snprintf(u->topic_status, sizeof u->topic_status, "%sstatus", cfg->uplink.topic_prefix);
     snprintf(u->topic_health, sizeof u->topic_health, "%shealth", cfg->uplink.topic_prefix);
-    snprintf(u->will_payload, sizeof u->will_payload, "{\"state\":\"offline\",\"device\":\"%s\"}",
-             cfg->device.id);
     if (cfg->uplink.insecure)
         LPR_WARN("uplink", "insecure = true: reads go to %s in PLAINTEXT, unauthenticated",
                  u->uri);
@@ -303,6 +304,12 @@ static void start_connect(lpr_uplink *u)
     opts.onSuccess5 = on_connect_ok;
     opts.onFailure5 = on_connect_fail;
     opts.context = u;
+    /* the will is fixed at CONNECT: it says when this session began, the
+     * broker's delivery of it says when it ended */
+    lpr_format_utc_ms(lpr_realtime_ms(), u->connected_at, sizeof u->connected_at);
+    snprintf(u->will_payload, sizeof u->will_payload,
+             "{\"state\":\"offline\",\"device\":\"%s\",\"connected_at\":\"%s\",\"clean\":false}",
+             u->cfg.device.id, u->connected_at);
     will.topicName = u->topic_status;
     will.message = u->will_payload;
     will.retained = 1;
@@ -356,18 +363,6 @@ static void add_user_prop(MQTTProperties *props, const char *k, const char *v)
     MQTTProperties_add(props, &p);
 }
 
-static void publish_birth(lpr_uplink *u)
-{
-    char ts[32], buf[512];
-    lpr_format_utc_ms(lpr_realtime_ms(), ts, sizeof ts);
-    snprintf(buf, sizeof buf,
-             "{\"state\":\"online\",\"device\":\"%s\",\"kid\":\"%s\",\"since\":\"%s\","
-             "\"owner\":\"%s\",\"model\":\"%s\"}",
-             u->cfg.device.id, lpr_signer_kid(u->signer), ts, u->cfg.device.owner,
-             u->cfg.device.model);
-    publish_simple(u, u->topic_status, buf, 1);
-}
-
 static int64_t disk_free_mb(const char *path)
 {
     char copy[LPR_CFG_STR];
@@ -389,20 +384,29 @@ static double cpu_temp_c(void)
     return ok ? (double)milli / 1000.0 : -1000;
 }
 
-static void publish_health(lpr_uplink *u)
+/* lprd writes its counters to the spool every 10 s while frames arrive
+ * (the pipeline's stats interval): three missed means lprd is dead or its
+ * camera stalled (its watchdog restarts it after 30 s too). */
+#define CAMERA_STALE_MS 30000
+
+/* The health message: the spool and link, and what lprd last left in the
+ * spool (camera, GPS, clock). state "ok" or "degraded" with one line per
+ * problem, so a dashboard needs no rules of its own. */
+static json_t *health_json(lpr_uplink *u)
 {
     lpr_spool_stats st;
     lpr_uplink_counters c;
     char ts[32];
     int64_t now = lpr_realtime_ms();
     if (lpr_spool_get_stats(u->spool, now, &st) != LPR_OK)
-        return;
+        return NULL;
     lpr_uplink_get_counters(u, &c);
     lpr_format_utc_ms(now, ts, sizeof ts);
-    json_t *h = json_pack("{s:s,s:s,s:I,s:{s:I,s:f,s:I,s:I},s:I,s:I,s:I,s:I}", "device",
-                          u->cfg.device.id, "ts", ts, "uptime_s",
-                          (json_int_t)((now_ms() - u->start_ms) / 1000), "spool", "depth",
-                          (json_int_t)st.depth, "oldest_age_s",
+    json_t *problems = json_array();
+    json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:I,s:{s:I,s:f,s:I,s:I},s:I,s:I,s:I,s:I}", "device",
+                          u->cfg.device.id, "ts", ts, "version", LPR_VERSION, "state", "ok",
+                          "uptime_s", (json_int_t)((now_ms() - u->start_ms) / 1000), "spool",
+                          "depth", (json_int_t)st.depth, "oldest_age_s",
                           st.oldest_ms ? (double)(now - st.oldest_ms) / 1000.0 : 0.0, "bytes",
                           (json_int_t)st.bytes, "dropped", (json_int_t)st.dropped, "sent",
                           (json_int_t)c.sent, "inflight", (json_int_t)c.inflight,
@@ -416,17 +420,102 @@ static void publish_health(lpr_uplink *u)
     if (t > -999)
         json_object_set_new(h, "cpu_temp_c", json_real(t));
     /* the camera daemon's counters, as it last left them in the spool */
-    int64_t frames, dropped, reads, fps10, updated;
+    int64_t frames, dropped, reads, fps10, updated, v;
+    char line[160];
     if (lpr_spool_get_counter(u->spool, "camera_updated_ms", &updated) == LPR_OK &&
         lpr_spool_get_counter(u->spool, "camera_frames", &frames) == LPR_OK &&
         lpr_spool_get_counter(u->spool, "camera_dropped", &dropped) == LPR_OK &&
         lpr_spool_get_counter(u->spool, "camera_reads", &reads) == LPR_OK &&
-        lpr_spool_get_counter(u->spool, "camera_fps_x10", &fps10) == LPR_OK)
+        lpr_spool_get_counter(u->spool, "camera_fps_x10", &fps10) == LPR_OK) {
+        int alive = now - updated <= CAMERA_STALE_MS;
+        /* a dead camera delivers 0 frames/s, whatever it last said */
         json_object_set_new(h, "camera",
-                            json_pack("{s:f,s:I,s:I,s:I,s:f}", "fps", (double)fps10 / 10.0,
-                                      "frames", (json_int_t)frames, "dropped",
-                                      (json_int_t)dropped, "reads", (json_int_t)reads,
-                                      "age_s", (double)(now - updated) / 1000.0));
+                            json_pack("{s:b,s:f,s:I,s:I,s:I,s:f}", "alive", alive, "fps",
+                                      alive ? (double)fps10 / 10.0 : 0.0, "frames",
+                                      (json_int_t)frames, "dropped", (json_int_t)dropped, "reads",
+                                      (json_int_t)reads, "age_s", (double)(now - updated) / 1000.0));
+        if (!alive) {
+            snprintf(line, sizeof line, "camera: no heartbeat from lprd for %.0f s (not running, "
+                     "or its camera stopped)", (double)(now - updated) / 1000.0);
+            json_array_append_new(problems, json_string(line));
+        }
+    } else {
+        json_array_append_new(problems,
+                              json_string("camera: lprd has left no heartbeat in the spool (never started?)"));
+    }
+    if (lpr_spool_get_counter(u->spool, "gps_mode", &v) == LPR_OK) {
+        int64_t sats = 0, age = -1, gpsd = 0;
+        lpr_spool_get_counter(u->spool, "gps_sats", &sats);
+        lpr_spool_get_counter(u->spool, "gps_fix_age_ms", &age);
+        lpr_spool_get_counter(u->spool, "gps_connected", &gpsd);
+        const char *mode = v < 0 ? "none" : lpr_fix_mode_name((lpr_fix_mode)v);
+        json_t *g = json_pack("{s:s,s:I,s:b}", "fix", mode, "sats", (json_int_t)sats, "gpsd",
+                              (int)gpsd);
+        if (age >= 0)
+            json_object_set_new(g, "age_s", json_real((double)age / 1000.0));
+        json_object_set_new(h, "gps", g);
+        if (v < 0 || (lpr_fix_mode)v == LPR_FIX_NONE) {
+            snprintf(line, sizeof line, "gps: no fix (%s): reads carry no position",
+                     gpsd ? "gpsd has none" : "gpsd not reachable");
+            json_array_append_new(problems, json_string(line));
+        }
+    }
+    if (lpr_spool_get_counter(u->spool, "clock_source", &v) == LPR_OK) {
+        json_object_set_new(h, "clock", json_string(lpr_time_source_name((lpr_time_source)v)));
+        if ((lpr_time_source)v > LPR_TIME_NTP) {
+            snprintf(line, sizeof line, "clock: not synchronised (%s): read times are uncertain",
+                     lpr_time_source_name((lpr_time_source)v));
+            json_array_append_new(problems, json_string(line));
+        }
+    }
+    if (json_array_size(problems))
+        json_object_set_new(h, "state", json_string("degraded"));
+    json_object_set_new(h, "problems", problems);
+    return h;
+}
+
+/* The retained status: "online", or "degraded" with the health's problems
+ * while connected; the will and a clean stop say "offline". */
+static void publish_status(lpr_uplink *u, const json_t *health)
+{
+    char since[32];
+    lpr_format_utc_ms(lpr_realtime_ms(), since, sizeof since);
+    json_t *problems = health ? json_object_get(health, "problems") : NULL;
+    int degraded = problems && json_array_size(problems) > 0;
+    json_t *s = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "state",
+                          degraded ? "degraded" : "online", "device", u->cfg.device.id, "kid",
+                          lpr_signer_kid(u->signer), "since", since, "owner", u->cfg.device.owner,
+                          "model", u->cfg.device.model, "version", LPR_VERSION);
+    if (degraded)
+        json_object_set(s, "problems", problems);
+    char *text = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text) {
+        publish_simple(u, u->topic_status, text, 1);
+        free(text);
+    }
+    json_decref(s);
+    u->degraded = degraded;
+}
+
+/* Health, and the retained status again when its state changed. At
+ * connect (birth) both go at once. */
+static void publish_health(lpr_uplink *u, int birth)
+{
+    json_t *h = health_json(u);
+    if (!h) {
+        if (birth)
+            publish_status(u, NULL);
+        return;
+    }
+    json_t *problems = json_object_get(h, "problems");
+    int degraded = json_array_size(problems) > 0;
+    if (birth || degraded != u->degraded) {
+        if (!birth)
+            LPR_WARN("uplink", "status %s%s%s", degraded ? "degraded: " : "online again",
+                     degraded ? json_string_value(json_array_get(problems, 0)) : "",
+                     json_array_size(problems) > 1 ? " (and more)" : "");
+        publish_status(u, h);
+    }
     char *s = json_dumps(h, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (s) {
         publish_simple(u, u->topic_health, s, 0);
@@ -750,7 +839,8 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             u->cursor = 0;
             LPR_INFO("uplink", "connected to %s", u->uri);
             u->last_why[0] = 0;
-            publish_birth(u);
+            publish_health(u, 1); /* status (birth) and a health message at once */
+            next_health = now + 1000.0 * u->cfg.uplink.health_interval_s;
         } else if (!conn && u->was_connected) {
             u->was_connected = 0;
             memset(u->slots, 0, (size_t)u->nslots * sizeof *u->slots);
@@ -766,7 +856,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         if (conn) {
             fill_inflight(u);
             if (now >= next_health) {
-                publish_health(u);
+                publish_health(u, 0);
                 next_health = now + 1000.0 * u->cfg.uplink.health_interval_s;
             }
             if (exit_when_empty && slots_used(u) == 0) {
@@ -787,7 +877,13 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         /* a clean goodbye: the retained status says offline, as the will would */
         MQTTAsync_disconnectOptions dopts = MQTTAsync_disconnectOptions_initializer5;
         dopts.timeout = 2000;
-        publish_simple(u, u->topic_status, u->will_payload, 1);
+        char ts[32], bye[256];
+        lpr_format_utc_ms(lpr_realtime_ms(), ts, sizeof ts);
+        snprintf(bye, sizeof bye,
+                 "{\"state\":\"offline\",\"device\":\"%s\",\"connected_at\":\"%s\","
+                 "\"clean\":true,\"ts\":\"%s\"}",
+                 u->cfg.device.id, u->connected_at, ts);
+        publish_simple(u, u->topic_status, bye, 1);
         usleep(200000);
         MQTTAsync_disconnect(u->client, &dopts);
         for (int i = 0; i < 100 && MQTTAsync_isConnected(u->client); i++)

@@ -286,7 +286,7 @@ PY
   HS=$!
   timeout -s TERM 4 "$B/uplink/lpr-uplink" --config "$T/lpr.conf" 2> /dev/null || true
   wait $HS || true
-  python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); c=h["camera"]; sys.exit(0 if c["frames"] > 10 and c["reads"] >= 2 and c["fps"] > 0 else 1)' \
+  python3 -c 'import json,sys; h=json.load(open(sys.argv[1])); c=h["camera"]; sys.exit(0 if c["frames"] > 10 and c["reads"] >= 2 and c["fps"] > 0 and c["alive"] and h["gps"]["fix"] == "fixed" and "clock" in h else 1)' \
     "$T/health.json" || fail "health lacks the camera counters: $(cat "$T/health.json")"
   stop_broker "$T"
   echo "health: $(cat "$T/health.json")"

@@ -240,28 +240,55 @@ store-restart)
   echo "store had $got when it went down; its persistent session delivered the rest: 3000"
   ;;
 status)
-  # retained birth "online" on connect; the broker sends the last will
-  # "offline" when the uplink dies; a clean stop says offline itself
+  # retained birth on connect with a health message at once; "degraded" with
+  # its reason while lprd leaves no heartbeat, "online" once it does; the
+  # broker sends the last will "offline" when the uplink dies; a clean stop
+  # says offline itself, with the time
   start_broker "$T" "$PORT"
-  write_config "$T" "$PORT" cam-test "uplink.keepalive_s=5"
+  mkdir -p "$T/stills"
+  "$B/tests/render_samples" "$T/stills" > /dev/null
+  write_config "$T" "$PORT" cam-test "uplink.keepalive_s=5" "uplink.health_interval_s=60" \
+    "camera.source=file:$T/stills" "gps.fixed=47.6,-122.3"
+  sub1() { # TOPIC: the first message on it within 3 s
+    mosquitto_sub -h localhost -p "$PORT" -V 5 --cafile "$T/ca.crt" --cert "$T/store.crt" \
+      --key "$T/store.key" -t "lpr/v1/cam-test/$1" -C 1 -W 3 -F '%r %p' 2>/dev/null || true; }
+  st() { sub1 status; }
+  sub1 health > "$T/health1" &
+  HS=$!
+  sleep 0.3
   "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
   UP=$!; PIDS+=($UP)
-  sleep 2
-  st() { mosquitto_sub -h localhost -p "$PORT" -V 5 --cafile "$T/ca.crt" --cert "$T/store.crt" \
-           --key "$T/store.key" -t lpr/v1/cam-test/status -C 1 -W 3 -F '%r %p' 2>/dev/null || true; }
+  wait $HS || true
+  grep -q '"state":"degraded"' "$T/health1" && grep -q '"version":"' "$T/health1" ||
+    fail "no health message at connect (interval 60 s): $(cat "$T/health1")"
   s1=$(st)
-  echo "$s1" | grep -q '^1 {"state":"online","device":"cam-test","kid":"' || fail "no retained birth: $s1"
-  kill -9 $UP; wait $UP 2>/dev/null || true
+  echo "$s1" | grep -q '^1 {"state":"degraded","device":"cam-test","kid":"' &&
+    echo "$s1" | grep -q '"problems":\["camera: lprd has left no heartbeat in the spool' ||
+    fail "no retained degraded birth: $s1"
+  # lprd runs (through the stills, fixed site, synchronised clock): the
+  # uplink sees its heartbeat at the next health and says online
+  LPR_TIME_SOURCE=ntp "$B/firmware/lprd" --config "$CONF" 2> "$T/lprd.log" || fail "lprd: $(tail -2 "$T/lprd.log")"
+  kill -TERM $UP; wait $UP || fail "SIGTERM exit code"
+  s0=$(st)
+  echo "$s0" | grep -q '^1 {"state":"offline","device":"cam-test","connected_at":"[^"]*","clean":true,"ts":"' ||
+    fail "clean stop did not say offline with the time: $s0"
+  "$UPLINK" --config "$CONF" 2> "$T/uplink1.log" &
+  UP=$!; PIDS+=($UP)
+  sleep 2
+  s1b=$(st)
+  echo "$s1b" | grep -q '^1 {"state":"online","device":"cam-test",.*"version":"' ||
+    fail "not online with lprd's heartbeat: $s1b"
+  sub1 health > "$T/health2" &
+  HS=$!; sleep 0.2; kill -9 $UP; wait $UP 2>/dev/null || true; wait $HS || true
   for _ in $(seq 1 40); do s2=$(st); echo "$s2" | grep -q offline && break; sleep 0.5; done
-  echo "$s2" | grep -q '^1 {"state":"offline","device":"cam-test"}' || fail "no last will: $s2"
+  echo "$s2" | grep -q '^1 {"state":"offline","device":"cam-test","connected_at":"[^"]*","clean":false}' ||
+    fail "no last will: $s2"
   "$UPLINK" --config "$CONF" 2> "$T/uplink2.log" &
   UP=$!; PIDS+=($UP)
   sleep 2
-  st | grep -q online || fail "no birth after restart"
+  st | grep -q '"state":"online"' || fail "no birth after restart"
   kill -TERM $UP; wait $UP || fail "SIGTERM exit code"
-  st | grep -q '^1 {"state":"offline"' || fail "clean stop did not say offline"
-  # health arrives periodically with the spool and link figures
-  echo "birth: $s1"; echo "will:  $s2"
+  echo "birth: $s1"; echo "online: $s1b"; echo "will:  $s2"; echo "stop:  $s0"
   ;;
 insecure)
   # plaintext only when insecure = true, and then warned at every start
