@@ -69,5 +69,16 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./postinst | grep -q "install -d -m 277
   { echo "FAIL: postinst does not make the shared spool folder" >&2; exit 1; }
 mkdir -p "$T/root"; dpkg-deb -x "$deb" "$T/root"
 "$T/root/usr/bin/lpr" --version | grep -q '^lpr ' || { echo "FAIL: packaged lpr does not run" >&2; exit 1; }
+# cmake --install (a build on the board) puts the programs where the units
+# start them, and a second install keeps the tech's lpr.conf
+DESTDIR="$T/inst" cmake --install "$B" > "$T/install.log" 2>&1 || { echo "FAIL: cmake --install: $(tail -3 "$T/install.log")" >&2; exit 1; }
+for u in lprd lpr-uplink; do
+  unitf=$(find "$T/inst" -name "$u.service" | head -1)
+  exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unitf")
+  [ -x "$T/inst$exe" ] || { echo "FAIL: $u.service starts $exe, which cmake --install did not install" >&2; exit 1; }
+done
+echo "site = edited" >> "$T/inst/etc/lpr/lpr.conf"
+DESTDIR="$T/inst" cmake --install "$B" > "$T/install2.log" 2>&1
+tail -1 "$T/inst/etc/lpr/lpr.conf" | grep -q "site = edited" || { echo "FAIL: cmake --install overwrote lpr.conf" >&2; exit 1; }
 echo "deb: $(basename "$deb"), $(grep -c . "$T/contents") entries, conffile /etc/lpr/lpr.conf"
 echo "PASS [board]"
