@@ -11,10 +11,13 @@
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
 #include <libgen.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "lpr_gps.h"
 #include "lpr_sign.h"
@@ -25,6 +28,7 @@
 #include "source.h"
 
 static int failures;
+static json_t *json_checks; /* --json: the results, printed at the end */
 
 static void result(int ok, const char *check, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -36,9 +40,14 @@ static void result(int ok, const char *check, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    failures += !ok;
+    if (json_checks) {
+        json_array_append_new(json_checks,
+                              json_pack("{s:s,s:b,s:s}", "check", check, "ok", ok, "detail", msg));
+        return;
+    }
     printf("%s  %-8s %s\n", ok ? "PASS" : "FAIL", check, msg);
     fflush(stdout);
-    failures += !ok;
 }
 
 /* Run as root on an installed unit, a file root can read says nothing about
@@ -170,6 +179,11 @@ static void check_camera(const lpr_config *cfg)
     lpr_source_close(src);
 }
 
+/* How long doctor waits for a fix: a receiver that has had one reports
+ * again within a second or two; a cold start takes longer, and is a FAIL
+ * worth knowing about on site. */
+#define GPS_FIX_WAIT_MS 10000.0
+
 static void check_gps(const lpr_config *cfg)
 {
     lpr_gps_config gc = {cfg->gps.server, cfg->gps.fixed, cfg->gps.max_extrapolate_ms};
@@ -183,18 +197,31 @@ static void check_gps(const lpr_config *cfg)
         lpr_gps_at(g, lpr_realtime_ms(), &p);
         result(1, "gps", "fixed site %.6f,%.6f (no gpsd needed)", p.lat, p.lon);
     } else {
-        lpr_gps_wait(g, 0, 5000);
+        /* a receiver's first reports often have no fix while it acquires:
+         * wait for one, report by report, up to GPS_FIX_WAIT_MS */
+        double t0 = lpr_monotonic_ms(), left;
+        int64_t n = 0, reports = 0;
         lpr_gps_status st;
-        lpr_gps_get_status(g, &st);
+        memset(&st, 0, sizeof st);
+        while ((left = GPS_FIX_WAIT_MS - (lpr_monotonic_ms() - t0)) > 0) {
+            int64_t m = lpr_gps_wait(g, n, (int)left);
+            reports += m > n ? m - n : 0;
+            n = m;
+            lpr_gps_get_status(g, &st);
+            if (st.have_last && st.last.mode >= LPR_FIX_2D)
+                break;
+        }
+        double took = (lpr_monotonic_ms() - t0) / 1000.0;
         if (!st.connected && !st.have_last)
             result(0, "gps", "gpsd at %s not reachable", cfg->gps.server);
         else if (!st.have_last || st.last.mode < LPR_FIX_2D)
-            result(0, "gps", "gpsd at %s reachable, but NO FIX (%d satellites used); reads will say fix none",
-                   cfg->gps.server, st.have_last ? st.last.sats_used : 0);
+            result(0, "gps", "gpsd at %s reachable, but NO FIX within %.0f s (%lld reports, last with "
+                   "%d satellites used); reads will say fix none", cfg->gps.server,
+                   GPS_FIX_WAIT_MS / 1000.0, (long long)reports, st.have_last ? st.last.sats_used : 0);
         else
-            result(1, "gps", "%s fix %.6f,%.6f, %d satellites, error %s", lpr_fix_mode_name(st.last.mode),
-                   st.last.lat, st.last.lon, st.last.sats_used,
-                   isnan(st.last.err_m) ? "unknown" : "known");
+            result(1, "gps", "%s fix %.6f,%.6f, %d satellites, error %s, after %.1f s (%lld reports)",
+                   lpr_fix_mode_name(st.last.mode), st.last.lat, st.last.lon, st.last.sats_used,
+                   isnan(st.last.err_m) ? "unknown" : "known", took, (long long)reports);
     }
     lpr_gps_free(g);
 }
@@ -291,24 +318,45 @@ static void check_broker(const lpr_config *cfg)
            cfg->uplink.port, why);
 }
 
+/* The verdict line, or with --json the whole report; the exit status. */
+static int finish(const char *path)
+{
+    if (json_checks) {
+        json_t *o = json_pack("{s:b,s:s,s:o}", "ok", failures == 0, "config", path, "checks",
+                              json_checks);
+        json_checks = NULL;
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("%s\n", failures ? "some checks FAILED" : "all checks passed");
+    }
+    return failures ? 1 : 0;
+}
+
 int lpr_cmd_doctor(int argc, char **argv)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *path = "/etc/lpr/lpr.conf";
-    int c;
+    int c, json = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'c': path = optarg; break;
+        case 'j': json = 1; break;
         case 'h':
-            printf("usage: lpr doctor [--config FILE]\n"
+            printf("usage: lpr doctor [--config FILE] [--json]\n"
                    "Checks config, key files, the OCR models, camera, GPS, clock, spool, the\n"
                    "client certificate (CN = device id, 30 days left) and the broker (TLS, MQTT\n"
                    "CONNECT, a test publish on <prefix>health). Run as root on an installed unit,\n"
                    "files are checked for the service user that needs them (%s, %s).\n"
-                   "One PASS/FAIL line each; exit 1 if any fails.\n",
+                   "One PASS/FAIL line each; exit 1 if any fails. --json: one JSON object,\n"
+                   "{\"ok\":BOOL,\"config\":FILE,\"checks\":[{\"check\",\"ok\",\"detail\"}...]}.\n",
                    LPR_USER_CAMERA, LPR_USER_UPLINK);
             return 0;
         default: return 2;
@@ -317,9 +365,10 @@ int lpr_cmd_doctor(int argc, char **argv)
     lpr_config cfg;
     char err[600];
     failures = 0;
+    json_checks = json ? json_array() : NULL;
     if (lpr_config_load(path, &cfg, err, sizeof err) != LPR_OK) {
         result(0, "config", "%s", err);
-        return 1;
+        return finish(path);
     }
     result(1, "config", "%s parses (device %s)", path, cfg.device.id);
     check_keys(&cfg);
@@ -329,6 +378,5 @@ int lpr_cmd_doctor(int argc, char **argv)
     check_clock();
     check_spool(&cfg);
     check_broker(&cfg);
-    printf("%s\n", failures ? "some checks FAILED" : "all checks passed");
-    return failures ? 1 : 0;
+    return finish(path);
 }

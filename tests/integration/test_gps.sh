@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPS integration tests: a real gpsd fed by gpsfake with the recorded NMEA
 # logs in ../shared/datasets/nmea, on a loopback port.
-# usage: test_gps.sh BUILD_DIR SCENARIO   (positions | restart | nofix | garbage)
+# usage: test_gps.sh BUILD_DIR SCENARIO   (positions | restart | nofix | doctor | garbage)
 set -euo pipefail
 B=$1
 scenario=$2
@@ -91,6 +91,41 @@ PY
   ! grep -q '"fix":"[23]d"' "$T/out.jsonl" || fail "a fix reported: $(head -1 "$T/out.jsonl")"
   ! grep -q '"lat"' "$T/out.jsonl" || fail "coordinates without a fix: $(head -1 "$T/out.jsonl")"
   echo "no fix: $(head -1 "$T/out.jsonl")"
+  ;;
+doctor)
+  # lpr doctor waits for a fix, report by report: the MT3301 log starts
+  # without one (RMC V) and gets it later; the same log cut before its first
+  # fix is a FAIL naming the wait. --json gives the same results to scripts.
+  printf '[device]\nid = cam-gps\n[camera]\nsource = file:/nonexistent\n[gps]\nserver = 127.0.0.1:%s\n' "$PORT" > "$T/lpr.conf"
+  fake "$DATA/mtk-3301.log" 0.05
+  "$LPR" doctor --json --config "$T/lpr.conf" > "$T/doc.json" 2> /dev/null || true
+  python3 - "$T/doc.json" <<'PY' || exit 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+g = [c for c in d["checks"] if c["check"] == "gps"]
+if d["ok"] or len(g) != 1 or not g[0]["ok"] or "after" not in g[0]["detail"]:
+    sys.exit("FAIL: doctor --json gps: %s" % d)
+print("acquired: " + g[0]["detail"])
+PY
+  pkill -9 -f "gpsfake.*-P $PORT" 2>/dev/null || true; pkill -9 -f "gpsd.*-S $PORT" 2>/dev/null || true
+  sleep 0.5
+  python3 - "$DATA/mtk-3301.log" > "$T/nofix.log" <<'PY'
+import sys
+for line in open(sys.argv[1], errors="replace"):
+    f = line.split(",")
+    if (f[0].endswith("RMC") and len(f) > 2 and f[2] == "A") or \
+       (f[0].endswith("GGA") and len(f) > 6 and f[6] not in ("", "0")):
+        break
+    sys.stdout.write(line)
+PY
+  PORT=$(free_port)
+  sed -i "s/^server = .*/server = 127.0.0.1:$PORT/" "$T/lpr.conf"
+  gpsfake -q -P "$PORT" -c 0.2 "$T/nofix.log" >> "$T/gpsfake.log" 2>&1 &
+  PIDS+=($!); disown $!
+  rc=0; "$LPR" doctor --config "$T/lpr.conf" > "$T/doc.out" 2> /dev/null || rc=$?
+  [ $rc -eq 1 ] && grep -q "^FAIL  gps      gpsd at 127.0.0.1:$PORT reachable, but NO FIX within 10 s" "$T/doc.out" ||
+    fail "no fix: $(grep gps "$T/doc.out")"
+  grep "^FAIL  gps" "$T/doc.out"
   ;;
 garbage)
   { head -c 20000 /dev/urandom; printf '\n$GPRMC,garbage*00\n$GPGGA,1,2,3\n'; head -c 5000 /dev/urandom; } > "$T/garbage.log"

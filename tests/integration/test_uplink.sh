@@ -340,6 +340,9 @@ doctor)
   LPR_TIME_SOURCE=ntp "$LPR" doctor --config "$CONF" > "$T/ok.out" || fail "healthy unit: $(cat "$T/ok.out")"
   cat "$T/ok.out"
   [ "$(grep -c '^PASS' "$T/ok.out")" -eq 10 ] || fail "want 10 PASS lines"
+  LPR_TIME_SOURCE=ntp "$LPR" doctor --json --config "$CONF" > "$T/ok.json" || fail "healthy unit, --json: $(cat "$T/ok.json")"
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); c=d["checks"]; sys.exit(0 if d["ok"] and len(c)==10 and all(x["ok"] for x in c) and [x["check"] for x in c][:4]==["config","keys","keys","models"] else 1)' \
+    "$T/ok.json" || fail "doctor --json: $(cat "$T/ok.json")"
   # the certificate of another device: its CN is not our id, and the broker's
   # ACL refuses the test publish under our prefix
   write_config "$T" "$PORT" cam-test "camera.source=file:$T/stills" "gps.fixed=47.6,-122.3" \
