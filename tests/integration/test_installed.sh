@@ -142,6 +142,57 @@ rc=0; LPR_TIME_SOURCE=ntp lpr doctor --config /etc/lpr/lpr.conf > "$T/doctor2.ou
 [ $rc -eq 1 ] && grep -q "^FAIL  keys     signing key: /etc/lpr/device.key is root:lpr 0600: lpr-uplink cannot read it" "$T/doctor2.out" ||
   fail "doctor with a key of root: $(grep keys "$T/doctor2.out")"
 grep "owned by root" "$T/keyown.err" | head -1 > "$T/keyown.line"
+chown lpr-uplink /etc/lpr/device.key
+
+# 7. provoked, each one line naming the cause, no read lost:
+# a shipped model missing from the install
+mv /usr/share/lpr-edge/models/lpr-read.nn "$T/lpr-read.nn"
+rc=0; LPR_TIME_SOURCE=ntp lpr doctor --config /etc/lpr/lpr.conf > "$T/doctor3.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] && grep -q "^FAIL  models   the shipped lpr-read.nn is not installed" "$T/doctor3.out" ||
+  fail "doctor without lpr-read.nn: $(grep models "$T/doctor3.out")"
+mv "$T/lpr-read.nn" /usr/share/lpr-edge/models/lpr-read.nn
+# a spool the uplink's user may not write (as SQLite alone made it: 0640)
+printf '{"observed_at":"2026-12-01T00:00:00.000Z","plate":{"text":"KEEP1","confidence":95}}\n' |
+  setpriv --reuid=lpr-camera --regid=lpr --init-groups -- lpr spool push --config /etc/lpr/lpr.conf > /dev/null
+chmod 640 /var/lib/lpr/spool.db
+rc=0; LPR_TIME_SOURCE=ntp lpr doctor --config /etc/lpr/lpr.conf > "$T/doctor4.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] && grep -q "^FAIL  spool    /var/lib/lpr/spool.db is lpr-camera:lpr 0640: lpr-uplink cannot write it" "$T/doctor4.out" ||
+  fail "doctor with a 0640 spool: $(grep spool "$T/doctor4.out")"
+chmod 660 /var/lib/lpr/spool.db
+# the certificate of another device: the broker's ACL refuses our prefix
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=cam-wrong" \
+  -keyout "$T/wrong.key" -out "$T/wrong.csr" 2> /dev/null
+openssl x509 -req -in "$T/wrong.csr" -CA "$T/certs/ca.crt" -CAkey "$T/certs/ca.key" -CAcreateserial \
+  -days 400 -out "$T/wrong.crt" 2> /dev/null
+cp /etc/lpr/device.crt "$T/right.crt"; cp /etc/lpr/device-tls.key "$T/right.key"
+install -m 0644 "$T/wrong.crt" /etc/lpr/device.crt
+install -m 0600 -o lpr-uplink -g lpr "$T/wrong.key" /etc/lpr/device-tls.key
+rc=0; LPR_TIME_SOURCE=ntp lpr doctor --config /etc/lpr/lpr.conf > "$T/doctor5.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] && grep -q "^FAIL  cert     .*is for CN 'cam-wrong', but \[device\] id is 'cam-inst'" "$T/doctor5.out" &&
+  grep -q "^FAIL  broker   .*was refused: Not authorized (reason 135)" "$T/doctor5.out" ||
+  fail "doctor with another device's certificate: $(grep -E 'cert|broker' "$T/doctor5.out")"
+( umask 0007; timeout -s TERM 5 setpriv --reuid=lpr-uplink --regid=lpr --init-groups -- \
+    lpr-uplink --config /etc/lpr/lpr.conf ) 2> "$T/refused.err" || true
+[ "$(grep -c "refused read seq .*Not authorized (reason 135)" "$T/refused.err")" -eq 1 ] ||
+  fail "refused reads: $(head -5 "$T/refused.err")"
+[ "$(lpr spool stats --spool /var/lib/lpr/spool.db | awk '$1=="depth"{print $2}')" -eq 1 ] || fail "a refused read was lost"
+install -m 0644 "$T/right.crt" /etc/lpr/device.crt
+install -m 0600 -o lpr-uplink -g lpr "$T/right.key" /etc/lpr/device-tls.key
+run_as_unit lpr-uplink --once 2> "$T/uplink3.log" || fail "uplink after the fix: $(tail -2 "$T/uplink3.log")"
+[ "$(lpr spool stats --spool /var/lib/lpr/spool.db | awk '$1=="depth"{print $2}')" -eq 0 ] || fail "KEEP1 not delivered"
+# lprd --check: a bad fixed position, with its file and line
+cp /etc/lpr/lpr.conf "$T/good.conf"
+sed -i 's/^fixed = .*/fixed = 47.6,abc/' /etc/lpr/lpr.conf
+rc=0; lprd --check --config /etc/lpr/lpr.conf 2> "$T/check.err" || rc=$?
+[ $rc -eq 1 ] && [ "$(grep -c . "$T/check.err")" -eq 1 ] && grep -q "/etc/lpr/lpr.conf:[0-9]*: .*fixed" "$T/check.err" ||
+  fail "lprd --check with fixed = 47.6,abc: rc $rc: $(cat "$T/check.err")"
+cp "$T/good.conf" /etc/lpr/lpr.conf
+# --config-only: the config for the keys already there, same key id
+kid2=$(lpr provision --config-only --device-id cam-inst --out /etc/lpr 2> /dev/null) || fail "--config-only failed"
+[ "$kid2" = "$kid" ] || fail "--config-only changed the key id: $kid2"
+grep -q '^port = ' /etc/lpr/lpr.conf && grep -q "^source = file:$T/footage/clip.mp4" /etc/lpr/lpr.conf ||
+  fail "--config-only lost the tech's settings"
+echo "doctor: models, spool 0640, another device's certificate; uplink refused; lprd --check; --config-only" > "$T/provoked"
 INNER
 host_before=$(dpkg-query -W -f='${Status}' lpr-edge 2>/dev/null || true; getent passwd lpr-uplink || true)
 T=$T SRC=$src B=$B DEB=$deb PORT=$PORT unshare -m --propagation private bash "$T/inner.sh"
@@ -157,4 +208,5 @@ inst=$(texts "$T/inst.jsonl")
 echo "installed: $(basename "$deb"); provisioned cam-inst (kid $(cat "$T/kid")); lprd as lpr-camera and"
 echo "  lpr-uplink as lpr-uplink delivered $n signed reads; installed lpr replay reads '$inst' as the build tree"
 echo "  a key of root: $(cat "$T/keyown.line")"
+echo "  provoked, one line each: $(cat "$T/provoked")"
 echo "PASS [installed]"
