@@ -161,8 +161,7 @@ static void check_camera(const lpr_config *cfg)
         result(0, "camera", "[camera] source is not set");
         return;
     }
-    lpr_source_options so_cam = {cfg->camera.width, cfg->camera.height, cfg->camera.exposure_us,
-                                 cfg->camera.gain};
+    lpr_source_options so_cam = lpr_source_options_from(cfg);
     if (lpr_source_open(cfg->camera.source, &so_cam, &src) != LPR_OK) {
         result(0, "camera", "%s does not open (reason above)", cfg->camera.source);
         return;
@@ -186,7 +185,7 @@ static void check_camera(const lpr_config *cfg)
 
 static void check_gps(const lpr_config *cfg)
 {
-    lpr_gps_config gc = {cfg->gps.server, cfg->gps.fixed, cfg->gps.max_extrapolate_ms};
+    lpr_gps_config gc = lpr_gps_config_from(cfg);
     lpr_gps *g;
     if (lpr_gps_new(&gc, &g) != LPR_OK) {
         result(0, "gps", "bad [gps] settings");
@@ -240,7 +239,9 @@ static void check_clock(void)
  * would be root's, and lprd could not write it. */
 static void check_spool(const lpr_config *cfg)
 {
-    lpr_spool_opts so = {cfg->device.id, 0, 0, 1};
+    lpr_spool_opts so = lpr_spool_opts_from_config(cfg);
+    so.must_exist = 1;
+    so.max_mb = so.max_age_days = 0; /* looking only: no quota runs */
     lpr_spool *sp;
     struct statvfs sv;
     char dir[LPR_CFG_STR];

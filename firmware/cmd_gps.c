@@ -108,7 +108,7 @@ int lpr_cmd_gps(int argc, char **argv)
         }
         return 0;
     }
-    lpr_gps_config cfg = {server, NULL, 2000};
+    lpr_gps_config cfg = {.server = server, .max_extrapolate_ms = 2000};
     lpr_gps *g;
     if (lpr_gps_new(&cfg, &g) != LPR_OK)
         return 2;

@@ -207,7 +207,7 @@ int lpr_cmd_replay(int argc, char **argv)
         goto out;
     }
     if (spool) {
-        lpr_spool_opts so = {c.cfg.device.id, c.cfg.spool.max_mb, c.cfg.spool.max_age_days, 0};
+        lpr_spool_opts so = lpr_spool_opts_from_config(&c.cfg);
         if (lpr_spool_open(spool, &so, &c.spool) != LPR_OK) {
             fprintf(stderr, "lpr replay: %s: cannot open spool\n", spool);
             rc = 1;

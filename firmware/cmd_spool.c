@@ -45,7 +45,7 @@ int lpr_cmd_spool(int argc, char **argv)
         return 2;
     }
     const char *verb = argv[optind];
-    lpr_spool_opts so = {NULL, 0, 0, 0};
+    lpr_spool_opts so = {.device_id = NULL};
     if (config) {
         char err[600];
         if (lpr_config_load(config, &cfg, err, sizeof err) != LPR_OK) {
@@ -82,9 +82,11 @@ int lpr_cmd_spool(int argc, char **argv)
                    (long long)st.depth, st.oldest_ms ? (double)(now - st.oldest_ms) / 1000.0 : 0.0,
                    (long long)st.bytes, (long long)st.db_bytes, (long long)st.dropped,
                    (long long)st.next_seq);
-            static const char *const counters[] = {"camera_frames", "camera_dropped",
-                                                   "camera_reads", "camera_fps_x10",
-                                                   "camera_updated_ms"};
+            static const char *const counters[] = {LPR_CTR_CAMERA_FRAMES, LPR_CTR_CAMERA_DROPPED,
+                                                   LPR_CTR_CAMERA_READS, LPR_CTR_CAMERA_FPS_X10,
+                                                   LPR_CTR_CAMERA_UPDATED_MS, LPR_CTR_GPS_MODE,
+                                                   LPR_CTR_GPS_SATS, LPR_CTR_GPS_FIX_AGE_MS,
+                                                   LPR_CTR_GPS_CONNECTED, LPR_CTR_CLOCK_SOURCE};
             for (unsigned i = 0; i < sizeof counters / sizeof counters[0]; i++) {
                 int64_t v;
                 if (lpr_spool_get_counter(sp, counters[i], &v) == LPR_OK)

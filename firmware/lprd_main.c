@@ -98,28 +98,28 @@ static int64_t done_frames, done_dropped, done_reads;
 /* The camera's counters, for the uplink's health message. */
 static void put_counters(daemon_ctx *d, const lpr_pipeline_stats *st)
 {
-    lpr_spool_put_counter(d->spool, "camera_frames", done_frames + st->frames);
-    lpr_spool_put_counter(d->spool, "camera_dropped", done_dropped + st->dropped);
-    lpr_spool_put_counter(d->spool, "camera_reads", done_reads + d->reads);
+    lpr_spool_put_counter(d->spool, LPR_CTR_CAMERA_FRAMES, done_frames + st->frames);
+    lpr_spool_put_counter(d->spool, LPR_CTR_CAMERA_DROPPED, done_dropped + st->dropped);
+    lpr_spool_put_counter(d->spool, LPR_CTR_CAMERA_READS, done_reads + d->reads);
     /* A run just started by a SIGHUP reload has no frames yet: the last run's
      * rate stands until this one has frames, or has had none for 5 s (then 0
      * is the truth: the camera delivers nothing). */
     if (st->frames > 0 || st->seconds >= 5.0)
-        lpr_spool_put_counter(d->spool, "camera_fps_x10",
+        lpr_spool_put_counter(d->spool, LPR_CTR_CAMERA_FPS_X10,
                               st->seconds > 0 ? (int64_t)(10.0 * (double)st->frames / st->seconds)
                                               : 0);
     /* what the fleet sees of position and time, as lprd stamps reads */
     lpr_gps_status gs;
     lpr_gps_get_status(d->gps, &gs);
     int64_t now = lpr_realtime_ms();
-    lpr_spool_put_counter(d->spool, "gps_mode", gs.have_last ? (int64_t)gs.last.mode : -1);
-    lpr_spool_put_counter(d->spool, "gps_sats", gs.have_last ? gs.last.sats_used : 0);
-    lpr_spool_put_counter(d->spool, "gps_fix_age_ms",
+    lpr_spool_put_counter(d->spool, LPR_CTR_GPS_MODE, gs.have_last ? (int64_t)gs.last.mode : -1);
+    lpr_spool_put_counter(d->spool, LPR_CTR_GPS_SATS, gs.have_last ? gs.last.sats_used : 0);
+    lpr_spool_put_counter(d->spool, LPR_CTR_GPS_FIX_AGE_MS,
                           gs.have_last && gs.last.recv_ms > 0 ? now - gs.last.recv_ms : -1);
-    lpr_spool_put_counter(d->spool, "gps_connected", gs.connected);
-    lpr_spool_put_counter(d->spool, "clock_source", (int64_t)lpr_time_source_system());
+    lpr_spool_put_counter(d->spool, LPR_CTR_GPS_CONNECTED, gs.connected);
+    lpr_spool_put_counter(d->spool, LPR_CTR_CLOCK_SOURCE, (int64_t)lpr_time_source_system());
     /* the heartbeat: the uplink calls the camera dead when this grows old */
-    lpr_spool_put_counter(d->spool, "camera_updated_ms", now);
+    lpr_spool_put_counter(d->spool, LPR_CTR_CAMERA_UPDATED_MS, now);
 }
 
 static void on_stats(void *arg, const lpr_pipeline_stats *st)
@@ -175,14 +175,13 @@ static int run_once(const lpr_config *cfg)
     pc.progress = &d.progress;
     pc.on_stats = on_stats;
 
-    lpr_spool_opts so = {d.cfg.device.id, d.cfg.spool.max_mb, d.cfg.spool.max_age_days, 0};
+    lpr_spool_opts so = lpr_spool_opts_from_config(&d.cfg);
     if (lpr_spool_open(d.cfg.spool.path, &so, &d.spool) != LPR_OK)
         return 1;
-    lpr_gps_config gc = {d.cfg.gps.server, d.cfg.gps.fixed, d.cfg.gps.max_extrapolate_ms};
+    lpr_gps_config gc = lpr_gps_config_from(&d.cfg);
     if (lpr_gps_new(&gc, &d.gps) != LPR_OK)
         goto out;
-    lpr_source_options so_cam = {d.cfg.camera.width, d.cfg.camera.height,
-                                 d.cfg.camera.exposure_us, d.cfg.camera.gain};
+    lpr_source_options so_cam = lpr_source_options_from(&d.cfg);
     lpr_source *src;
     if (lpr_source_open(d.cfg.camera.source, &so_cam, &src) != LPR_OK)
         goto out;

@@ -18,6 +18,7 @@
 #include <gst/video/video.h>
 #include <leptonica/allheaders.h>
 
+#include "lpr_config.h"
 #include "lpr_ocr.h"
 #include "source.h"
 #ifdef LPR_WITH_LIBCAMERA
@@ -335,6 +336,14 @@ fail:
 checked:
     lpr_source_close(s);
     return LPR_OK;
+}
+
+lpr_source_options lpr_source_options_from(const lpr_config *c)
+{
+    return (lpr_source_options){.width = c->camera.width,
+                                .height = c->camera.height,
+                                .exposure_us = c->camera.exposure_us,
+                                .gain = c->camera.gain};
 }
 
 lpr_err lpr_source_open(const char *spec, const lpr_source_options *opts, lpr_source **out)

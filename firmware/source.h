@@ -35,6 +35,10 @@ typedef struct lpr_source_options {
     double gain;         /* manual analogue gain */
 } lpr_source_options;
 
+struct lpr_config;
+/* The [camera] section of a loaded lpr.conf as source options. */
+lpr_source_options lpr_source_options_from(const struct lpr_config *c);
+
 /* Opens and starts a source (opts may be NULL). Errors are logged in one line naming the
  * input: LPR_ENOENT (no such file or device), LPR_EFORMAT (not decodable),
  * LPR_EINVAL (bad spec), LPR_EIO (pipeline failed to start). */

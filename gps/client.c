@@ -154,6 +154,13 @@ static void *run(void *arg)
     return NULL;
 }
 
+lpr_gps_config lpr_gps_config_from(const lpr_config *c)
+{
+    return (lpr_gps_config){.server = c->gps.server,
+                            .fixed = c->gps.fixed,
+                            .max_extrapolate_ms = c->gps.max_extrapolate_ms};
+}
+
 lpr_err lpr_gps_new(const lpr_gps_config *cfg, lpr_gps **out)
 {
     *out = NULL;

@@ -87,6 +87,10 @@ typedef struct lpr_gps_config {
     int max_extrapolate_ms;    /* default 2000 */
 } lpr_gps_config;
 
+struct lpr_config;
+/* The [gps] section of a loaded lpr.conf as client options (pointers into c). */
+lpr_gps_config lpr_gps_config_from(const struct lpr_config *c);
+
 typedef struct lpr_gps_status {
     int connected;             /* to gpsd */
     int64_t reconnects;

@@ -51,6 +51,12 @@ typedef struct lpr_spool_stats {
     int64_t next_seq;        /* the seq the next append gets */
 } lpr_spool_stats;
 
+struct lpr_config;
+/* The spool options a loaded lpr.conf gives: [device] id and the [spool]
+ * quotas; must_exist 0. The one mapping lprd, lpr-uplink, lpr replay and
+ * lpr doctor use (override fields by name). */
+lpr_spool_opts lpr_spool_opts_from_config(const struct lpr_config *c);
+
 /* Opens (creating if needed, unless must_exist) the spool at path. A new
  * spool file is made mode 0660 less the umask, so under the units' UMask=0007
  * both service users (group lpr) can write it; SQLite gives its -wal and
@@ -93,7 +99,19 @@ lpr_err lpr_spool_get_stats(lpr_spool *spool, int64_t now_ms, lpr_spool_stats *s
 
 /* Named integer counters kept beside the reads: the camera daemon's figures
  * (frames, drops, fps) reach the uplink's health message through these.
- * Keys are short names; get returns LPR_ENOENT for a key never put. */
+ * Keys are short names; get returns LPR_ENOENT for a key never put. The
+ * ones lprd writes and lpr-uplink reads (the names are the interface
+ * between the two, and what `lpr spool stats` prints): */
+#define LPR_CTR_CAMERA_FRAMES "camera_frames"         /* captured, since lprd started */
+#define LPR_CTR_CAMERA_DROPPED "camera_dropped"       /* dropped: the readers were behind */
+#define LPR_CTR_CAMERA_READS "camera_reads"           /* reads spooled */
+#define LPR_CTR_CAMERA_FPS_X10 "camera_fps_x10"       /* frames/s of this run, x10 */
+#define LPR_CTR_CAMERA_UPDATED_MS "camera_updated_ms" /* lprd's heartbeat, epoch ms */
+#define LPR_CTR_GPS_MODE "gps_mode"                   /* lpr_fix_mode, -1: no report yet */
+#define LPR_CTR_GPS_SATS "gps_sats"                   /* satellites used */
+#define LPR_CTR_GPS_FIX_AGE_MS "gps_fix_age_ms"       /* since the last report; -1 fixed site */
+#define LPR_CTR_GPS_CONNECTED "gps_connected"         /* 1: gpsd answers */
+#define LPR_CTR_CLOCK_SOURCE "clock_source"           /* lpr_time_source */
 lpr_err lpr_spool_put_counter(lpr_spool *spool, const char *key, int64_t value);
 lpr_err lpr_spool_get_counter(lpr_spool *spool, const char *key, int64_t *value);
 

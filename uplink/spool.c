@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "lpr_config.h"
 #include "lpr_spool.h"
 
 struct lpr_spool {
@@ -47,6 +48,14 @@ static lpr_err db_error(lpr_spool *s, const char *what)
 static int exec_sql(lpr_spool *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+lpr_spool_opts lpr_spool_opts_from_config(const lpr_config *c)
+{
+    return (lpr_spool_opts){.device_id = c->device.id,
+                            .max_mb = c->spool.max_mb,
+                            .max_age_days = c->spool.max_age_days,
+                            .must_exist = 0};
 }
 
 lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool **out)

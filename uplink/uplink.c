@@ -236,7 +236,7 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
             goto fail;
         }
     }
-    lpr_spool_opts so = {cfg->device.id, cfg->spool.max_mb, cfg->spool.max_age_days, 0};
+    lpr_spool_opts so = lpr_spool_opts_from_config(cfg);
     if ((rc = lpr_spool_open(cfg->spool.path, &so, &u->spool)) != LPR_OK)
         goto fail;
     u->nslots = cfg->uplink.inflight;
@@ -422,11 +422,11 @@ static json_t *health_json(lpr_uplink *u)
     /* the camera daemon's counters, as it last left them in the spool */
     int64_t frames, dropped, reads, fps10, updated, v;
     char line[160];
-    if (lpr_spool_get_counter(u->spool, "camera_updated_ms", &updated) == LPR_OK &&
-        lpr_spool_get_counter(u->spool, "camera_frames", &frames) == LPR_OK &&
-        lpr_spool_get_counter(u->spool, "camera_dropped", &dropped) == LPR_OK &&
-        lpr_spool_get_counter(u->spool, "camera_reads", &reads) == LPR_OK &&
-        lpr_spool_get_counter(u->spool, "camera_fps_x10", &fps10) == LPR_OK) {
+    if (lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_UPDATED_MS, &updated) == LPR_OK &&
+        lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_FRAMES, &frames) == LPR_OK &&
+        lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_DROPPED, &dropped) == LPR_OK &&
+        lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_READS, &reads) == LPR_OK &&
+        lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_FPS_X10, &fps10) == LPR_OK) {
         int alive = now - updated <= CAMERA_STALE_MS;
         /* a dead camera delivers 0 frames/s, whatever it last said */
         json_object_set_new(h, "camera",
@@ -443,11 +443,11 @@ static json_t *health_json(lpr_uplink *u)
         json_array_append_new(problems,
                               json_string("camera: lprd has left no heartbeat in the spool (never started?)"));
     }
-    if (lpr_spool_get_counter(u->spool, "gps_mode", &v) == LPR_OK) {
+    if (lpr_spool_get_counter(u->spool, LPR_CTR_GPS_MODE, &v) == LPR_OK) {
         int64_t sats = 0, age = -1, gpsd = 0;
-        lpr_spool_get_counter(u->spool, "gps_sats", &sats);
-        lpr_spool_get_counter(u->spool, "gps_fix_age_ms", &age);
-        lpr_spool_get_counter(u->spool, "gps_connected", &gpsd);
+        lpr_spool_get_counter(u->spool, LPR_CTR_GPS_SATS, &sats);
+        lpr_spool_get_counter(u->spool, LPR_CTR_GPS_FIX_AGE_MS, &age);
+        lpr_spool_get_counter(u->spool, LPR_CTR_GPS_CONNECTED, &gpsd);
         const char *mode = v < 0 ? "none" : lpr_fix_mode_name((lpr_fix_mode)v);
         json_t *g = json_pack("{s:s,s:I,s:b}", "fix", mode, "sats", (json_int_t)sats, "gpsd",
                               (int)gpsd);
@@ -460,7 +460,7 @@ static json_t *health_json(lpr_uplink *u)
             json_array_append_new(problems, json_string(line));
         }
     }
-    if (lpr_spool_get_counter(u->spool, "clock_source", &v) == LPR_OK) {
+    if (lpr_spool_get_counter(u->spool, LPR_CTR_CLOCK_SOURCE, &v) == LPR_OK) {
         json_object_set_new(h, "clock", json_string(lpr_time_source_name((lpr_time_source)v)));
         if ((lpr_time_source)v > LPR_TIME_NTP) {
             snprintf(line, sizeof line, "clock: not synchronised (%s): read times are uncertain",
@@ -555,7 +555,9 @@ static void *signer_main(void *arg)
     lpr_uplink *u = a->u;
     lpr_signer *signer = NULL;
     lpr_spool *spool = NULL;
-    lpr_spool_opts so = {u->cfg.device.id, 0, 0, 1};
+    lpr_spool_opts so = lpr_spool_opts_from_config(&u->cfg);
+    so.must_exist = 1; /* the publisher made it */
+    so.max_mb = so.max_age_days = 0; /* the publisher runs the quotas */
     int64_t cursor = 0;
     if (lpr_signer_load(u->cfg.uplink.sign_key, &signer) != LPR_OK ||
         lpr_spool_open(u->cfg.spool.path, &so, &spool) != LPR_OK) {

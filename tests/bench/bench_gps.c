@@ -24,7 +24,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench_gps HOST:PORT SECONDS\n");
         return 2;
     }
-    lpr_gps_config cfg = {argv[1], NULL, 2000};
+    lpr_gps_config cfg = {.server = argv[1], .max_extrapolate_ms = 2000};
     lpr_gps *g;
     if (lpr_gps_new(&cfg, &g) != LPR_OK)
         return 1;

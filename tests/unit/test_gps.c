@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -221,7 +222,7 @@ static void test_fixed_site(void **state)
     assert_int_equal(lpr_parse_fixed("91,0", &f), LPR_EINVAL);
     assert_int_equal(lpr_parse_fixed("47.6", &f), LPR_EINVAL);
     assert_int_equal(lpr_parse_fixed("a,b", &f), LPR_EINVAL);
-    lpr_gps_config cfg = {NULL, "47.61234,-122.33456", 2000};
+    lpr_gps_config cfg = {.fixed = "47.61234,-122.33456", .max_extrapolate_ms = 2000};
     lpr_gps *g;
     assert_int_equal(lpr_gps_new(&cfg, &g), LPR_OK);
     lpr_position p;
@@ -240,12 +241,20 @@ static void test_time_source_names(void **state)
 {
     (void)state;
     assert_string_equal(lpr_time_source_name(LPR_TIME_GPS), "gps");
+    assert_string_equal(lpr_time_source_name(LPR_TIME_NTP), "ntp");
+    assert_string_equal(lpr_time_source_name(LPR_TIME_RTC), "rtc");
     assert_string_equal(lpr_time_source_name(LPR_TIME_UNSYNCED), "unsynced");
-    lpr_time_source s;
-    /* without gpsd time the stamp is the system time, with the system's source */
-    int64_t t = lpr_time_stamp(NULL, 1000, &s);
-    assert_int_equal(t, 1000);
-    assert_int_equal(s, lpr_time_source_system());
+    /* without gpsd time the stamp is the system time, with the source the
+     * system's clock has (here set by LPR_TIME_SOURCE, as tests and replays do) */
+    static const struct { const char *env; lpr_time_source want; } cases[] = {
+        {"ntp", LPR_TIME_NTP}, {"rtc", LPR_TIME_RTC}, {"unsynced", LPR_TIME_UNSYNCED}};
+    for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(setenv("LPR_TIME_SOURCE", cases[i].env, 1), 0);
+        lpr_time_source s = LPR_TIME_GPS;
+        assert_int_equal(lpr_time_stamp(NULL, 1000, &s), 1000);
+        assert_int_equal(s, cases[i].want);
+    }
+    unsetenv("LPR_TIME_SOURCE");
 }
 
 int main(void)

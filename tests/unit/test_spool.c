@@ -41,7 +41,7 @@ static const char *READ = "{\"plate\":{\"text\":\"ABC123\"},\"seq\":999,\"id\":\
 static void test_seq_survives_reopen_and_delete(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-1", 0, 0, 0};
+    lpr_spool_opts o = {.device_id = "cam-1", .max_mb = 0, .max_age_days = 0, .must_exist = 0};
     lpr_spool *s;
     int64_t seq;
     char id[96];
@@ -72,13 +72,13 @@ static void test_seq_survives_reopen_and_delete(void **state)
 static void test_file_mode_and_must_exist(void **state)
 {
     (void)state;
-    lpr_spool_opts look = {NULL, 0, 0, 1};
+    lpr_spool_opts look = {.device_id = NULL, .max_mb = 0, .max_age_days = 0, .must_exist = 1};
     lpr_spool *s;
     assert_int_equal(lpr_spool_open(dbpath, &look, &s), LPR_ENOENT);
     assert_null(s);
     assert_int_not_equal(access(dbpath, F_OK), 0);
     mode_t old = umask(0007);
-    lpr_spool_opts o = {"cam-m", 0, 0, 0};
+    lpr_spool_opts o = {.device_id = "cam-m", .max_mb = 0, .max_age_days = 0, .must_exist = 0};
     assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
     umask(old);
     assert_int_equal(lpr_spool_append(s, READ, strlen(READ), NULL, NULL, 0), LPR_OK);
@@ -96,7 +96,7 @@ static void test_file_mode_and_must_exist(void **state)
 static void test_payload_stamped(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-2", 0, 0, 0};
+    lpr_spool_opts o = {.device_id = "cam-2", .max_mb = 0, .max_age_days = 0, .must_exist = 0};
     lpr_spool *s;
     lpr_spool_row rows[4];
     int n;
@@ -116,7 +116,7 @@ static void test_payload_stamped(void **state)
 static void test_signature_stored_once(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-3", 0, 0, 0};
+    lpr_spool_opts o = {.device_id = "cam-3", .max_mb = 0, .max_age_days = 0, .must_exist = 0};
     lpr_spool *s;
     lpr_spool_row rows[2];
     int n;
@@ -140,7 +140,7 @@ static void test_signature_stored_once(void **state)
 static void test_rejects_non_object(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-4", 0, 0, 0};
+    lpr_spool_opts o = {.device_id = "cam-4", .max_mb = 0, .max_age_days = 0, .must_exist = 0};
     lpr_spool *s;
     assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
     assert_int_equal(lpr_spool_append(s, "[1,2]", 5, NULL, NULL, 0), LPR_EFORMAT);
@@ -155,7 +155,7 @@ static void test_rejects_non_object(void **state)
 static void test_size_quota_drops_oldest_counted(void **state)
 {
     (void)state;
-    lpr_spool_opts o = {"cam-5", 0.1, 0, 0};
+    lpr_spool_opts o = {.device_id = "cam-5", .max_mb = 0.1, .max_age_days = 0, .must_exist = 0};
     lpr_spool *s;
     char big[2048];
     snprintf(big, sizeof big, "{\"images\":{\"plate_jpeg\":\"%01500d\"}}", 0);
