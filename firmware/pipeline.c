@@ -2,6 +2,7 @@
  * pipeline.c - capture thread, OCR workers, in-order tracking (see
  * pipeline.h).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -194,8 +195,17 @@ static void *capture_main(void *arg)
                 memcpy(prev.pixels, f.pixels, (size_t)f.stride * (size_t)f.height);
         }
         pthread_mutex_lock(&s->mu);
-        while (s->qcount == s->qcap && !live && !*s->stop)
+        while (s->qcount == s->qcap && !live && !*s->stop && s->workers_alive > 0)
             pthread_cond_wait(&s->cv_space, &s->mu);
+        if (s->workers_alive == 0) {
+            /* every reader thread failed to start or to load its models:
+             * nothing would ever take this frame (a replay would hang) */
+            s->capture_err = LPR_EIO;
+            pthread_mutex_unlock(&s->mu);
+            lpr_frame_clear(&f);
+            LPR_ERROR("pipeline", "no reader thread is running: capture stops");
+            break;
+        }
         if (s->qcount == s->qcap) {
             /* live and behind: drop the oldest queued frame, keep the newest */
             lpr_frame old = s->queue[s->qhead];
@@ -275,6 +285,7 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&s->mu);
         s->workers_alive--;
         pthread_cond_broadcast(&s->cv_results);
+        pthread_cond_broadcast(&s->cv_space); /* capture must not wait for us */
         pthread_mutex_unlock(&s->mu);
         return NULL;
     }
@@ -285,6 +296,7 @@ static void *worker_main(void *arg)
         if (s->qcount == 0) {
             s->workers_alive--;
             pthread_cond_broadcast(&s->cv_results);
+            pthread_cond_broadcast(&s->cv_space);
             pthread_mutex_unlock(&s->mu);
             break;
         }
@@ -415,9 +427,29 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
     pthread_cond_init(&s.cv_space, NULL);
     pthread_cond_init(&s.cv_results, NULL);
     s.workers_alive = nworkers;
-    for (int i = 0; i < nworkers; i++)
-        pthread_create(&workers[i], NULL, worker_main, &s);
-    pthread_create(&cap, NULL, capture_main, &s);
+    int started[MAX_WORKERS] = {0}, nstarted = 0;
+    for (int i = 0; i < nworkers; i++) {
+        int err = pthread_create(&workers[i], NULL, worker_main, &s);
+        started[i] = err == 0;
+        nstarted += started[i];
+        if (err) {
+            LPR_ERROR("pipeline", "reader thread %d cannot start: %s", i, strerror(err));
+            pthread_mutex_lock(&s.mu);
+            s.workers_alive--;
+            pthread_mutex_unlock(&s.mu);
+        }
+    }
+    int cap_err = nstarted ? pthread_create(&cap, NULL, capture_main, &s) : EAGAIN;
+    if (cap_err) {
+        /* no capture: the readers see the end of frames and stop */
+        if (nstarted)
+            LPR_ERROR("pipeline", "capture thread cannot start: %s", strerror(cap_err));
+        pthread_mutex_lock(&s.mu);
+        s.capture_done = 1;
+        s.capture_err = LPR_EIO;
+        pthread_cond_broadcast(&s.cv_frames);
+        pthread_mutex_unlock(&s.mu);
+    }
 
     uint64_t next = 0;
     double next_stats = t0 + (cfg->stats_interval_ms > 0 ? cfg->stats_interval_ms : 10000);
@@ -455,9 +487,11 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
             next_stats = lpr_monotonic_ms() + (cfg->stats_interval_ms > 0 ? cfg->stats_interval_ms : 10000);
         }
     }
-    pthread_join(cap, NULL);
+    if (!cap_err)
+        pthread_join(cap, NULL);
     for (int i = 0; i < nworkers; i++)
-        pthread_join(workers[i], NULL);
+        if (started[i])
+            pthread_join(workers[i], NULL);
     e.now_captured = lpr_monotonic_ms();
     lpr_tracker_flush(tr, on_track_read, &e);
     lpr_tracker_free(tr);

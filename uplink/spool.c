@@ -338,8 +338,7 @@ lpr_err lpr_spool_fetch_unsigned(lpr_spool *s, int64_t after_seq, int modulo, in
 
 static lpr_err fetch_rows(lpr_spool *s, sqlite3_stmt *st, int max, lpr_spool_row *rows, int *n)
 {
-    (void)s;
-    int step;
+    int step = SQLITE_DONE;
     while (*n < max && (step = sqlite3_step(st)) == SQLITE_ROW) {
         lpr_spool_row *r = &rows[*n];
         memset(r, 0, sizeof *r);
@@ -356,12 +355,26 @@ static lpr_err fetch_rows(lpr_spool *s, sqlite3_stmt *st, int max, lpr_spool_row
         if (sqlite3_column_type(st, 3) == SQLITE_BLOB) {
             r->sig_len = (size_t)sqlite3_column_bytes(st, 3);
             r->sig = malloc(r->sig_len);
-            if (r->sig)
-                memcpy(r->sig, sqlite3_column_blob(st, 3), r->sig_len);
+            if (!r->sig) {
+                lpr_spool_row_clear(r);
+                sqlite3_finalize(st);
+                return LPR_ENOMEM;
+            }
+            memcpy(r->sig, sqlite3_column_blob(st, 3), r->sig_len);
         }
         r->created_ms = sqlite3_column_int64(st, 4);
         r->attempts = sqlite3_column_int(st, 5);
         (*n)++;
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        /* an error (busy past the timeout, I/O, corruption) is not the end
+         * of the rows: say so, and hand out none of this batch */
+        lpr_err rc = db_error(s, "reading reads");
+        sqlite3_finalize(st);
+        for (int i = 0; i < *n; i++)
+            lpr_spool_row_clear(&rows[i]);
+        *n = 0;
+        return rc;
     }
     sqlite3_finalize(st);
     return LPR_OK;

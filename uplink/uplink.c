@@ -48,6 +48,7 @@ struct lpr_uplink {
     char will_payload[256];
     char connected_at[32];  /* UTC time of the CONNECT that armed the will */
     int degraded;           /* the state the retained status last said */
+    int status_send_rc, health_send_rc; /* last MQTTAsync_sendMessage results */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -340,6 +341,8 @@ static void start_connect(lpr_uplink *u)
     }
 }
 
+/* Status and health (not reads: those are kept until PUBACK). A refused
+ * send is logged once per topic and reason until one succeeds again. */
 static int publish_simple(lpr_uplink *u, const char *topic, const char *payload, int retained)
 {
     MQTTAsync_message msg = MQTTAsync_message_initializer;
@@ -348,7 +351,12 @@ static int publish_simple(lpr_uplink *u, const char *topic, const char *payload,
     msg.payloadlen = (int)strlen(payload);
     msg.qos = 1;
     msg.retained = retained;
-    return MQTTAsync_sendMessage(u->client, topic, &msg, &ro);
+    int rc = MQTTAsync_sendMessage(u->client, topic, &msg, &ro);
+    int *last = topic == u->topic_status ? &u->status_send_rc : &u->health_send_rc;
+    if (rc != MQTTASYNC_SUCCESS && rc != *last)
+        LPR_WARN("uplink", "%s not sent: %s", topic, MQTTAsync_strerror(rc));
+    *last = rc;
+    return rc;
 }
 
 static void add_user_prop(MQTTProperties *props, const char *k, const char *v)

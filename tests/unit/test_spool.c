@@ -93,6 +93,36 @@ static void test_file_mode_and_must_exist(void **state)
     lpr_spool_close(s);
 }
 
+/* A corrupt page is an error, not the end of the reads: before, fetch said
+ * LPR_OK with fewer rows, and the uplink took the spool for drained. */
+static void test_fetch_error_is_not_end(void **state)
+{
+    (void)state;
+    lpr_spool_opts o = {.device_id = "cam-c"};
+    lpr_spool *s;
+    char big[1200];
+    snprintf(big, sizeof big, "{\"plate\":{\"text\":\"%0900d\"}}", 7);
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(lpr_spool_append(s, big, strlen(big), NULL, NULL, 0), LPR_OK);
+    lpr_spool_close(s);
+    FILE *f = fopen(dbpath, "r+b");
+    assert_non_null(f);
+    char junk[4096];
+    memset(junk, 0xA5, sizeof junk);
+    for (long page = 40; page < 60; page++) { /* the reads' pages, not the header */
+        assert_int_equal(fseek(f, page * 4096, SEEK_SET), 0);
+        assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+    }
+    fclose(f);
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    lpr_spool_row rows[300];
+    int n = -1;
+    assert_int_not_equal(lpr_spool_fetch(s, 0, 300, rows, &n), LPR_OK);
+    assert_int_equal(n, 0);
+    lpr_spool_close(s);
+}
+
 static void test_payload_stamped(void **state)
 {
     (void)state;
@@ -216,6 +246,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_size_quota_drops_oldest_counted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_mode_and_must_exist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fetch_error_is_not_end, setup, teardown),
         cmocka_unit_test(test_open_bad_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
