@@ -26,8 +26,8 @@ static void read_usage(FILE *f)
             "Folders are read in sorted order, image files only.\n"
             "  --json         one JSON line per image instead of a table\n"
             "  --region R     plate formats used to rank candidates (default auto)\n"
-            "  --model NAME   Tesseract model name (default: the shipped plate model,\n"
-            "                 else 'eng')\n"
+            "  --model NAME   Tesseract model for the second opinion (default 'eng',\n"
+            "                 Debian's tesseract-ocr-eng)\n"
             "  --model-dir D  folder holding NAME.traineddata\n"
             "  --char-model F per-character classifier (default: the shipped\n"
             "                 lpr-chars.clf; 'none' reads with the line model only)\n"
@@ -207,7 +207,7 @@ int lpr_cmd_read(int argc, char **argv)
         return 2;
     }
     if (!model)
-        model = lpr_default_model();
+        model = "eng";
     if (!model_dir)
         model_dir = lpr_default_model_dir(model);
     cfg.model = model;

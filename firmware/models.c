@@ -1,7 +1,10 @@
 /*
- * models.c - where the plate model is found when the config names none:
- * the source tree's ocr/models while running from a build tree, then the
- * installed share/lpr-edge/models, else Tesseract's own tessdata ("eng").
+ * models.c - where a Tesseract model named in the config (or --model) is
+ * found when no folder is given: beside the shipped models (the source
+ * tree's ocr/models from a build tree, the installed share/lpr-edge/models),
+ * else Tesseract's own tessdata, where Debian's tesseract-ocr-eng puts
+ * "eng", the default. No .traineddata is shipped: the learned reader reads,
+ * Tesseract gives the second opinion.
  */
 #include <stdio.h>
 
@@ -13,9 +16,4 @@ const char *lpr_default_model_dir(const char *model)
     char file[256];
     snprintf(file, sizeof file, "%s.traineddata", model);
     return lpr_model_dir_with(file);
-}
-
-const char *lpr_default_model(void)
-{
-    return lpr_default_model_dir("lpr") ? "lpr" : "eng";
 }

@@ -6,7 +6,5 @@
 
 /* Folder holding MODEL.traineddata, or NULL for Tesseract's default. */
 const char *lpr_default_model_dir(const char *model);
-/* "lpr" when the project's plate model is installed, else "eng". */
-const char *lpr_default_model(void);
 
 #endif

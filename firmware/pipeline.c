@@ -64,7 +64,7 @@ void lpr_pipeline_config_init(lpr_pipeline_config *cfg)
 void lpr_pipeline_config_apply(lpr_pipeline_config *pc, const lpr_config *c)
 {
     lpr_region_parse(c->ocr.region, &pc->ocr.region);
-    pc->ocr.model = c->ocr.model[0] ? c->ocr.model : lpr_default_model();
+    pc->ocr.model = c->ocr.model[0] ? c->ocr.model : "eng";
     pc->ocr.model_dir = c->ocr.model_dir[0] ? c->ocr.model_dir : lpr_default_model_dir(pc->ocr.model);
     pc->ocr.char_model = c->ocr.char_model[0] ? c->ocr.char_model : NULL;
     pc->ocr.verifier = c->ocr.verifier[0] ? c->ocr.verifier : NULL;

@@ -218,7 +218,8 @@ static void emit_track(lpr_tracker *t, track *k, lpr_track_emit emit, void *ctx)
     memset(k, 0, sizeof *k);
 }
 
-void lpr_tracker_poll(lpr_tracker *t, int64_t now_ms, lpr_track_emit emit, void *ctx)
+/* Emits the tracks ended by now_ms. */
+static void emit_ended(lpr_tracker *t, int64_t now_ms, lpr_track_emit emit, void *ctx)
 {
     /* oldest first, so reads come out in the order vehicles were seen */
     for (;;) {
@@ -240,7 +241,7 @@ void lpr_tracker_poll(lpr_tracker *t, int64_t now_ms, lpr_track_emit emit, void 
 
 void lpr_tracker_flush(lpr_tracker *t, lpr_track_emit emit, void *ctx)
 {
-    lpr_tracker_poll(t, INT64_MAX / 2, emit, ctx);
+    emit_ended(t, INT64_MAX / 2, emit, ctx);
 }
 
 static float box_dist(lpr_box a, lpr_box b)
@@ -254,7 +255,7 @@ static float box_dist(lpr_box a, lpr_box b)
 void lpr_tracker_add(lpr_tracker *t, int64_t t_ms, int64_t wall_ms, const lpr_plate *plates,
                      void **images, int n, lpr_track_emit emit, void *ctx)
 {
-    lpr_tracker_poll(t, t_ms, emit, ctx);
+    emit_ended(t, t_ms, emit, ctx);
     int taken[MAX_TRACKS] = {0};
     for (int p = 0; p < n; p++) {
         const lpr_plate *pl = &plates[p];

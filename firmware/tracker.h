@@ -46,8 +46,6 @@ void lpr_tracker_free(lpr_tracker *t); /* frees pending images */
  * that ended by t_ms are emitted first. */
 void lpr_tracker_add(lpr_tracker *t, int64_t t_ms, int64_t wall_ms, const lpr_plate *plates,
                      void **images, int n, lpr_track_emit emit, void *ctx);
-/* Emits tracks ended by now_ms (call when frames are sparse). */
-void lpr_tracker_poll(lpr_tracker *t, int64_t now_ms, lpr_track_emit emit, void *ctx);
 /* Emits every open track (end of footage, SIGTERM). */
 void lpr_tracker_flush(lpr_tracker *t, lpr_track_emit emit, void *ctx);
 int lpr_tracker_open(const lpr_tracker *t);

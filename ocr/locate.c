@@ -209,8 +209,6 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max)
     /* detect at about DETECT_MAX_DIM: small photos are enlarged (up to 2x)
      * so their small plates have characters tall enough to binarise */
     scales[0] = (float)DETECT_MAX_DIM / (float)maxdim;
-    if (scales[0] > 1.0f) /* enlarge to ~ENLARGE_DIM: enough for 9 px characters */
-        scales[0] = (float)ENLARGE_DIM / (float)maxdim;
     if (scales[0] > 2.0f)
         scales[0] = 2.0f;
     if (scales[0] > 0.8f && scales[0] < 1.25f)

@@ -13,9 +13,9 @@
 #define LPR_TUNING_H
 
 /* --- locate.c: character-first line finding ---------------------------- */
-#define DETECT_MAX_DIM 1280 /* px: larger images are shrunk to this side first */
-#define ENLARGE_DIM 1280    /* px: smaller ones are enlarged toward it (at most 2x),
-                               so a small plate's characters reach MIN_CHAR_H */
+#define DETECT_MAX_DIM 1280 /* px: larger images are shrunk to this side first,
+                               smaller ones enlarged toward it (at most 2x), so a
+                               small plate's characters reach MIN_CHAR_H */
 #define MAX_COMPONENTS 20000 /* per binary image: bounds the work on a noisy frame */
 #define MIN_CHAR_H 9         /* px at the detection scale: shorter cannot be read */
 #define MAX_CHAR_H 90        /* px: taller are found at the half-scale level */
