@@ -206,6 +206,9 @@ for l in open(sys.argv[1]):
 v = sum(lab in seen[i] for i, lab in enumerate(labels))
 print("photos: video top-1 %d/%d; read in most of their frames %d/%d; stills %d/%d"
       % (v, len(photos), f, len(photos), s, len(photos)))
+# absolute: a reader that read nothing would pass the relative checks
+if s < 0.6 * len(photos) or v < 0.6 * len(photos):
+    sys.exit("FAIL: under 60%% of the photos read (stills %d, video %d of %d)" % (s, v, len(photos)))
 if v < f:
     sys.exit("FAIL: the vote reads worse than the frames it votes over")
 if v < s - 1:
