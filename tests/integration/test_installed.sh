@@ -120,15 +120,42 @@ run_as_unit() { # UNIT [extra args]: ExecStart as User/Group/UMask/Environment s
   # shellcheck disable=SC2086
   (umask "$mask"; env $envs setpriv --reuid="$user" --regid="$group" --init-groups -- $exec "$@")
 }
+# before lprd ever ran, the fleet sees the unit degraded, and why (the
+# uplink starting first makes the spool: the camera's user must still write it)
+( umask 0007; exec setpriv --reuid=lpr-uplink --regid=lpr --init-groups -- \
+    lpr-uplink --config /etc/lpr/lpr.conf ) 2> "$T/uplink0.log" &
+up=$!
+sleep 2
+st=$(mosquitto_sub -h localhost -p "$PORT" -V 5 --cafile "$T/certs/ca.crt" --cert "$T/certs/store.crt" \
+       --key "$T/certs/store.key" -t lpr/v1/cam-inst/status -C 1 -W 3 2>/dev/null || true)
+kill -TERM $up; wait $up || fail "lpr-uplink exit on SIGTERM: $(tail -2 "$T/uplink0.log")"
+echo "$st" | grep -q '"state":"degraded".*"problems":\["camera: lprd has left no heartbeat' ||
+  fail "before lprd: status $st"
 run_as_unit lprd 2> "$T/lprd.log" || fail "lprd as lpr-camera: $(tail -3 "$T/lprd.log")"
 grep -q "read cam-inst-1 " "$T/lprd.log" || fail "lprd made no read: $(tail -3 "$T/lprd.log")"
-[ "$(stat -c '%U:%G %a' /var/lib/lpr/spool.db)" = "lpr-camera:lpr 660" ] ||
+[ "$(stat -c '%U:%G %a' /var/lib/lpr/spool.db)" = "lpr-uplink:lpr 660" ] ||
   fail "spool.db is $(stat -c '%U:%G %a' /var/lib/lpr/spool.db)"
 run_as_unit lpr-uplink --once 2> "$T/uplink.log" || fail "lpr-uplink as lpr-uplink: $(tail -3 "$T/uplink.log")"
 [ "$(lpr spool stats --spool /var/lib/lpr/spool.db | awk '$1=="depth"{print $2}')" -eq 0 ] ||
   fail "reads left in the spool"
 cp /etc/lpr/device.pub.pem "$T/device.pub.pem"
 echo "$kid" > "$T/kid"
+
+# a SIGHUP with a config lprd would refuse keeps the running one
+cp /etc/lpr/lpr.conf "$T/file.conf"
+sed -i "s|^source = .*|source = gst:videotestsrc is-live=true pattern=black ! video/x-raw,width=640,height=480,framerate=10/1|" /etc/lpr/lpr.conf
+run_as_unit lprd 2> "$T/lprd-hup.log" &
+d=$!
+for _ in $(seq 1 100); do grep -q "device cam-inst camera" "$T/lprd-hup.log" && break; sleep 0.1; done
+sed -i 's/^fixed = .*/fixed = 47.6,abc/' /etc/lpr/lpr.conf
+pkill -HUP -f "^/usr/sbin/lprd --config /etc/lpr/lpr.conf" || fail "no lprd to signal"
+for _ in $(seq 1 100); do grep -q "not reloaded" "$T/lprd-hup.log" && break; sleep 0.1; done
+grep -q "lpr.conf:[0-9]*: \[gps\] fixed: '47.6,abc'" "$T/lprd-hup.log" && kill -0 $d ||
+  fail "SIGHUP with a bad config: $(tail -3 "$T/lprd-hup.log")"
+pkill -TERM -f "^/usr/sbin/lprd --config /etc/lpr/lpr.conf"
+rc=0; wait $d || rc=$?
+[ $rc -eq 0 ] || fail "lprd exit $rc on SIGTERM after the refused reload"
+cp "$T/file.conf" /etc/lpr/lpr.conf
 
 # 5. the installed lpr reads the footage as the build tree does
 lpr replay --fixed 47.6,-122.3 --speed max --spool "$T/inst.db" "$T/footage/clip.mp4" > "$T/inst.jsonl" 2> /dev/null
@@ -154,9 +181,10 @@ mv "$T/lpr-read.nn" /usr/share/lpr-edge/models/lpr-read.nn
 # a spool the uplink's user may not write (as SQLite alone made it: 0640)
 printf '{"observed_at":"2026-12-01T00:00:00.000Z","plate":{"text":"KEEP1","confidence":95}}\n' |
   setpriv --reuid=lpr-camera --regid=lpr --init-groups -- lpr spool push --config /etc/lpr/lpr.conf > /dev/null
+# (the uplink made spool.db, so it is the camera's user that a 0640 file locks out)
 chmod 640 /var/lib/lpr/spool.db
 rc=0; LPR_TIME_SOURCE=ntp lpr doctor --config /etc/lpr/lpr.conf > "$T/doctor4.out" 2>&1 || rc=$?
-[ $rc -eq 1 ] && grep -q "^FAIL  spool    /var/lib/lpr/spool.db is lpr-camera:lpr 0640: lpr-uplink cannot write it" "$T/doctor4.out" ||
+[ $rc -eq 1 ] && grep -q "^FAIL  spool    /var/lib/lpr/spool.db is lpr-uplink:lpr 0640: lpr-camera cannot write it" "$T/doctor4.out" ||
   fail "doctor with a 0640 spool: $(grep spool "$T/doctor4.out")"
 chmod 660 /var/lib/lpr/spool.db
 # the certificate of another device: the broker's ACL refuses our prefix
@@ -192,7 +220,7 @@ kid2=$(lpr provision --config-only --device-id cam-inst --out /etc/lpr 2> /dev/n
 [ "$kid2" = "$kid" ] || fail "--config-only changed the key id: $kid2"
 grep -q '^port = ' /etc/lpr/lpr.conf && grep -q "^source = file:$T/footage/clip.mp4" /etc/lpr/lpr.conf ||
   fail "--config-only lost the tech's settings"
-echo "doctor: models, spool 0640, another device's certificate; uplink refused; lprd --check; --config-only" > "$T/provoked"
+echo "degraded status before lprd; SIGHUP with a bad config keeps running; doctor: models, spool 0640, another device's certificate; uplink refused; lprd --check; --config-only" > "$T/provoked"
 INNER
 host_before=$(dpkg-query -W -f='${Status}' lpr-edge 2>/dev/null || true; getent passwd lpr-uplink || true)
 T=$T SRC=$src B=$B DEB=$deb PORT=$PORT unshare -m --propagation private bash "$T/inner.sh"
