@@ -29,6 +29,8 @@ typedef struct lpr_spool_opts {
     double max_age_days;     /* age quota; <= 0: none */
     int must_exist;          /* 1: LPR_ENOENT if there is no spool at path (tools that
                               * only look: a mistyped path never makes a spool) */
+    int busy_ms;             /* how long a write waits for another process's lock
+                              * before failing; 0: 10 000 */
 } lpr_spool_opts;
 
 typedef struct lpr_spool_row {

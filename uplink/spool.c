@@ -50,6 +50,26 @@ static int exec_sql(lpr_spool *s, const char *sql)
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
 }
 
+/* Whether the tables and meta rows exist: then opening needs no write
+ * lock, so a spool another process holds locked still opens (and is read). */
+static int schema_ready(lpr_spool *s)
+{
+    sqlite3_stmt *st;
+    int ready = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                           "name IN ('reads','meta')) = 2 AND (SELECT count(*) FROM meta WHERE key "
+                           "IN ('next_seq','dropped')) = 2",
+                           -1, &st, NULL) != SQLITE_OK) {
+        /* no meta table yet: not ready */
+        return 0;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        ready = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return ready;
+}
+
 lpr_spool_opts lpr_spool_opts_from_config(const lpr_config *c)
 {
     return (lpr_spool_opts){.device_id = c->device.id,
@@ -89,12 +109,12 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
         lpr_spool_close(s);
         return rc == LPR_EDB ? LPR_EIO : rc;
     }
-    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_busy_timeout(s->db, opts && opts->busy_ms > 0 ? opts->busy_ms : 10000);
     /* WAL: the camera appends while the uplink reads and deletes;
      * synchronous=FULL: a committed read survives a power cut. */
     if (exec_sql(s, "PRAGMA journal_mode=WAL;") != SQLITE_OK ||
         exec_sql(s, "PRAGMA synchronous=FULL;") != SQLITE_OK ||
-        exec_sql(s, schema_sql) != SQLITE_OK) {
+        (!schema_ready(s) && exec_sql(s, schema_sql) != SQLITE_OK)) {
         lpr_err rc = db_error(s, "cannot initialise spool");
         lpr_spool_close(s);
         return rc;

@@ -30,6 +30,11 @@
 #define QUEUE_MAX 65536
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 60000
+/* acknowledged reads waiting for their delete: beyond this, publishing
+ * pauses until the spool deletes again (the spool keeps them either way) */
+#define UNDELETED_MAX 4096
+#define DELETE_RETRY_MIN_MS 200.0
+#define DELETE_RETRY_MAX_MS 5000.0
 #define MAX_SIGNERS 8
 #define SIGN_BATCH 64
 
@@ -92,6 +97,11 @@ struct lpr_uplink {
     double publish_paused_until;
     int logged_refusal;        /* the reason last logged, to log changes only */
     int logged_publish_fail;   /* a failure without a reason was logged */
+    /* acknowledged reads the spool could not delete yet (locked, full disk,
+     * I/O): retried with backoff while publishing goes on */
+    int64_t undeleted[UNDELETED_MAX];
+    int nundeleted;
+    double delete_retry_ms, delete_backoff_ms;
 };
 
 static lpr_uplink *the_uplink; /* Paho callbacks reach the instance here */
@@ -238,6 +248,9 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
         }
     }
     lpr_spool_opts so = lpr_spool_opts_from_config(cfg);
+    /* the publisher's deletes run in its loop: a locked spool must not stall
+     * acks and publishing for 10 s each time; a failed delete is retried */
+    so.busy_ms = 500;
     if ((rc = lpr_spool_open(cfg->spool.path, &so, &u->spool)) != LPR_OK)
         goto fail;
     u->nslots = cfg->uplink.inflight;
@@ -421,6 +434,8 @@ static json_t *health_json(lpr_uplink *u)
                           "reconnects", (json_int_t)c.reconnects, "disk_free_mb",
                           (json_int_t)disk_free_mb(u->cfg.spool.path));
     json_object_set_new(h, "refused", json_integer((json_int_t)c.refused));
+    /* acknowledged, but the spool has not managed to delete them yet */
+    json_object_set_new(h, "undeleted", json_integer((json_int_t)u->nundeleted));
     if (c.last_refusal)
         json_object_set_new(h, "last_refusal",
                             json_string(MQTTReasonCode_toString((enum MQTTReasonCodes)c.last_refusal)));
@@ -636,6 +651,8 @@ static void fill_inflight(lpr_uplink *u)
 {
     lpr_spool_row rows[256];
     int room = u->nslots - slots_used(u);
+    if (room > UNDELETED_MAX - u->nundeleted)
+        room = UNDELETED_MAX - u->nundeleted; /* acks must find room in the list */
     if (room <= 0 || now_ms() < u->publish_paused_until)
         return;
     if (room > 256)
@@ -685,12 +702,45 @@ static void fill_inflight(lpr_uplink *u)
         lpr_spool_row_clear(&rows[i]);
 }
 
+/* Deletes the acknowledged reads still in the spool. A failure keeps them
+ * listed (they stay spooled: after a restart they go again, a duplicate,
+ * not a loss) and retries with capped backoff; it never stops publishing,
+ * which once froze the uplink for good on one failed delete. */
+static void retry_deletes(lpr_uplink *u, double now)
+{
+    if (u->nundeleted == 0 || now < u->delete_retry_ms)
+        return;
+    if (lpr_spool_delete(u->spool, u->undeleted, u->nundeleted) == LPR_OK) {
+        if (u->delete_backoff_ms > 0)
+            LPR_INFO("uplink", "spool %s: %d acknowledged reads deleted after all",
+                     u->cfg.spool.path, u->nundeleted);
+        u->nundeleted = 0;
+        u->delete_backoff_ms = 0;
+        return;
+    }
+    if (u->delete_backoff_ms == 0)
+        LPR_ERROR("uplink", "spool %s: cannot delete %d acknowledged reads (reason above); "
+                  "they stay spooled, deleting is retried, publishing goes on",
+                  u->cfg.spool.path, u->nundeleted);
+    /* short and capped: a lock is usually another writer's moment, and the
+     * reads waiting here count in the spool's depth */
+    u->delete_backoff_ms = u->delete_backoff_ms ? u->delete_backoff_ms * 2 : DELETE_RETRY_MIN_MS;
+    if (u->delete_backoff_ms > DELETE_RETRY_MAX_MS)
+        u->delete_backoff_ms = DELETE_RETRY_MAX_MS;
+    u->delete_retry_ms = now + u->delete_backoff_ms;
+}
+
 static void handle_acks(lpr_uplink *u, const int64_t *seqs, const double *ts, int n)
 {
     if (n == 0)
         return;
-    if (lpr_spool_delete(u->spool, seqs, n) != LPR_OK)
-        return; /* stays spooled; sent again later: a duplicate, not a loss */
+    for (int i = 0; i < n; i++) {
+        if (u->nundeleted < UNDELETED_MAX)
+            u->undeleted[u->nundeleted++] = seqs[i];
+        /* else: stays spooled, goes again after a restart (fill_inflight
+         * pauses before this can happen) */
+    }
+    retry_deletes(u, now_ms());
     u->refusal_backoff_ms = BACKOFF_MIN_MS; /* the broker takes reads again */
     if (u->logged_refusal) {
         LPR_INFO("uplink", "broker accepts reads again");
@@ -839,6 +889,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         handle_acks(u, acked, acked_t, na);
         handle_failures(u, failed, failed_reason, nf);
         double now = now_ms();
+        retry_deletes(u, now);
         if (conn && !u->was_connected) {
             /* (re)connected: everything unacknowledged goes again */
             u->was_connected = 1;

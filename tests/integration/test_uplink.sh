@@ -4,7 +4,7 @@
 # usage: test_uplink.sh BUILD_DIR SCENARIO
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
 # acl, shared, store-restart, badconfig, status, insecure, doctor, provision,
-# refused.
+# refused, locked.
 set -euo pipefail
 B=$1
 scenario=$2
@@ -366,6 +366,47 @@ doctor)
     grep -q "$what" "$T/bad.out" || fail "missing: $what"
   done
   chmod 600 "$T/keys-cam-test/device.key"
+  ;;
+locked)
+  # another process holds the spool's write lock longer than the busy
+  # timeout (10 s) while the broker acknowledges: the deletes fail, are
+  # retried, and every read still arrives and leaves the spool (one failed
+  # delete used to freeze the uplink until a restart). The reads are signed
+  # first, with the broker down, so that only the deletes meet the lock.
+  gen_reads 3000 | push
+  "$UPLINK" --config "$CONF" 2> "$T/sign.log" &
+  SG=$!; PIDS+=($SG)
+  unsigned() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM reads WHERE sig IS NULL").fetchone()[0])' "$SPOOL"; }
+  for _ in $(seq 1 600); do [ "$(unsigned)" -eq 0 ] && break; sleep 0.1; done
+  kill -TERM $SG; wait $SG || true
+  [ "$(stat_of depth)" -eq 3000 ] || fail "pre-signing lost reads"
+  python3 - "$SPOOL" > "$T/lock.out" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+n = c.execute("SELECT count(*) FROM reads WHERE sig IS NULL").fetchone()[0]
+c.execute("BEGIN IMMEDIATE")  # the write lock: every delete waits, then fails
+print("unsigned", n, flush=True)
+time.sleep(16)
+c.execute("COMMIT")
+PY
+  LOCK=$!; PIDS+=($LOCK)
+  for _ in $(seq 1 50); do grep -q unsigned "$T/lock.out" && break; sleep 0.1; done
+  grep -q "^unsigned 0" "$T/lock.out" || fail "not all reads signed before the lock: $(cat "$T/lock.out")"
+  start_broker "$T" "$PORT"
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  "$UPLINK" --config "$CONF" --once 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  wait_count "$T/sub.out" 3000 60 || fail "only $(count_distinct "$T/sub.out") of 3000 arrived under the lock: $(head -5 "$T/uplink.log")"
+  kill -0 $LOCK 2>/dev/null || fail "the lock ended before every read was sent"
+  wait $LOCK
+  for _ in $(seq 1 600); do kill -0 $UP 2>/dev/null || break; sleep 0.1; done
+  ! kill -0 $UP 2>/dev/null || fail "--once did not finish: $(tail -3 "$T/uplink.log")"
+  [ "$(depth)" -eq 0 ] || fail "spool depth $(depth) after the lock, want 0"
+  grep -q "cannot delete .* acknowledged reads (reason above); they stay spooled, deleting is retried" "$T/uplink.log" ||
+    fail "the failed delete was not named: $(grep -i error "$T/uplink.log" | head -3)"
+  grep -q "acknowledged reads deleted after all" "$T/uplink.log" || fail "no recovery line"
+  echo "locked: $(grep -m1 'cannot delete' "$T/uplink.log" | sed 's/.*cannot/cannot/')"
+  echo "locked: all 3000 delivered while the spool was locked, spool empty once it was released"
   ;;
 refused)
   # a broker that refuses every read (another device's certificate, so the
