@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <time.h>
 
 typedef enum lpr_err {
     LPR_OK = 0,
@@ -63,6 +64,10 @@ void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
 
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC), as a double. */
 double lpr_monotonic_ms(void);
+
+/* The CLOCK_REALTIME instant ms milliseconds from now, the deadline
+ * pthread_cond_timedwait takes. */
+struct timespec lpr_deadline_in_ms(long ms);
 
 /* Wall clock in milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t lpr_realtime_ms(void);

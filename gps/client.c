@@ -261,14 +261,7 @@ void lpr_gps_get_status(lpr_gps *g, lpr_gps_status *st)
 
 int64_t lpr_gps_wait(lpr_gps *g, int64_t after_fixes, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = lpr_deadline_in_ms(timeout_ms);
     pthread_mutex_lock(&g->mu);
     while (g->st.fixes + g->st.have_last <= after_fixes && !g->fixed_mode)
         if (pthread_cond_timedwait(&g->cv, &g->mu, &ts) != 0)

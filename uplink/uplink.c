@@ -847,13 +847,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
     for (;;) {
         int na, nf, conn, connecting;
         pthread_mutex_lock(&u->mu);
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
+        struct timespec ts = lpr_deadline_in_ms(20);
         if (u->nacked == 0 && u->nfailed == 0)
             pthread_cond_timedwait(&u->cv, &u->mu, &ts);
         na = u->nacked;
@@ -987,14 +981,7 @@ static void probe_fail(void *ctx, MQTTAsync_failureData5 *resp) { probe_finish(c
 
 static int probe_wait(probe_state *p, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = lpr_deadline_in_ms(timeout_ms);
     pthread_mutex_lock(&p->mu);
     while (!p->done)
         if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) != 0)
