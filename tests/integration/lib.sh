@@ -3,6 +3,24 @@
 # TLS on 127.0.0.1, and a device config. Source it; set LPR_BIN to the build
 # dir's firmware/ and UPLINK_BIN to uplink/.
 
+# scratch PREFIX LABEL [CERTS]: T, a scratch folder removed at exit with
+# the processes in PIDS (SIGTERM) and the broker whose certificates are in
+# CERTS (a folder under T); fail MESSAGE prints "FAIL [LABEL]: MESSAGE" and
+# exits 1 (LABEL is read when fail runs, so it may name a variable set later).
+scratch() {
+  T=$(mktemp -d "/tmp/$1.XXXXXX")
+  PIDS=()
+  SCRATCH_LABEL=$2
+  SCRATCH_CERTS=${3:-}
+  trap scratch_cleanup EXIT
+}
+scratch_cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -z "$SCRATCH_CERTS" ] || stop_broker "$T/$SCRATCH_CERTS"
+  rm -rf "$T"
+}
+fail() { echo "FAIL [$(eval echo "$SCRATCH_LABEL")]: $*" >&2; exit 1; }
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

@@ -28,6 +28,20 @@ fake() { # LOG [CYCLE]: gpsfake in the background on PORT
   disown $!   # killed at cleanup: no job-status noise
 }
 
+# The lines of an NMEA log before its first fix (RMC status A or GGA
+# quality above 0): the MT3301 log starts without one.
+before_first_fix() {
+  python3 - "$1" <<'PY'
+import sys
+for line in open(sys.argv[1], errors="replace"):
+    f = line.split(",")
+    if (f[0].endswith("RMC") and len(f) > 2 and f[2] == "A") or \
+       (f[0].endswith("GGA") and len(f) > 6 and f[6] not in ("", "0")):
+        break
+    sys.stdout.write(line)
+PY
+}
+
 case $scenario in
 positions)
   # every position gpsd reports equals one of the logged RMC/GGA fixes (1e-6 deg)
@@ -73,15 +87,7 @@ restart)
   ;;
 nofix)
   # the MT3301 log starts without a fix (RMC V, GGA quality 0)
-  python3 - "$DATA/mtk-3301.log" > "$T/nofix.log" <<'PY'
-import sys
-for line in open(sys.argv[1], errors="replace"):
-    f = line.split(",")
-    if (f[0].endswith("RMC") and len(f) > 2 and f[2] == "A") or \
-       (f[0].endswith("GGA") and len(f) > 6 and f[6] not in ("", "0")):
-        break
-    sys.stdout.write(line)
-PY
+  before_first_fix "$DATA/mtk-3301.log" > "$T/nofix.log"
   grep -q ',V,' "$T/nofix.log" || fail "test log has no V sentences"
   "$LPR" gps --nmea "$T/nofix.log" --json > "$T/replay.jsonl" 2> "$T/replay.err"
   [ ! -s "$T/replay.jsonl" ] || fail "fixes from a log without fix: $(head -1 "$T/replay.jsonl")"
@@ -109,15 +115,7 @@ print("acquired: " + g[0]["detail"])
 PY
   pkill -9 -f "gpsfake.*-P $PORT" 2>/dev/null || true; pkill -9 -f "gpsd.*-S $PORT" 2>/dev/null || true
   sleep 0.5
-  python3 - "$DATA/mtk-3301.log" > "$T/nofix.log" <<'PY'
-import sys
-for line in open(sys.argv[1], errors="replace"):
-    f = line.split(",")
-    if (f[0].endswith("RMC") and len(f) > 2 and f[2] == "A") or \
-       (f[0].endswith("GGA") and len(f) > 6 and f[6] not in ("", "0")):
-        break
-    sys.stdout.write(line)
-PY
+  before_first_fix "$DATA/mtk-3301.log" > "$T/nofix.log"
   PORT=$(free_port)
   sed -i "s/^server = .*/server = 127.0.0.1:$PORT/" "$T/lpr.conf"
   gpsfake -q -P "$PORT" -c 0.2 "$T/nofix.log" >> "$T/gpsfake.log" 2>&1 &

@@ -19,16 +19,8 @@ source "$here/lib.sh"
 if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2>/dev/null; then
   echo "SKIP: needs root and mount namespaces (dpkg into an overlay of /)"; exit 77
 fi
-T=$(mktemp -d /tmp/lpr-inst.XXXXXX)
+scratch lpr-inst installed certs
 chmod 755 "$T"
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  stop_broker "$T/certs"
-  rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL [installed]: $*" >&2; exit 1; }
 
 # the package, footage (H.264 in MP4, encoded with plugins-bad's openh264enc)
 # and what the build tree reads in it

@@ -12,15 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 LPR=$B/firmware/lpr
 UPLINK=$B/uplink/lpr-uplink
-T=$(mktemp -d /tmp/lpr-it.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  stop_broker "$T"
-  rm -rf "$T"
-}
-trap cleanup EXIT
-fail() { echo "FAIL [$scenario]: $*" >&2; exit 1; }
+scratch lpr-it '$scenario' .
 
 make_certs "$T"
 PORT=$(free_port)
