@@ -52,8 +52,8 @@ void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
  * calibrated confidence (the probability in percent that the text is
  * exactly the plate's) is below this are not returned. 20: the highest floor
  * that keeps 95% of the right reads on held-out training data
- * (ocr/train/train_confidence.py's report, ocr/models/README.md: 97.2% kept,
- * 71% of the returned plates right, no false read on held-out plate-free
+ * (ocr/train/train_confidence.py's report, ocr/models/README.md: 97.8% kept,
+ * 86% of the returned plates right, no false read on held-out plate-free
  * scenes); chosen there, never on the benchmark. */
 #define LPR_DEFAULT_MIN_CONFIDENCE 20.0
 

@@ -28,6 +28,14 @@
  *      10 are 0) the same model gives the reader's read alone its
  *      probability, which decides whether the second opinion is worth
  *      its cost (ocr.c)
+ *  12  the text model's logit, clipped to +-8, / 8: > 0 where the text
+ *      looks like a plate's series, < 0 where it spells a word (the
+ *      lettering of signs, most false reads in a city)
+ *
+ * The confidence model file (ocr/models/lpr-confidence.nn) holds two
+ * LPRNN01 networks, one after the other: the calibration (LPR_CONF_FEATS
+ * x 1 x 1 in, one logit out) and the text model (ocr/train/train_text.py:
+ * the text one-hot, LPR_TEXT_C x 1 x LPR_TEXT_W in, one logit out).
  */
 #ifndef LPR_CONFIDENCE_H
 #define LPR_CONFIDENCE_H
@@ -35,20 +43,29 @@
 #include "nn.h"
 #include "ocr_internal.h"
 
-#define LPR_CONF_FEATS 12
+#define LPR_CONF_FEATS 13
+#define LPR_TEXT_C 37 /* 0-9, A-Z, and "no character" */
+#define LPR_TEXT_W 10 /* characters seen; a longer text is cut */
 
-/* The calibration is a network of LPR_CONF_FEATS x 1 x 1 in, one logit out. */
-typedef lpr_nn lpr_confidence;
+typedef struct lpr_confidence lpr_confidence;
 
-/* Loads a calibration network (LPR_CONF_FEATS x 1 x 1 in, 1 out); logs one
- * line naming the file on a problem. */
+/* Loads a confidence model (the two networks above); logs one line naming
+ * the file and the reason on a problem. */
 lpr_err lpr_confidence_load(const char *path, lpr_confidence **out);
 void lpr_confidence_free(lpr_confidence *c);
 
+/* The text one-hot the text model reads: x[LPR_TEXT_C * LPR_TEXT_W],
+ * [channel][position], left aligned. */
+void lpr_text_encode(const char *text, float *x);
+
+/* The text model's logit for a text (> 0: a plate's series). */
+float lpr_confidence_text_logit(lpr_confidence *c, const char *text);
+
 /* The features of candidate k of a plate whose candidates still hold the
  * reader's scores (and whose plate_p, char_min, char_margin and text_box
- * are set). */
-void lpr_confidence_features(const lpr_plate *p, int k, float *f);
+ * are set). With c NULL feature 12 is 0 (ocr/train/read_features: the
+ * training script computes it from the text). */
+void lpr_confidence_features(lpr_confidence *c, const lpr_plate *p, int k, float *f);
 
 /* Replaces every candidate's confidence by its calibrated one, re-sorts
  * them, and sets the plate's text and confidence from the best. */

@@ -41,21 +41,28 @@ static int read_u32(FILE *f, uint32_t *v)
     return fread(v, sizeof *v, 1, f) == 1 ? 0 : -1;
 }
 
-lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
+/* Reads one network from f (the file 'path'), which holds it from its
+ * current position; logs one line on a problem. 'index' and 'count': which
+ * network of the file's this is, for that line. */
+static lpr_err load_one(FILE *f, const char *path, const char *what, int index, int count,
+                        lpr_nn **out)
 {
     char magic[8];
     uint32_t hdr[4];
+    char ends[96];
     const char *why = "truncated file";
     lpr_err rc = LPR_EFORMAT;
     lpr_nn *nn = NULL;
-    FILE *f = fopen(path, "rb");
 
     *out = NULL;
-    if (!f) {
-        LPR_ERROR("ocr", "%s %s: %s", what, path, strerror(errno));
-        return errno == ENOENT ? LPR_ENOENT : LPR_EIO;
+    size_t got = fread(magic, 1, sizeof magic, f);
+    if (got == 0 && index > 0) {
+        snprintf(ends, sizeof ends, "truncated file (it ends after network %d of the %d it should hold)",
+                 index, count);
+        why = ends;
+        goto bad;
     }
-    if (fread(magic, 1, sizeof magic, f) != sizeof magic)
+    if (got != sizeof magic)
         goto bad;
     if (memcmp(magic, "LPRNN", 5) != 0) {
         why = "not an lpr network file (bad magic)";
@@ -165,10 +172,6 @@ lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
     }
     if (fread(nn->blob, sizeof(float), total, f) != total)
         goto bad;
-    if (fgetc(f) != EOF) {
-        why = "trailing bytes after the weights (shapes do not match the file)";
-        goto bad;
-    }
     for (size_t i = 0; i < total; i++)
         if (!isfinite(nn->blob[i])) {
             why = "non-finite weight";
@@ -184,36 +187,93 @@ lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
         L->b = p;
         p += L->out_c;
     }
-    fclose(f);
     *out = nn;
     return LPR_OK;
 bad:
     LPR_ERROR("ocr", "%s %s: %s", what, path, why);
 fail:
-    fclose(f);
     lpr_nn_free(nn);
+    return rc;
+}
+
+static FILE *open_model(const char *path, const char *what, lpr_err *rc)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        LPR_ERROR("ocr", "%s %s: %s", what, path, strerror(errno));
+        *rc = errno == ENOENT ? LPR_ENOENT : LPR_EIO;
+    }
+    return f;
+}
+
+static int at_end(FILE *f, const char *path, const char *what)
+{
+    if (fgetc(f) == EOF)
+        return 1;
+    LPR_ERROR("ocr", "%s %s: trailing bytes after the weights (shapes do not match the file)",
+              what, path);
+    return 0;
+}
+
+lpr_err lpr_nn_load(const char *path, const char *what, lpr_nn **out)
+{
+    lpr_err rc = LPR_OK;
+    FILE *f = open_model(path, what, &rc);
+    *out = NULL;
+    if (!f)
+        return rc;
+    rc = load_one(f, path, what, 0, 1, out);
+    if (rc == LPR_OK && !at_end(f, path, what)) {
+        lpr_nn_free(*out);
+        *out = NULL;
+        rc = LPR_EFORMAT;
+    }
+    fclose(f);
+    return rc;
+}
+
+static int shape_ok(const lpr_nn *nn, const char *path, const lpr_nn_shape *s)
+{
+    int in_ok = nn->in_c == s->c && nn->in_h == s->h && nn->in_w == s->w;
+    int out_ok = lpr_nn_outputs(nn) == s->outputs;
+    if (!in_ok || !out_ok)
+        LPR_ERROR("ocr", "%s %s: takes %dx%dx%d with %d outputs, this program gives %dx%dx%d "
+                  "and reads %d (the %s differ)", s->what, path, nn->in_c, nn->in_h, nn->in_w,
+                  lpr_nn_outputs(nn), s->c, s->h, s->w, s->outputs,
+                  in_ok ? "outputs" : out_ok ? "inputs" : "inputs and outputs");
+    return in_ok && out_ok;
+}
+
+lpr_err lpr_nn_load_all(const char *path, const char *what, int n, const lpr_nn_shape *shapes,
+                        lpr_nn **out)
+{
+    lpr_err rc = LPR_OK;
+    for (int i = 0; i < n; i++)
+        out[i] = NULL;
+    FILE *f = open_model(path, what, &rc);
+    if (!f)
+        return rc;
+    for (int i = 0; i < n && rc == LPR_OK; i++) {
+        rc = load_one(f, path, what, i, n, &out[i]);
+        if (rc == LPR_OK && !shape_ok(out[i], path, &shapes[i]))
+            rc = LPR_EFORMAT;
+    }
+    if (rc == LPR_OK && !at_end(f, path, what))
+        rc = LPR_EFORMAT;
+    fclose(f);
+    if (rc != LPR_OK)
+        for (int i = 0; i < n; i++) {
+            lpr_nn_free(out[i]);
+            out[i] = NULL;
+        }
     return rc;
 }
 
 lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int w,
                            int outputs, lpr_nn **out)
 {
-    lpr_err rc = lpr_nn_load(path, what, out);
-    if (rc != LPR_OK)
-        return rc;
-    lpr_nn *nn = *out;
-    int in_ok = nn->in_c == c && nn->in_h == h && nn->in_w == w;
-    int out_ok = lpr_nn_outputs(nn) == outputs;
-    if (!in_ok || !out_ok) {
-        LPR_ERROR("ocr", "%s %s: takes %dx%dx%d with %d outputs, this program gives %dx%dx%d "
-                  "and reads %d (the %s differ)", what, path, nn->in_c, nn->in_h, nn->in_w,
-                  lpr_nn_outputs(nn), c, h, w, outputs,
-                  in_ok ? "outputs" : out_ok ? "inputs" : "inputs and outputs");
-        lpr_nn_free(nn);
-        *out = NULL;
-        return LPR_EFORMAT;
-    }
-    return LPR_OK;
+    const lpr_nn_shape s = {what, c, h, w, outputs};
+    return lpr_nn_load_all(path, what, 1, &s, out);
 }
 
 void lpr_nn_free(lpr_nn *nn)

@@ -9,7 +9,9 @@
  * crop, the reader in ~19 M), so the loops are written to vectorise and the
  * weights are laid out for them by the training scripts.
  *
- * File format (little-endian), written by ocr/train/train_verifier.py:
+ * File format (little-endian), written by ocr/train/train_verifier.py
+ * (a file may hold several networks, one such block after another:
+ * lpr_nn_load_all):
  *   "LPRNN01\n"
  *   u32 in_c, in_h, in_w, n_layers
  *   per layer: u32 kind (1 conv3x3, 2 dense, 3 columns), u32 out, u32 flags
@@ -41,6 +43,21 @@ void lpr_nn_free(lpr_nn *nn);
  * is not c x h x w or whose output count is not 'outputs'. */
 lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int w,
                            int outputs, lpr_nn **out);
+
+/* The shape a model must have: c x h x w in, 'outputs' out; 'what' names
+ * it in a log line ("text model"). */
+typedef struct lpr_nn_shape {
+    const char *what;
+    int c, h, w, outputs;
+} lpr_nn_shape;
+
+/* Loads the n networks a file holds one after another (LPRNN01 blocks,
+ * nothing between or after them), each checked against shapes[i]; one
+ * line naming the file and the reason (the network of a wrong shape; a
+ * file that ends early, as one written for fewer networks does). On error
+ * every out[i] is NULL. */
+lpr_err lpr_nn_load_all(const char *path, const char *what, int n, const lpr_nn_shape *shapes,
+                        lpr_nn **out);
 
 /* Input shape; number of outputs (the last layer's c x h x w). */
 void lpr_nn_input(const lpr_nn *nn, int *c, int *h, int *w);

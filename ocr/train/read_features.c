@@ -11,7 +11,8 @@
  *   LIST    one image per line: PATH [TAB x,y,w,h:TEXT[;x,y,w,h:TEXT...]]
  *           (boxes with the plate's text; TEXT "?" for a plate of unknown
  *           text, whose reads are left out; no boxes: a plate-free image)
- *   OUT.tsv per candidate: list line, rank, the LPR_CONF_FEATS features,
+ *   OUT.tsv per candidate: list line, rank, the LPR_CONF_FEATS features
+ *           (12, the text model's, is 0: train_confidence.py computes it),
  *           label (1: the text of the labelled plate at the box, IoU > 0.2),
  *           the candidate's text
  */
@@ -88,7 +89,7 @@ int main(int argc, char **argv)
                 continue;
             for (int k = 0; k < pl->n_candidates && k < RANKS; k++) {
                 float f[LPR_CONF_FEATS];
-                lpr_confidence_features(pl, k, f);
+                lpr_confidence_features(NULL, pl, k, f); /* 12: the training script's */
                 fprintf(out, "%ld\t%d", idx, k);
                 for (int i = 0; i < LPR_CONF_FEATS; i++)
                     fprintf(out, "\t%.5f", f[i]);

@@ -6,14 +6,17 @@
 #      tests/golden/verify-vectors.bin);
 #   2. the whole-plate reader, ocr/models/lpr-read.nn (test vectors
 #      tests/golden/read-vectors.bin);
-#   3. the confidence calibration, ocr/models/lpr-confidence.nn, which
-#      depends on both.
+#   3. the confidence model, ocr/models/lpr-confidence.nn: the text model
+#      (train_text.py; test vectors tests/golden/text-vectors.tsv) and the
+#      calibration, which depends on the verifier and the reader.
 #
 # usage: ocr/train/train-networks.sh
 # env:   LPR_TRAINING (default ../shared/training), BUILD (default build-train),
 #        SKIP_VERIFIER=1, SKIP_READER=1 (keep the committed one)
-# needs: python3-torch python3-numpy python3-pil and the fonts
-#        render_plates.py lists (see ocr/train/train.sh)
+# needs: python3-torch python3-numpy python3-pil, the fonts
+#        render_plates.py lists (see ocr/train/train.sh) and the word lists
+#        train_text.py reads (wamerican wspanish wbrazilian wngerman wfrench
+#        witalian)
 # Takes about 30 minutes on 2 cores (verifier ~8, reader ~13, calibration
 # ~4); every step is seeded (the verifier and calibration were rebuilt byte
 # for byte on 2026-12-01; the reader's rebuild is recorded in
@@ -46,7 +49,7 @@ if [ "${SKIP_READER:-0}" != 1 ]; then
 fi
 "$py" ocr/train/train_confidence.py "$build/ocr/train/read_features" \
   "$build/tests/render_training" ocr/models/lpr-confidence.nn --training "$train" \
-  --work "$work/confidence"
+  --work "$work/confidence" --text-vectors tests/golden/text-vectors.tsv
 if [ -d "${LPR_DATASETS:-$top/../shared/datasets}/openalpr-endtoend" ]; then
   scripts/bench-ocr "$build"
 fi

@@ -19,8 +19,12 @@ opinion (feature 11 = 1) and with the whole-plate reader alone (feature 11
 alone its probability, by which ocr.c decides whether the second opinion
 is worth reading the line (SECOND_OPINION_GATE; reported below).
 
-The model is a small perceptron (12 -> 16 ReLU -> 1, a logistic output,
-LPRNN01) fitted by cross-entropy, so its output is a probability.
+The model is a small perceptron (13 -> 16 ReLU -> 1, a logistic output,
+LPRNN01) fitted by cross-entropy, so its output is a probability. Feature
+12 is the text model's logit (train_text.py, trained here first, seeded):
+whether the text looks like a plate's series or spells a word. The
+confidence model file holds the two networks, the calibration then the
+text model (confidence.h).
 
 The whole-plate reader was trained on the real plates not held out
 (train_reader.py), so it reads those better than any plate a camera will
@@ -31,7 +35,7 @@ held-out renders and scene groups, makes the report. Renders are made
 anew here (other seeds than the reader's), so they are unseen either way.
 
 usage: train_confidence.py READ_FEATURES_TOOL RENDER_TOOL OUT_MODEL
-       [--training DIR] [--work DIR] [--seed N]
+       [--training DIR] [--work DIR] [--seed N] [--text-vectors FILE]
 """
 import argparse
 import os
@@ -43,9 +47,10 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import train_text  # noqa: E402
 import train_verifier as tv  # noqa: E402
 
-NF = 12  # confidence.h LPR_CONF_FEATS
+NF = 13  # confidence.h LPR_CONF_FEATS
 GATE = 0.20  # ocr.c SECOND_OPINION_GATE / 100
 HIDDEN = 16
 
@@ -64,6 +69,35 @@ def fit_mlp(X, y, seed):
         loss = lossf(m(xt).squeeze(1), yt)
         loss.backward()
         opt.step()
+    return m
+
+
+def fit_bagged(X, y, groups, seed, members):
+    """'members' perceptrons, each fitted on a bootstrap draw of the images
+    (a plate's candidates stay together), joined into one network of the
+    same shape: the mean of their logits is one hidden layer of
+    members x HIDDEN units and an output layer of the members' output
+    weights / members. A fit on some 1 600 real candidates moves with
+    every draw; the mean of several moves far less."""
+    import torch
+    if members == 1:
+        return fit_mlp(X, y, seed)
+    rs = np.random.RandomState(seed)
+    ug = np.unique(groups)
+    fits = []
+    for i in range(members):
+        pick = rs.choice(ug, len(ug), replace=True)
+        count = np.bincount(np.searchsorted(ug, pick), minlength=len(ug))
+        rep = count[np.searchsorted(ug, groups)]
+        sel = np.repeat(np.arange(len(y)), rep)
+        fits.append(fit_mlp(X[sel], y[sel], seed + i))
+    m = torch.nn.Sequential(torch.nn.Linear(NF, HIDDEN * members), torch.nn.ReLU(),
+                            torch.nn.Linear(HIDDEN * members, 1))
+    with torch.no_grad():
+        m[0].weight.copy_(torch.cat([f[0].weight for f in fits], 0))
+        m[0].bias.copy_(torch.cat([f[0].bias for f in fits], 0))
+        m[2].weight.copy_(torch.cat([f[2].weight for f in fits], 1) / members)
+        m[2].bias.copy_(sum(f[2].bias for f in fits) / members)
     return m
 
 
@@ -94,9 +128,23 @@ def main():
     ap.add_argument("--signs", type=int, default=0,
                     help="scenes with signs drawn in (render_signs.py; tried at 600: not shipped, see ocr/models/README.md)")
     ap.add_argument("--reuse", action="store_true", help="features already read into --work")
+    ap.add_argument("--text-vectors", help="write texts and the text model's logits (test_reader)")
+    ap.add_argument("--members", type=int, default=1, help="perceptrons bagged into the model")
+    ap.add_argument("--no-text", action="store_true", help="feature 12 at 0 (to compare)")
     a = ap.parse_args()
     rng, work = tv.training_setup(a, "conf")
     t0 = time.time()
+    cached = os.path.join(work, "text-model.pt")
+    if a.reuse and os.path.exists(cached):  # trained by an earlier run, same seed
+        import torch
+        text_model = train_text.build()
+        text_model.load_state_dict(torch.load(cached))
+        text_model.eval()
+    else:
+        text_model = train_text.train(a.training, 41)
+        import torch
+        torch.save(text_model.state_dict(), cached)
+    print("train_confidence: text model trained in %.0f s" % (time.time() - t0), flush=True)
     entries = tv.make_composites(a.training, work, rng, a.font_renders, kinds=("us", "br", "font"),
                                  per={"us": 6, "br": 3, "font": 1}, signs=a.signs)
     entries += tv.renders(a.render_tool, work, a.renders, a.seed)
@@ -136,13 +184,15 @@ def main():
             for k in range(2):
                 for l in open(os.path.join(work, "feat-%s%s%d.tsv" % (mode, region, k))):
                     v = l.split("\t")
-                    rows.append((idxs[int(v[0]) + k * half], int(v[1]), [float(x) for x in v[2:2 + NF]],
-                                 int(v[2 + NF]), v[3 + NF].strip()))
+                    # features 0-11 as read_features wrote them; 12 from the text
+                    rows.append((idxs[int(v[0]) + k * half], int(v[1]),
+                                 [float(x) for x in v[2:2 + 12]], int(v[-2]), v[-1].strip()))
     idx = np.array([r[0] for r in rows])
     rank = np.array([r[1] for r in rows])
-    X = np.array([r[2] for r in rows])
     y = np.array([r[3] for r in rows], dtype=float)
     text = [r[4] for r in rows]
+    tz = np.clip(train_text.logits(text_model, text), -8, 8) / 8 if not a.no_text else np.zeros(len(rows))
+    X = np.array([r[2] + [float(z)] for r, z in zip(rows, tz)])
     # fitted: what the reader never trained on; reported: what neither saw
     real = np.array([entries[i][3] in ("us", "br") for i in idx])
     fold = np.array([entries[i][2] and entries[i][3] in ("us", "br") and
@@ -157,7 +207,7 @@ def main():
     import torch
     print("train_confidence: fitted on %d candidates (%d of real plates), reported on %d" %
           (fit.sum(), (fit & real).sum(), held.sum()), flush=True)
-    m = fit_mlp(X[fit], y[fit], a.seed)
+    m = fit_bagged(X[fit], y[fit], idx[fit], a.seed, a.members)
     with torch.no_grad():
         p = torch.sigmoid(m(torch.from_numpy(X.astype(np.float32))).squeeze(1)).numpy()
     raw = X[:, 0]
@@ -196,11 +246,14 @@ def main():
     with open(a.out_model, "wb") as f:
         f.write(b"LPRNN01\n")
         f.write(struct.pack("<4I", NF, 1, 1, 2))
-        f.write(struct.pack("<3I", 2, HIDDEN, 1))
+        f.write(struct.pack("<3I", 2, HIDDEN * a.members, 1))
         f.write(struct.pack("<3I", 2, 1, 0))
         for lin in (l1, l2):
             f.write(lin.weight.detach().numpy().astype("<f4").tobytes())
             f.write(lin.bias.detach().numpy().astype("<f4").tobytes())
+        train_text.write(text_model, f)
+    if a.text_vectors:
+        train_text.write_vectors(text_model, a.text_vectors)
     print("train_confidence: wrote %s in %.0f s" % (a.out_model, time.time() - t0))
 
 

@@ -42,6 +42,56 @@ static void test_matches_the_training_script(void **state)
     lpr_plate_reader_free(r);
 }
 
+/* The confidence model's text model in C gives what PyTorch gave for the
+ * same texts (recorded by ocr/train/train_confidence.py), and tells the
+ * lettering of a sign from a plate's series. */
+static void test_text_model_matches_the_training_script(void **state)
+{
+    (void)state;
+    lpr_confidence *c = NULL;
+    assert_int_equal(lpr_confidence_load(LPR_MODEL_DIR_SRC "/lpr-confidence.nn", &c), LPR_OK);
+    FILE *f = fopen(LPR_TEST_DIR "/golden/text-vectors.tsv", "r");
+    assert_non_null(f);
+    char text[64];
+    float want, worst = 0.0f;
+    int n = 0;
+    while (fscanf(f, "%63s %f", text, &want) == 2) {
+        float got = lpr_confidence_text_logit(c, text);
+        worst = fmaxf(worst, fabsf(got - want));
+        n++;
+    }
+    fclose(f);
+    printf("text model: C vs PyTorch over %d texts: max |difference| %.2e\n", n, (double)worst);
+    assert_true(n >= 4);
+    assert_true(worst < 1e-4f);
+    assert_true(lpr_confidence_text_logit(c, "7ABC123") > 0.0f);
+    assert_true(lpr_confidence_text_logit(c, "SAVAGES") < 0.0f);
+    lpr_confidence_free(c);
+}
+
+/* A confidence model of the calibration alone (as written before the text
+ * model) is refused, not read with a feature missing. */
+static void test_refuses_a_confidence_model_without_text_model(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/lpr-test-conf-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    uint32_t hdr[4] = {LPR_CONF_FEATS, 1, 1, 1}, layer[3] = {2, 1, 0};
+    float w[LPR_CONF_FEATS + 1] = {0};
+    assert_int_equal(fwrite("LPRNN01\n", 1, 8, f), 8);
+    assert_int_equal(fwrite(hdr, sizeof hdr, 1, f), 1);
+    assert_int_equal(fwrite(layer, sizeof layer, 1, f), 1);
+    assert_int_equal(fwrite(w, sizeof w, 1, f), 1);
+    assert_int_equal(fclose(f), 0);
+    lpr_confidence *c = (lpr_confidence *)1;
+    assert_int_equal(lpr_confidence_load(path, &c), LPR_EFORMAT);
+    assert_null(c);
+    unlink(path);
+}
+
 /* logits[class][step] with, in each column, the class of 'cols' far ahead
  * ('-' = the blank) */
 static void logits_for(const char *cols, float *l)
@@ -146,8 +196,9 @@ static void test_reads_a_rendered_plate(void **state)
     lpr_plate_reader_free(r);
 }
 
-/* A calibration of one dense layer: logit = bias + w11 * (second opinion
- * read the line), whatever else the read is. */
+/* A confidence model whose calibration is one dense layer: logit = bias +
+ * w11 * (second opinion read the line), whatever else the read is; its
+ * text model (one dense layer) says 0 for every text. */
 static void write_calibration(const char *path, float bias, float w11)
 {
     FILE *f = fopen(path, "wb");
@@ -160,6 +211,12 @@ static void write_calibration(const char *path, float bias, float w11)
     assert_int_equal(fwrite(layer, sizeof layer, 1, f), 1);
     assert_int_equal(fwrite(w, sizeof w, 1, f), 1);
     assert_int_equal(fwrite(&bias, sizeof bias, 1, f), 1);
+    uint32_t thdr[4] = {LPR_TEXT_C, 1, LPR_TEXT_W, 1};
+    static const float tw[LPR_TEXT_C * LPR_TEXT_W + 1];
+    assert_int_equal(fwrite("LPRNN01\n", 1, 8, f), 8);
+    assert_int_equal(fwrite(thdr, sizeof thdr, 1, f), 1);
+    assert_int_equal(fwrite(layer, sizeof layer, 1, f), 1);
+    assert_int_equal(fwrite(tw, sizeof tw, 1, f), 1);
     assert_int_equal(fclose(f), 0);
 }
 
@@ -232,6 +289,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_the_training_script),
+        cmocka_unit_test(test_text_model_matches_the_training_script),
+        cmocka_unit_test(test_refuses_a_confidence_model_without_text_model),
         cmocka_unit_test(test_decodes_columns_as_ctc),
         cmocka_unit_test(test_refuses_a_network_of_another_shape),
         cmocka_unit_test(test_reads_a_rendered_plate),
