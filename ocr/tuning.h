@@ -39,11 +39,11 @@
 /* The second opinion reads a line only when the calibration gives the
  * whole-plate reader's read alone at least this probability (percent) of
  * being the plate. Below it a read is dropped by the default floor whatever
- * a second reader says: on held-out training reads this gate lost 2 of 356
- * right reads (none at 10) and skipped every line of the plate-free scenes
+ * a second reader says: on held-out training reads this gate lost no right
+ * read (20 lost 2 of 356) and skipped every line of the plate-free scenes
  * (ocr/models/README.md), and the second opinion was two thirds of a
  * plate-free frame's instructions. */
-#define SECOND_OPINION_GATE 20.0f
+#define SECOND_OPINION_GATE 10.0f
 #define SECOND_ONLY 3 /* of the second opinion's own texts, how many join the candidates */
 #define FRAGMENT_MARGIN 10.0f /* confidence points a whole plate may trail a fragment
                                  of it and still replace it */

@@ -51,7 +51,7 @@ import train_text  # noqa: E402
 import train_verifier as tv  # noqa: E402
 
 NF = 13  # confidence.h LPR_CONF_FEATS
-GATE = 0.20  # ocr.c SECOND_OPINION_GATE / 100
+GATE = 0.10  # ocr.c SECOND_OPINION_GATE / 100
 HIDDEN = 16
 
 

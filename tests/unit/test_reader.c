@@ -250,7 +250,7 @@ static int read_scene(const char *calibration, lpr_ocr_result *r)
 
 /* The gate of ocr.c: the second opinion reads a line only when the
  * calibration gives the reader's read alone (feature 11 = 0) at least
- * SECOND_OPINION_GATE (20) percent. A calibration that gives every read
+ * SECOND_OPINION_GATE (10) percent. A calibration that gives every read
  * alone 0.7% stops it everywhere (and the reads keep that confidence); one
  * that gives 99.3% lets it read every line; with the shipped one a clear
  * plate is read by both readers, which agree. */
