@@ -237,6 +237,14 @@ static void check_clock(void)
 
 /* The spool is never made here: one made by root before the first start
  * would be root's, and lprd could not write it. */
+/* What the first of the two service users that write the spool cannot do
+ * with path (user_cannot's line), or "" when both can. */
+static const char *either_cannot(const char *path, int mode)
+{
+    const char *no = user_cannot(path, LPR_USER_CAMERA, mode);
+    return *no ? no : user_cannot(path, LPR_USER_UPLINK, mode);
+}
+
 static void check_spool(const lpr_config *cfg)
 {
     lpr_spool_opts so = lpr_spool_opts_from_config(cfg);
@@ -247,7 +255,6 @@ static void check_spool(const lpr_config *cfg)
     char dir[LPR_CFG_STR];
     snprintf(dir, sizeof dir, "%s", cfg->spool.path);
     dirname(dir);
-    const char *users[] = {LPR_USER_CAMERA, LPR_USER_UPLINK};
     lpr_spool_stats st = {0};
     int exists = access(cfg->spool.path, F_OK) == 0;
     char whom[96] = "";
@@ -259,21 +266,17 @@ static void check_spool(const lpr_config *cfg)
                    cfg->spool.path, dir, strerror(errno));
             return;
         }
-        for (int i = 0; i < 2; i++) {
-            const char *no = user_cannot(dir, users[i], W_OK | X_OK);
-            if (*no) {
-                result(0, "spool", "no spool yet, and %s", no);
-                return;
-            }
+        const char *no = either_cannot(dir, W_OK | X_OK);
+        if (*no) {
+            result(0, "spool", "no spool yet, and %s", no);
+            return;
         }
     } else {
-        for (int i = 0; i < 2; i++) {
-            const char *no = user_cannot(cfg->spool.path, users[i], R_OK | W_OK);
-            if (*no) {
-                result(0, "spool", "%s (both %s and %s write the spool; chgrp %s and chmod 660 it)",
-                       no, LPR_USER_CAMERA, LPR_USER_UPLINK, LPR_GROUP);
-                return;
-            }
+        const char *no = either_cannot(cfg->spool.path, R_OK | W_OK);
+        if (*no) {
+            result(0, "spool", "%s (both %s and %s write the spool; chgrp %s and chmod 660 it)",
+                   no, LPR_USER_CAMERA, LPR_USER_UPLINK, LPR_GROUP);
+            return;
         }
         if (lpr_spool_open(cfg->spool.path, &so, &sp) != LPR_OK) {
             result(0, "spool", "%s cannot be opened for writing (reason above)", cfg->spool.path);

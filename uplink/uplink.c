@@ -304,6 +304,23 @@ void lpr_uplink_free(lpr_uplink *u)
     free(u);
 }
 
+/* The retained status that says "offline": the will (ts NULL, clean false:
+ * the broker sends it when the session ends without a goodbye) or a clean
+ * stop's goodbye at ts. Both carry when the session began. */
+static void offline_status(const lpr_uplink *u, const char *ts, char *out, size_t len)
+{
+    json_t *s = json_pack("{s:s,s:s,s:s,s:b}", "state", "offline", "device", u->cfg.device.id,
+                          "connected_at", u->connected_at, "clean", ts != NULL);
+    if (s && ts)
+        json_object_set_new(s, "ts", json_string(ts));
+    size_t n = s ? json_dumpb(s, out, len - 1, JSON_COMPACT | JSON_PRESERVE_ORDER) : 0;
+    if (n == 0 || n > len - 1) /* no memory, or an id too long for the buffer */
+        snprintf(out, len, "{\"state\":\"offline\",\"clean\":%s}", ts ? "true" : "false");
+    else
+        out[n] = '\0';
+    json_decref(s);
+}
+
 static void start_connect(lpr_uplink *u)
 {
     MQTTAsync_connectOptions opts = MQTTAsync_connectOptions_initializer5;
@@ -321,9 +338,7 @@ static void start_connect(lpr_uplink *u)
     /* the will is fixed at CONNECT: it says when this session began, the
      * broker's delivery of it says when it ended */
     lpr_format_utc_ms(lpr_realtime_ms(), u->connected_at, sizeof u->connected_at);
-    snprintf(u->will_payload, sizeof u->will_payload,
-             "{\"state\":\"offline\",\"device\":\"%s\",\"connected_at\":\"%s\",\"clean\":false}",
-             u->cfg.device.id, u->connected_at);
+    offline_status(u, NULL, u->will_payload, sizeof u->will_payload);
     will.topicName = u->topic_status;
     will.message = u->will_payload;
     will.retained = 1;
@@ -932,12 +947,9 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         /* a clean goodbye: the retained status says offline, as the will would */
         MQTTAsync_disconnectOptions dopts = MQTTAsync_disconnectOptions_initializer5;
         dopts.timeout = 2000;
-        char ts[32], bye[256];
+        char ts[32], bye[sizeof u->will_payload];
         lpr_format_utc_ms(lpr_realtime_ms(), ts, sizeof ts);
-        snprintf(bye, sizeof bye,
-                 "{\"state\":\"offline\",\"device\":\"%s\",\"connected_at\":\"%s\","
-                 "\"clean\":true,\"ts\":\"%s\"}",
-                 u->cfg.device.id, u->connected_at, ts);
+        offline_status(u, ts, bye, sizeof bye);
         publish_simple(u, u->topic_status, bye, 1);
         usleep(200000);
         MQTTAsync_disconnect(u->client, &dopts);
