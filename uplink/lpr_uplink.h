@@ -44,6 +44,12 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
 
 void lpr_uplink_get_counters(lpr_uplink *u, lpr_uplink_counters *c);
 
+/* A count that grows while lpr_uplink_run makes progress: reads
+ * acknowledged, nothing to send, or no broker to send to (it keeps
+ * reconnecting). It stands still while connected with reads in flight and
+ * none acknowledged: what the systemd watchdog of lpr-uplink watches. */
+int64_t lpr_uplink_progress(const lpr_uplink *u);
+
 /* Repeats the TLS handshake with the configured CA, certificate, key and
  * host name and writes in why one line saying what fails (or that it
  * succeeds). Returns 1 if the handshake succeeds. Blocks up to ~5 s. */

@@ -1,15 +1,42 @@
 /*
  * lpr_uplink_main.c - `lpr-uplink --config FILE`: drains the spool to the
- * broker until SIGTERM/SIGINT (see lpr_uplink.h).
+ * broker until SIGTERM/SIGINT (see lpr_uplink.h). systemd-ready: READY=1
+ * once the spool is open, WATCHDOG=1 only while the uplink makes progress
+ * (lpr_uplink_progress), so a unit with WatchdogSec= restarts one that is
+ * connected with reads in flight and gets none acknowledged.
  */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "lpr_uplink.h"
 
 static volatile sig_atomic_t stop_flag;
+static int watchdog_stop;
+
+/* Pings the systemd watchdog, at half its interval, only when the
+ * uplink's progress count has moved since the last look. */
+static void *watchdog_main(void *arg)
+{
+    const lpr_uplink *u = arg;
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0)
+        return NULL;
+    int64_t last = -1;
+    while (!__atomic_load_n(&watchdog_stop, __ATOMIC_RELAXED)) {
+        int64_t now = lpr_uplink_progress(u);
+        if (now != last)
+            sd_notify(0, "WATCHDOG=1");
+        last = now;
+        usleep((useconds_t)(usec / 2 > 100000 ? usec / 2 : 100000));
+    }
+    return NULL;
+}
 
 static void on_signal(int sig)
 {
@@ -60,7 +87,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "lpr-uplink: cannot start: %s\n", lpr_strerror(rc));
         return 1;
     }
+    pthread_t wd;
+    int have_wd = pthread_create(&wd, NULL, watchdog_main, u) == 0;
+    if (!have_wd)
+        fprintf(stderr, "lpr-uplink: cannot start the watchdog thread; running without it\n");
+    sd_notify(0, "READY=1\nSTATUS=draining the spool");
     rc = lpr_uplink_run(u, &stop_flag, once, 3000);
+    sd_notify(0, "STOPPING=1");
+    __atomic_store_n(&watchdog_stop, 1, __ATOMIC_RELAXED);
+    if (have_wd)
+        pthread_join(wd, NULL);
     lpr_uplink_counters cn;
     lpr_uplink_get_counters(u, &cn);
     fprintf(stderr,

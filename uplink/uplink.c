@@ -87,6 +87,8 @@ struct lpr_uplink {
     double lat[LAT_RING];
     int64_t nlat;
     int64_t sent, published, reconnects;
+    int64_t progress; /* atomic: main-loop turns that acknowledged reads, had
+                       * nothing to send, or waited for the broker */
 
     /* publishes the broker refused (PUBACK reason >= 0x80, e.g. an ACL):
      * counted, logged once per reason, and paused with the same capped
@@ -826,6 +828,11 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+int64_t lpr_uplink_progress(const lpr_uplink *u)
+{
+    return __atomic_load_n(&u->progress, __ATOMIC_RELAXED);
+}
+
 void lpr_uplink_get_counters(lpr_uplink *u, lpr_uplink_counters *c)
 {
     static double tmp[LAT_RING];
@@ -916,6 +923,11 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             memset(u->slots, 0, (size_t)u->nslots * sizeof *u->slots);
             u->cursor = 0;
         }
+        /* alive for the watchdog: reads acknowledged, nothing in flight, or
+         * waiting for the broker (a restart helps none of those); not when
+         * connected with reads in flight and none acknowledged */
+        if (na > 0 || !conn || slots_used(u) == 0)
+            __atomic_add_fetch(&u->progress, 1, __ATOMIC_RELAXED);
         if (*stop) {
             if (stop_deadline == 0)
                 stop_deadline = now + drain_ms;

@@ -106,6 +106,9 @@ start_plain_broker() {
 
 stop_broker() {
   local d=$1
+  # SIGCONT first: a test may have stopped it (SIGSTOP), and a stopped
+  # broker would never act on SIGTERM
+  [ -f "$d/broker.pid" ] && kill -CONT "$(cat "$d/broker.pid")" 2>/dev/null
   [ -f "$d/broker.pid" ] && kill "$(cat "$d/broker.pid")" 2>/dev/null && wait "$(cat "$d/broker.pid")" 2>/dev/null
   [ -f "$d/plain.pid" ] && kill "$(cat "$d/plain.pid")" 2>/dev/null
   rm -f "$d/broker.pid" "$d/plain.pid"

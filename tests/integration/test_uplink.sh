@@ -400,6 +400,48 @@ PY
   echo "locked: $(grep -m1 'cannot delete' "$T/uplink.log" | sed 's/.*cannot/cannot/')"
   echo "locked: all 3000 delivered while the spool was locked, spool empty once it was released"
   ;;
+watchdog)
+  # systemd's watchdog (NOTIFY_SOCKET and WATCHDOG_USEC as systemd sets
+  # them): READY=1, then WATCHDOG=1 pings while reads are acknowledged or
+  # nothing is left to send; none while connected with reads in flight and
+  # none acknowledged (the broker stopped, its TCP still open), so systemd
+  # would restart a stuck uplink; pings again once acknowledgements resume.
+  python3 - "$T/notify.sock" > "$T/notify.log" <<'PY' &
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+t0 = time.monotonic()
+while True:
+    m = s.recv(4096).decode()
+    for line in m.split("\n"):
+        print("%.2f\t%s" % (time.monotonic() - t0, line), flush=True)
+PY
+  PIDS+=($!)
+  for _ in $(seq 1 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+  start_broker "$T" "$PORT"
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  gen_reads 200 | push
+  NOTIFY_SOCKET=$T/notify.sock WATCHDOG_USEC=1000000 "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  wait_count "$T/sub.out" 200 30 || fail "only $(count_distinct "$T/sub.out") of 200 arrived"
+  sleep 1.5 # idle: still pinging
+  pings() { grep -c "WATCHDOG=1" "$T/notify.log" || true; }
+  grep -q "READY=1" "$T/notify.log" || fail "no READY=1: $(head -3 "$T/notify.log")"
+  idle=$(pings)
+  [ "$idle" -ge 3 ] || fail "only $idle pings while working and idle"
+  kill -STOP "$(cat "$T/broker.pid")"
+  gen_reads 200 200 | push
+  sleep 1.5 # the reads go out, no PUBACK comes back
+  stalled=$(pings)
+  sleep 3
+  [ "$(pings)" -eq "$stalled" ] || fail "pinged while stalled: $stalled then $(pings)"
+  kill -0 $UP || fail "the uplink died while the broker was stopped"
+  kill -CONT "$(cat "$T/broker.pid")"
+  wait_count "$T/sub.out" 400 30 || fail "only $(count_distinct "$T/sub.out") of 400 after the broker resumed"
+  sleep 1.5
+  [ "$(pings)" -gt "$stalled" ] || fail "no ping after acknowledgements resumed"
+  echo "watchdog: READY, $idle pings working and idle, none for 3 s stalled, $(( $(pings) - stalled )) after"
+  ;;
 refused)
   # a broker that refuses every read (another device's certificate, so the
   # ACL denies our prefix): one line naming the reason, reads stay spooled,
