@@ -191,7 +191,10 @@ static int run_once(const lpr_config *cfg)
     pthread_t wd;
     int wd_started = pthread_create(&wd, NULL, watchdog_main, &d) == 0;
     lpr_pipeline_stats ps;
-    run_stop = 0;
+    /* not 0: a SIGTERM (or another SIGHUP) that came while this run was
+     * being set up, after the last run ended, must stop this one, or the
+     * signal would be lost and lprd would read on */
+    run_stop = stop_flag || reload_flag;
     lpr_err prc = lpr_pipeline_run(&pc, src, &run_stop, on_read, &d, &ps);
     __atomic_store_n(&d.watchdog_stop, 1, __ATOMIC_RELAXED);
     if (wd_started)

@@ -429,6 +429,23 @@ check)
     fail "lpr replay, roi outside the frame: rc $rc: $(cat "$T/roi2")"
   grep -h "roi" "$T/roi" "$T/roi2"
   ;;
+hupterm)
+  # a SIGTERM that comes while a SIGHUP reload sets up the next run (its
+  # checks, the source) stops lprd; it used to be lost, and lprd read on
+  cars 2
+  conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! videorate ! video/x-raw,framerate=10/1"
+  "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
+  D=$!; PIDS+=($D)
+  for _ in $(seq 1 200); do grep -q "read cam-live-" "$T/lprd.log" && break; sleep 0.1; done
+  kill -HUP $D
+  for _ in $(seq 1 500); do grep -q "reloading" "$T/lprd.log" && break; sleep 0.01; done
+  kill -TERM $D
+  for _ in $(seq 1 300); do kill -0 $D 2>/dev/null || break; sleep 0.1; done
+  kill -0 $D 2>/dev/null && fail "lprd still running 30 s after a SIGTERM during its reload: $(tail -2 "$T/lprd.log")"
+  rc=0; wait $D || rc=$?
+  [ $rc -eq 0 ] || fail "lprd exit $rc on SIGTERM during a reload: $(tail -3 "$T/lprd.log")"
+  echo "hupterm: SIGTERM during the reload stopped lprd (exit 0)"
+  ;;
 reload)
   # SIGHUP with a config lprd would refuse keeps the running one: the
   # error is logged, lprd keeps reading; a good one is then taken
