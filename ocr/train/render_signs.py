@@ -43,9 +43,10 @@ FONT_GLOBS = [
 ]
 
 
-def words(dict_dir="/usr/share/dict"):
-    """Words of 3-12 letters from the word lists, accents dropped, sorted
-    (so the draw is the same on every machine with the same lists)."""
+def words(dict_dir="/usr/share/dict", longest=12, who="render_signs"):
+    """Words of 3 to 'longest' letters from the word lists, accents
+    dropped, sorted (so the draw is the same on every machine with the
+    same lists); 'who' names the script in the error line."""
     out = set()
     for name in DICTS:
         p = os.path.join(dict_dir, name)
@@ -55,11 +56,11 @@ def words(dict_dir="/usr/share/dict"):
             for w in f:
                 w = unicodedata.normalize("NFKD", w.strip())
                 w = "".join(c for c in w if c.isascii() and c.isalpha())
-                if 3 <= len(w) <= 12:
+                if 3 <= len(w) <= longest:
                     out.add(w)
     if not out:
-        sys.exit("render_signs: no word lists in %s (apt-get install wamerican wspanish "
-                 "wbrazilian wngerman wfrench witalian)" % dict_dir)
+        sys.exit("%s: no word lists in %s (apt-get install wamerican wspanish "
+                 "wbrazilian wngerman wfrench witalian)" % (who, dict_dir))
     return sorted(out)
 
 

@@ -134,17 +134,16 @@ def main():
     a = ap.parse_args()
     rng, work = tv.training_setup(a, "conf")
     t0 = time.time()
+    import torch
     cached = os.path.join(work, "text-model.pt")
     if a.reuse and os.path.exists(cached):  # trained by an earlier run, same seed
-        import torch
         text_model = train_text.build()
         text_model.load_state_dict(torch.load(cached))
         text_model.eval()
     else:
-        text_model = train_text.train(a.training, 41)
-        import torch
+        text_model = train_text.train(a.training, train_text.SEED)
         torch.save(text_model.state_dict(), cached)
-    print("train_confidence: text model trained in %.0f s" % (time.time() - t0), flush=True)
+    print("train_confidence: text model ready in %.0f s" % (time.time() - t0), flush=True)
     entries = tv.make_composites(a.training, work, rng, a.font_renders, kinds=("us", "br", "font"),
                                  per={"us": 6, "br": 3, "font": 1}, signs=a.signs)
     entries += tv.renders(a.render_tool, work, a.renders, a.seed)

@@ -40,16 +40,18 @@ import os
 import random
 import struct
 import sys
-import unicodedata
 import zlib
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import render_signs  # noqa: E402
 
 CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 TEXT_C = len(CHARS) + 1  # confidence.h LPR_TEXT_C: the last channel marks "no character"
 TEXT_W = 10              # confidence.h LPR_TEXT_W
 HIDDEN = 32
-DICTS = ["american-english", "spanish", "brazilian", "ngerman", "french", "italian"]
+SEED = 41  # the shipped text model's (train_confidence.py trains it with it)
 LOOKALIKE = {"O": "0D", "I": "1", "S": "5", "B": "8", "Z": "2", "G": "6", "D": "0",
              "A": "4", "T": "1", "E": "6", "Q": "0"}
 # series formats (L letter, N digit, A either): the Americas and Europe,
@@ -77,22 +79,10 @@ def encode(text):
     return x
 
 
-def words(dict_dir="/usr/share/dict"):
-    out = set()
-    for name in DICTS:
-        p = os.path.join(dict_dir, name)
-        if not os.path.exists(p):
-            continue
-        with open(p, encoding="utf-8", errors="ignore") as f:
-            for w in f:
-                w = unicodedata.normalize("NFKD", w.strip())
-                w = "".join(c for c in w if c.isascii() and c.isalpha()).upper()
-                if 3 <= len(w) <= 16:
-                    out.add(w)
-    if not out:
-        sys.exit("train_text: no word lists in %s (apt-get install wamerican wspanish "
-                 "wbrazilian wngerman wfrench witalian)" % dict_dir)
-    return sorted(out)
+def words():
+    """The word lists' words of 3-16 letters, upper case, sorted (the
+    word-like side; render_signs.py reads the same lists for its signs)."""
+    return sorted({w.upper() for w in render_signs.words(longest=16, who="train_text")})
 
 
 def as_read(rng, w):
@@ -233,7 +223,7 @@ def main():
     ap.add_argument("--vectors", help="write test vectors (texts and logits) for test_confidence")
     ap.add_argument("--training", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                        "..", "..", "..", "shared", "training"))
-    ap.add_argument("--seed", type=int, default=41)
+    ap.add_argument("--seed", type=int, default=SEED)
     a = ap.parse_args()
     m = train(a.training, a.seed)
     with open(a.out_nn, "wb") as f:

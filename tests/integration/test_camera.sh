@@ -34,6 +34,15 @@ cars() {
   "$B/tests/render_video" "$T/frames" "$1" 12 20 > "$T/cars.txt"
   make_video "$T/frames" "$T/cars.avi"
 }
+# live_lprd PATTERN: lprd (its pid in D) on two vehicles looping as a live
+# 10 frames/s source, once its log shows PATTERN (up to 20 s)
+live_lprd() {
+  cars 2
+  conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! videorate ! video/x-raw,framerate=10/1"
+  "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
+  D=$!; PIDS+=($D)
+  for _ in $(seq 1 200); do grep -q "$1" "$T/lprd.log" && break; sleep 0.1; done
+}
 conf() { # device config for lprd with SOURCE
   cat > "$T/lpr.conf" <<CONF
 [device]
@@ -248,11 +257,7 @@ badvideo)
   ;;
 live)
   # lprd on a live GStreamer source showing passing plates, fixed site
-  cars 2
-  conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! videorate ! video/x-raw,framerate=10/1"
-  "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
-  D=$!; PIDS+=($D)
-  for _ in $(seq 1 200); do grep -q "read cam-live-2 " "$T/lprd.log" && break; sleep 0.1; done
+  live_lprd "read cam-live-2 "
   kill -HUP $D; sleep 2
   grep -q "reloading" "$T/lprd.log" || fail "SIGHUP did not reload"
   kill -0 $D || fail "lprd died on SIGHUP"
@@ -432,11 +437,7 @@ check)
 hupterm)
   # a SIGTERM that comes while a SIGHUP reload sets up the next run (its
   # checks, the source) stops lprd; it used to be lost, and lprd read on
-  cars 2
-  conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! videorate ! video/x-raw,framerate=10/1"
-  "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
-  D=$!; PIDS+=($D)
-  for _ in $(seq 1 200); do grep -q "read cam-live-" "$T/lprd.log" && break; sleep 0.1; done
+  live_lprd "read cam-live-"
   kill -HUP $D
   for _ in $(seq 1 500); do grep -q "reloading" "$T/lprd.log" && break; sleep 0.01; done
   kill -TERM $D
@@ -450,12 +451,8 @@ reload)
   # SIGHUP with a config lprd would refuse keeps the running one: the
   # error is logged, lprd keeps reading; a good one is then taken
   # (issue 14, 4.)
-  cars 2
-  conf "gst:multifilesrc location=$T/frames/frame%05d.jpg loop=true caps=image/jpeg,framerate=10/1 ! jpegdec ! videorate ! video/x-raw,framerate=10/1"
+  live_lprd "read cam-live-"
   cp "$T/lpr.conf" "$T/good.conf"
-  "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
-  D=$!; PIDS+=($D)
-  for _ in $(seq 1 200); do grep -q "read cam-live-" "$T/lprd.log" && break; sleep 0.1; done
   grep -q "read cam-live-" "$T/lprd.log" || fail "no read before the reload: $(tail -3 "$T/lprd.log")"
   sed -i 's/^fixed = .*/fixed = 47.6,abc/' "$T/lpr.conf"
   kill -HUP $D
