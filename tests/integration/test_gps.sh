@@ -55,18 +55,29 @@ import json, sys
 logged = [json.loads(l) for l in open(sys.argv[1])]
 got = [json.loads(l) for l in open(sys.argv[2])]
 pos = {(round(f["location"]["lat"], 6), round(f["location"]["lon"], 6), f["time"]) for f in logged}
+where = {k[:2] for k in pos}
 fixes = [g for g in got if g["location"]["fix"] in ("2d", "3d")]
 if len(fixes) < 30:
     sys.exit("FAIL: only %d fixes from gpsd" % len(fixes))
+# gpsd may send a TPV whose cycle has a position but no time yet (fed at
+# 50 Hz on a loaded machine it sometimes does): its position must still be
+# a logged one, and the client prints its time as "-", never a made-up one
+untimed = 0
 for g in fixes:
     key = (round(g["location"]["lat"], 6), round(g["location"]["lon"], 6), g["time"])
-    if key not in pos:
+    if g["time"] == "-":
+        untimed += 1
+        if key[:2] not in where:
+            sys.exit("FAIL: untimed gpsd position %s not among the logged fixes" % (key[:2],))
+    elif key not in pos:
         sys.exit("FAIL: gpsd position %s not among the logged fixes" % (key,))
+if untimed * 2 > len(fixes):
+    sys.exit("FAIL: %d of %d gpsd fixes without time" % (untimed, len(fixes)))
 for g in got:
     loc = g["location"]
     if loc["fix"] == "none" and ("lat" in loc or "lon" in loc):
         sys.exit("FAIL: a no-fix report carries coordinates: %s" % g)
-print("%d gpsd fixes, all equal to logged RMC/GGA positions and times" % len(fixes))
+print("%d gpsd fixes, all equal to logged RMC/GGA positions and times (%d without time)" % (len(fixes), untimed))
 PY
   ;;
 restart)
