@@ -2,15 +2,25 @@
  * spool.c - the SQLite spool (see lpr_spool.h).
  *
  * Schema: reads(seq PRIMARY KEY, id UNIQUE, payload, sig, created_ms,
- * attempts) and meta(key, value) holding next_seq and dropped. An append is
- * one IMMEDIATE transaction: take next_seq, insert, bump next_seq. A full
- * disk on append drops the oldest reads (counted) and retries once.
+ * attempts, clock, boot, boot_ms) and meta(key, value) holding next_seq and
+ * dropped. An append is one IMMEDIATE transaction: take next_seq, insert,
+ * bump next_seq. A full disk on append drops the oldest reads (counted) and
+ * retries once.
+ *
+ * Age: clock is the read's time_source when spooled, boot the kernel's
+ * boot id and boot_ms CLOCK_BOOTTIME then. A read spooled in this boot ages
+ * by CLOCK_BOOTTIME, which no clock step moves; one from an earlier boot by
+ * the wall clock, and only if its stamp was synchronised (gps, ntp) and the
+ * clock is now: a read stamped while the clock was wrong is never aged out
+ * by the correction (the size quota still bounds it). Rows from before these
+ * columns (boot NULL) age by the wall clock while it is synchronised.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -23,16 +33,46 @@ struct lpr_spool {
     sqlite3 *db;
     char path[512];
     char device[64];
+    char boot[40]; /* this boot's id; "" when the kernel does not say */
     double max_mb, max_age_days;
+    int64_t age_checked_boot_ms; /* when append last ran the age quota */
 };
 
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS reads("
     " seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, payload BLOB NOT NULL,"
-    " sig BLOB, created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);"
+    " sig BLOB, created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    " clock TEXT, boot TEXT, boot_ms INTEGER);"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO meta VALUES('next_seq', 1);"
     "INSERT OR IGNORE INTO meta VALUES('dropped', 0);";
+
+/* A spool made before the age columns gets them (NULL in its old rows). */
+static const char *const age_columns[] = {"clock TEXT", "boot TEXT", "boot_ms INTEGER"};
+
+int64_t lpr_boottime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+lpr_spool_clock lpr_spool_clock_now(int synced)
+{
+    return (lpr_spool_clock){lpr_realtime_ms(), lpr_boottime_ms(), synced};
+}
+
+static void read_boot_id(char *out, size_t n)
+{
+    out[0] = 0;
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+    if (!f)
+        return;
+    if (!fgets(out, (int)n, f))
+        out[0] = 0;
+    fclose(f);
+    out[strcspn(out, "\r\n")] = 0;
+}
 
 static lpr_err db_error(lpr_spool *s, const char *what)
 {
@@ -59,7 +99,8 @@ static int schema_ready(lpr_spool *s)
     if (sqlite3_prepare_v2(s->db,
                            "SELECT (SELECT count(*) FROM sqlite_master WHERE type='table' AND "
                            "name IN ('reads','meta')) = 2 AND (SELECT count(*) FROM meta WHERE key "
-                           "IN ('next_seq','dropped')) = 2",
+                           "IN ('next_seq','dropped')) = 2 AND (SELECT count(*) FROM "
+                           "pragma_table_info('reads') WHERE name IN ('clock','boot','boot_ms')) = 3",
                            -1, &st, NULL) != SQLITE_OK) {
         /* no meta table yet: not ready */
         return 0;
@@ -68,6 +109,36 @@ static int schema_ready(lpr_spool *s)
         ready = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return ready;
+}
+
+/* Makes the tables, and adds the age columns to a spool made before them;
+ * one transaction, so two processes opening a new spool at once agree. */
+static int migrate(lpr_spool *s)
+{
+    if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
+        return SQLITE_ERROR;
+    int rc = exec_sql(s, schema_sql);
+    for (unsigned i = 0; rc == SQLITE_OK && i < sizeof age_columns / sizeof age_columns[0]; i++) {
+        char name[16], sql[128], probe[128];
+        sscanf(age_columns[i], "%15s", name);
+        snprintf(probe, sizeof probe,
+                 "SELECT count(*) FROM pragma_table_info('reads') WHERE name='%s'", name);
+        sqlite3_stmt *st;
+        int have = 0;
+        if ((rc = sqlite3_prepare_v2(s->db, probe, -1, &st, NULL)) != SQLITE_OK)
+            break;
+        if (sqlite3_step(st) == SQLITE_ROW)
+            have = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+        snprintf(sql, sizeof sql, "ALTER TABLE reads ADD COLUMN %s;", age_columns[i]);
+        if (!have)
+            rc = exec_sql(s, sql);
+    }
+    if (rc == SQLITE_OK)
+        rc = exec_sql(s, "COMMIT;");
+    if (rc != SQLITE_OK)
+        exec_sql(s, "ROLLBACK;");
+    return rc;
 }
 
 lpr_spool_opts lpr_spool_opts_from_config(const lpr_config *c)
@@ -110,11 +181,13 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
         return rc == LPR_EDB ? LPR_EIO : rc;
     }
     sqlite3_busy_timeout(s->db, opts && opts->busy_ms > 0 ? opts->busy_ms : 10000);
+    read_boot_id(s->boot, sizeof s->boot);
+    s->age_checked_boot_ms = INT64_MIN / 2;
     /* WAL: the camera appends while the uplink reads and deletes;
      * synchronous=FULL: a committed read survives a power cut. */
     if (exec_sql(s, "PRAGMA journal_mode=WAL;") != SQLITE_OK ||
         exec_sql(s, "PRAGMA synchronous=FULL;") != SQLITE_OK ||
-        (!schema_ready(s) && exec_sql(s, schema_sql) != SQLITE_OK)) {
+        (!schema_ready(s) && migrate(s) != SQLITE_OK)) {
         lpr_err rc = db_error(s, "cannot initialise spool");
         lpr_spool_close(s);
         return rc;
@@ -183,7 +256,8 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
         goto out;
     }
     if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO reads(seq, id, payload, created_ms) VALUES(?,?,?,?)",
+                           "INSERT INTO reads(seq, id, payload, created_ms, clock, boot, boot_ms)"
+                           " VALUES(?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_error(s, "prepare insert");
         goto out;
@@ -192,6 +266,10 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
     sqlite3_bind_text(st, 2, idbuf, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 3, payload, (int)strlen(payload), SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 4, lpr_realtime_ms());
+    const char *clock = json_string_value(json_object_get(obj, "time_source"));
+    sqlite3_bind_text(st, 5, clock ? clock : "unknown", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, s->boot, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 7, lpr_boottime_ms());
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_error(s, "insert read");
         goto out;
@@ -260,9 +338,20 @@ lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *se
         if (drop_oldest(s, 64, &d) == LPR_OK)
             rc = append_once(s, obj, seq_out, id, idlen);
     }
+    if (rc == LPR_OK) {
+        /* the read just stamped says whether the clock is synchronised now */
+        const char *clock = json_string_value(json_object_get(obj, "time_source"));
+        lpr_spool_clock now = lpr_spool_clock_now(lpr_spool_clock_is_synced(clock));
+        /* the age quota scans the reads: once a minute is enough */
+        double keep_age = s->max_age_days;
+        if (now.boot_ms - s->age_checked_boot_ms < 60000)
+            s->max_age_days = 0;
+        else
+            s->age_checked_boot_ms = now.boot_ms;
+        lpr_spool_enforce(s, &now, NULL);
+        s->max_age_days = keep_age;
+    }
     json_decref(obj);
-    if (rc == LPR_OK)
-        lpr_spool_enforce(s, lpr_realtime_ms(), NULL);
     return rc;
 }
 
@@ -286,24 +375,69 @@ static int64_t db_bytes(lpr_spool *s)
     return (pages - free_pages) * size;
 }
 
-lpr_err lpr_spool_enforce(lpr_spool *s, int64_t now_ms, int64_t *dropped)
+int lpr_spool_clock_is_synced(const char *time_source)
+{
+    return time_source && (!strcmp(time_source, "gps") || !strcmp(time_source, "ntp"));
+}
+
+/* Drops the reads older than the age quota (see the top of this file),
+ * counted as dropped, in one transaction. */
+static lpr_err drop_aged(lpr_spool *s, const lpr_spool_clock *now, int64_t *dropped)
+{
+    static const char *const stale =
+        " WHERE (boot = ?1 AND ?1 <> '' AND boot_ms < ?2)"
+        " OR (?3 AND (boot IS NULL OR boot <> ?1) AND (boot IS NULL OR clock IN ('gps','ntp'))"
+        " AND created_ms < ?4)";
+    int64_t age_ms = (int64_t)(s->max_age_days * 86400000.0);
+    char count_sql[512], delete_sql[512];
+    snprintf(count_sql, sizeof count_sql, "SELECT count(*) FROM reads%s", stale);
+    snprintf(delete_sql, sizeof delete_sql, "DELETE FROM reads%s", stale);
+    sqlite3_stmt *st = NULL;
+    int64_t n = 0;
+    if (sqlite3_prepare_v2(s->db, count_sql, -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, "prepare age quota");
+    sqlite3_bind_text(st, 1, s->boot, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now->boot_ms - age_ms);
+    sqlite3_bind_int(st, 3, now->synced != 0);
+    sqlite3_bind_int64(st, 4, now->wall_ms - age_ms);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (n == 0)
+        return LPR_OK;
+    if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
+        return db_error(s, "begin age quota");
+    if (sqlite3_prepare_v2(s->db, delete_sql, -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(st, 1, s->boot, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now->boot_ms - age_ms);
+    sqlite3_bind_int(st, 3, now->synced != 0);
+    sqlite3_bind_int64(st, 4, now->wall_ms - age_ms);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    st = NULL;
+    n = sqlite3_changes(s->db);
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE meta SET value = value + %lld WHERE key='dropped';",
+             (long long)n);
+    if (exec_sql(s, sql) != SQLITE_OK || exec_sql(s, "COMMIT;") != SQLITE_OK)
+        goto fail;
+    *dropped += n;
+    return LPR_OK;
+fail:;
+    lpr_err rc = db_error(s, "age quota");
+    sqlite3_finalize(st);
+    exec_sql(s, "ROLLBACK;");
+    return rc;
+}
+
+lpr_err lpr_spool_enforce(lpr_spool *s, const lpr_spool_clock *now, int64_t *dropped)
 {
     int64_t d = 0;
     lpr_err rc = LPR_OK;
-    if (s->max_age_days > 0) {
-        int64_t cutoff = now_ms - (int64_t)(s->max_age_days * 86400000.0);
-        /* rows are in seq order, which is creation order: look at the
-         * oldest first (an index lookup) and count only when it is stale */
-        int64_t oldest = query_int(s, "SELECT created_ms FROM reads ORDER BY seq LIMIT 1", 0);
-        if (oldest && oldest < cutoff) {
-            char sql[128];
-            snprintf(sql, sizeof sql, "SELECT count(*) FROM reads WHERE created_ms < %lld",
-                     (long long)cutoff);
-            int64_t n = query_int(s, sql, 0);
-            if (n > 0)
-                rc = drop_oldest(s, n, &d);
-        }
-    }
+    if (s->max_age_days > 0)
+        rc = drop_aged(s, now, &d);
     if (rc == LPR_OK && s->max_mb > 0) {
         int64_t limit = (int64_t)(s->max_mb * 1024 * 1024);
         for (int guard = 0; guard < 1000 && db_bytes(s) > limit; guard++) {

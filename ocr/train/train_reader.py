@@ -27,7 +27,7 @@ groups never trained on.
 
 usage: train_reader.py PROPOSALS_TOOL OUT_MODEL OUT_VECTORS [--training DIR]
        [--work DIR] [--epochs N] [--seed N] [--render-tool PATH]
-       [--renders N] [--font-renders N]
+       [--renders N] [--font-renders N] [--widths C1,C2,C3,C4,COL]
 Prints the held-out report and writes the model and test vectors.
 """
 import argparse
@@ -64,8 +64,12 @@ def edit_distance(a, b):
     return d[len(b)]
 
 
-def build(torch):
+WIDTHS = (16, 32, 64, 48, 128)  # the four convolutions' channels, the column layer's
+
+
+def build(torch, widths=WIDTHS):
     nn = torch.nn
+    c1, c2, c3, c4, col = widths
 
     def block(i, o, pool=True):
         return [nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU()] + \
@@ -73,10 +77,10 @@ def build(torch):
 
     # 32 x 128 -> 16 x 64 -> 8 x 32 columns; a column layer (kernel 8 x 1)
     # reads each column's features, a 1 x 1 one gives its classes
-    return nn.Sequential(*block(1, 16), *block(16, 32), *block(32, 64, pool=False),
-                         *block(64, 48, pool=False),
-                         nn.Conv2d(48, 128, (RH // 4, 1)), nn.BatchNorm2d(128), nn.ReLU(),
-                         nn.Dropout(0.2), nn.Conv2d(128, CLASSES, 1))
+    return nn.Sequential(*block(1, c1), *block(c1, c2), *block(c2, c3, pool=False),
+                         *block(c3, c4, pool=False),
+                         nn.Conv2d(c4, col, (RH // 4, 1)), nn.BatchNorm2d(col), nn.ReLU(),
+                         nn.Dropout(0.2), nn.Conv2d(col, CLASSES, 1))
 
 
 def export(torch, model, path):
@@ -161,6 +165,8 @@ def main():
     tv.training_args(ap, 31)
     ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--render-tool", default=None)
+    ap.add_argument("--widths", default=",".join(map(str, WIDTHS)),
+                    help="channels of the four convolutions and the column layer")
     ap.add_argument("--renders", type=int, default=1500)
     ap.add_argument("--font-renders", type=int, default=3000)
     ap.add_argument("--reuse", action="store_true",
@@ -186,7 +192,10 @@ def main():
     print("train_reader: plate lines: train %d, held out %d (%.0f s)" %
           (len(tr), len(te), time.time() - t0), flush=True)
 
-    model = build(torch)
+    widths = tuple(int(v) for v in a.widths.split(","))
+    if len(widths) != 5:
+        sys.exit("train_reader: --widths takes five numbers, not %r" % a.widths)
+    model = build(torch, widths)
     xt = torch.from_numpy(X)
     lossf = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
     F = torch.nn.functional

@@ -1,7 +1,8 @@
 /*
  * test_spool.c - the SQLite spool: seq strictly increasing across reopen
  * and deletes, ids, stamped payloads, signatures stored once, quotas, the
- * file's mode for two service users, tools that never make a spool.
+ * file's mode for two service users, tools that never make a spool, an age
+ * quota that clock steps cannot trigger, a spool from before the age columns.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "lpr_spool.h"
 
@@ -227,6 +229,124 @@ static void test_counters(void **state)
     lpr_spool_close(s);
 }
 
+static void sql(const char *statement)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    char *err = NULL;
+    if (sqlite3_exec(db, statement, NULL, NULL, &err) != SQLITE_OK)
+        fail_msg("%s: %s", statement, err);
+    sqlite3_close(db);
+}
+
+static int64_t depth_of(lpr_spool *s)
+{
+    lpr_spool_stats st;
+    assert_int_equal(lpr_spool_get_stats(s, 0, &st), LPR_OK);
+    return st.depth;
+}
+
+#define DAY_MS (86400LL * 1000)
+static const char *UNSYNCED = "{\"time_source\":\"unsynced\",\"plate\":{\"text\":\"U1\"}}";
+static const char *NTP = "{\"time_source\":\"ntp\",\"plate\":{\"text\":\"N1\"}}";
+
+/* Issue 15: 100 reads spooled while the clock was 60 days behind were all
+ * deleted as "quota reached" once NTP corrected it. Age now counts time
+ * that passed: CLOCK_BOOTTIME within a boot; the wall clock across boots
+ * only for synchronised stamps and while the clock is synchronised. */
+static void test_age_quota_ignores_clock_steps(void **state)
+{
+    (void)state;
+    lpr_spool_opts o = {.device_id = "cam-age", .max_age_days = 30};
+    lpr_spool *s;
+    int64_t d = -1;
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    assert_int_equal(lpr_spool_append(s, UNSYNCED, strlen(UNSYNCED), NULL, NULL, 0), LPR_OK);
+    assert_int_equal(lpr_spool_append(s, NTP, strlen(NTP), NULL, NULL, 0), LPR_OK);
+    lpr_spool_clock now = lpr_spool_clock_now(1);
+    /* the clock steps 60 days forward (it was behind) and back: nothing ages */
+    lpr_spool_clock ahead = now, behind = now;
+    ahead.wall_ms += 60 * DAY_MS;
+    behind.wall_ms -= 60 * DAY_MS;
+    assert_int_equal(lpr_spool_enforce(s, &ahead, &d), LPR_OK);
+    assert_int_equal(d, 0);
+    assert_int_equal(lpr_spool_enforce(s, &behind, &d), LPR_OK);
+    assert_int_equal(d, 0);
+    assert_int_equal(depth_of(s), 2);
+    /* 29 days of uptime later both stay; 31 days later both go, counted */
+    lpr_spool_clock later = now;
+    later.boot_ms += 29 * DAY_MS;
+    assert_int_equal(lpr_spool_enforce(s, &later, &d), LPR_OK);
+    assert_int_equal(d, 0);
+    later.boot_ms += 2 * DAY_MS;
+    later.synced = 0; /* the boot clock needs no synchronised wall clock */
+    assert_int_equal(lpr_spool_enforce(s, &later, &d), LPR_OK);
+    assert_int_equal(d, 2);
+    assert_int_equal(depth_of(s), 0);
+
+    /* reads of an earlier boot: the synchronised one ages by the wall
+     * clock while it is synchronised; the unsynced one never by age */
+    assert_int_equal(lpr_spool_append(s, UNSYNCED, strlen(UNSYNCED), NULL, NULL, 0), LPR_OK);
+    assert_int_equal(lpr_spool_append(s, NTP, strlen(NTP), NULL, NULL, 0), LPR_OK);
+    sql("UPDATE reads SET boot = 'an-earlier-boot', boot_ms = 5");
+    now = lpr_spool_clock_now(0);
+    now.wall_ms += 60 * DAY_MS;
+    assert_int_equal(lpr_spool_enforce(s, &now, &d), LPR_OK);
+    assert_int_equal(d, 0); /* the clock now is not synchronised: no wall age */
+    now.synced = 1;
+    assert_int_equal(lpr_spool_enforce(s, &now, &d), LPR_OK);
+    assert_int_equal(d, 1);
+    lpr_spool_row r;
+    int n = 0;
+    assert_int_equal(lpr_spool_fetch(s, 0, 1, &r, &n), LPR_OK);
+    assert_int_equal(n, 1);
+    assert_non_null(strstr((const char *)r.payload, "\"U1\""));
+    lpr_spool_row_clear(&r);
+    now.wall_ms += 3000 * DAY_MS;
+    assert_int_equal(lpr_spool_enforce(s, &now, &d), LPR_OK);
+    assert_int_equal(d, 0);
+    lpr_spool_stats st;
+    assert_int_equal(lpr_spool_get_stats(s, 0, &st), LPR_OK);
+    assert_int_equal(st.depth, 1);
+    assert_int_equal(st.dropped, 3);
+    lpr_spool_close(s);
+}
+
+/* A spool made before the age columns opens, keeps its reads and seq, gains
+ * the columns; its old reads age by the wall clock while it is synced. */
+static void test_spool_before_age_columns(void **state)
+{
+    (void)state;
+    sql("CREATE TABLE reads(seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+        " payload BLOB NOT NULL, sig BLOB, created_ms INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+        "INSERT INTO meta VALUES('next_seq', 8); INSERT INTO meta VALUES('dropped', 0);"
+        "INSERT INTO reads(seq, id, payload, created_ms) VALUES(7, 'cam-old-7', '{}', 1000);");
+    lpr_spool_opts o = {.device_id = "cam-old", .max_age_days = 30};
+    lpr_spool *s;
+    int64_t seq = 0, d = -1;
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    assert_int_equal(depth_of(s), 1);
+    lpr_spool_clock now = lpr_spool_clock_now(0);
+    assert_int_equal(lpr_spool_enforce(s, &now, &d), LPR_OK);
+    assert_int_equal(d, 0);
+    assert_int_equal(lpr_spool_append(s, UNSYNCED, strlen(UNSYNCED), &seq, NULL, 0), LPR_OK);
+    assert_int_equal(seq, 8);
+    assert_int_equal(depth_of(s), 2); /* appended with an unsynced clock: no wall age */
+    now.synced = 1;
+    assert_int_equal(lpr_spool_enforce(s, &now, &d), LPR_OK);
+    assert_int_equal(d, 1); /* the 1970 read; the new one stays */
+    lpr_spool_row r;
+    int n = 0;
+    assert_int_equal(lpr_spool_fetch(s, 0, 2, &r, &n), LPR_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(r.seq, 8);
+    lpr_spool_row_clear(&r);
+    lpr_spool_close(s);
+}
+
 static void test_open_bad_path(void **state)
 {
     (void)state;
@@ -247,6 +367,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_file_mode_and_must_exist, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fetch_error_is_not_end, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_age_quota_ignores_clock_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spool_before_age_columns, setup, teardown),
         cmocka_unit_test(test_open_bad_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
