@@ -5,11 +5,13 @@
  */
 #include "lpr_common.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -99,6 +101,36 @@ struct timespec lpr_deadline_in_ms(long ms)
         ts.tv_nsec -= 1000000000L;
     }
     return ts;
+}
+
+int64_t lpr_boottime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int lpr_clock_synced(void)
+{
+    const char *env = getenv("LPR_TIME_SOURCE");
+    if (env && (!strcmp(env, "gps") || !strcmp(env, "ntp")))
+        return 1;
+    if (env && (!strcmp(env, "rtc") || !strcmp(env, "unsynced")))
+        return 0;
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static double checked_at = -1e9;
+    static int synced;
+    pthread_mutex_lock(&mu);
+    if (lpr_monotonic_ms() - checked_at >= 10000.0) {
+        struct timex tx;
+        memset(&tx, 0, sizeof tx);
+        int state = adjtimex(&tx);
+        synced = state != TIME_ERROR && state != -1 && !(tx.status & STA_UNSYNC);
+        checked_at = lpr_monotonic_ms();
+    }
+    int s = synced;
+    pthread_mutex_unlock(&mu);
+    return s;
 }
 
 int64_t lpr_realtime_ms(void)

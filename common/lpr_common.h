@@ -72,6 +72,15 @@ struct timespec lpr_deadline_in_ms(long ms);
 /* Wall clock in milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t lpr_realtime_ms(void);
 
+/* Milliseconds since boot (CLOCK_BOOTTIME): no clock step moves it. */
+int64_t lpr_boottime_ms(void);
+
+/* 1 when the kernel says the wall clock is synchronised (adjtimex; checked
+ * at most every 10 s); LPR_TIME_SOURCE=gps|ntp (1) or rtc|unsynced (0) in
+ * the environment overrides it (tests). lpr_time_source_system() names the
+ * source on top of this. */
+int lpr_clock_synced(void);
+
 /* Formats epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 25). */
 void lpr_format_utc_ms(int64_t epoch_ms, char *buf, unsigned buflen);
 

@@ -1,7 +1,8 @@
 /*
  * timesrc.c - how the system clock is known to be right (see lpr_gps.h).
  *
- * adjtimex() says whether the kernel clock is synchronised at all. If it
+ * lpr_clock_synced() (adjtimex) says whether the kernel clock is
+ * synchronised at all. If it
  * is and chrony runs, `chronyc -c tracking` names the reference: a refclock
  * (GPS, PPS, SHM from gpsd) means GPS time, anything else network time.
  * Not synchronised: "rtc" when a hardware clock exists (the time came from
@@ -12,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timex.h>
 #include <unistd.h>
 
 #include "lpr_gps.h"
@@ -70,11 +70,7 @@ lpr_time_source lpr_time_source_system(void)
         pthread_mutex_unlock(&mu);
         return s;
     }
-    struct timex tx;
-    memset(&tx, 0, sizeof tx);
-    int state = adjtimex(&tx);
-    int synced = state != TIME_ERROR && !(tx.status & STA_UNSYNC);
-    if (synced)
+    if (lpr_clock_synced())
         cached = chrony_refclock() == 1 ? LPR_TIME_GPS : LPR_TIME_NTP;
     else
         cached = access("/dev/rtc0", F_OK) == 0 ? LPR_TIME_RTC : LPR_TIME_UNSYNCED;

@@ -11,8 +11,8 @@
  * Quotas (max_mb, max_age_days) drop the oldest reads and count them: never
  * silent loss, never a full disk that stops the camera. A read's age counts
  * time that really passed: CLOCK_BOOTTIME since it was spooled in this
- * boot, the wall clock across a reboot only when both its stamp and the
- * clock now are synchronised; a clock step never ages a read out.
+ * boot, the wall clock across a reboot only when the clock was
+ * synchronised then and is now; a clock step never ages a read out.
  *
  * One lpr_spool per thread; open the same file from several processes.
  */
@@ -98,20 +98,16 @@ lpr_err lpr_spool_note_attempt(lpr_spool *spool, int64_t seq);
 lpr_err lpr_spool_delete(lpr_spool *spool, const int64_t *seqs, int n);
 
 /* The clocks the age quota reads: the wall clock, CLOCK_BOOTTIME, and
- * whether the wall clock is synchronised now (GPS or NTP). */
+ * whether the wall clock is synchronised (lpr_clock_synced). */
 typedef struct lpr_spool_clock {
     int64_t wall_ms;
     int64_t boot_ms;
     int synced;
 } lpr_spool_clock;
-lpr_spool_clock lpr_spool_clock_now(int synced);
-int64_t lpr_boottime_ms(void);
-/* 1 for a read's time_source that is a synchronised clock ("gps", "ntp"). */
-int lpr_spool_clock_is_synced(const char *time_source);
+lpr_spool_clock lpr_spool_clock_now(void);
 
 /* Applies the quotas at 'now'; *dropped (may be NULL) gets how many went.
- * An append runs them itself, with the appended read's time_source as the
- * clock's state (the age quota at most once a minute). */
+ * An append runs them itself (the age quota at most once a minute). */
 lpr_err lpr_spool_enforce(lpr_spool *spool, const lpr_spool_clock *now, int64_t *dropped);
 
 lpr_err lpr_spool_get_stats(lpr_spool *spool, int64_t now_ms, lpr_spool_stats *st);

@@ -7,12 +7,13 @@
  * bump next_seq. A full disk on append drops the oldest reads (counted) and
  * retries once.
  *
- * Age: clock is the read's time_source when spooled, boot the kernel's
- * boot id and boot_ms CLOCK_BOOTTIME then. A read spooled in this boot ages
- * by CLOCK_BOOTTIME, which no clock step moves; one from an earlier boot by
- * the wall clock, and only if its stamp was synchronised (gps, ntp) and the
- * clock is now: a read stamped while the clock was wrong is never aged out
- * by the correction (the size quota still bounds it). Rows from before these
+ * Age: clock_synced says whether the wall clock (created_ms) was
+ * synchronised when the read was spooled, boot is the kernel's boot id and
+ * boot_ms CLOCK_BOOTTIME then. A read spooled in this boot ages by
+ * CLOCK_BOOTTIME, which no clock step moves; one from an earlier boot by the
+ * wall clock, and only if the clock was synchronised then and is now: a
+ * read spooled while the clock was wrong is never aged out by the
+ * correction (the size quota still bounds it). Rows from before these
  * columns (boot NULL) age by the wall clock while it is synchronised.
  */
 #include <errno.h>
@@ -20,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -42,24 +42,18 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS reads("
     " seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, payload BLOB NOT NULL,"
     " sig BLOB, created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-    " clock TEXT, boot TEXT, boot_ms INTEGER);"
+    " clock_synced INTEGER, boot TEXT, boot_ms INTEGER);"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO meta VALUES('next_seq', 1);"
     "INSERT OR IGNORE INTO meta VALUES('dropped', 0);";
 
 /* A spool made before the age columns gets them (NULL in its old rows). */
-static const char *const age_columns[] = {"clock TEXT", "boot TEXT", "boot_ms INTEGER"};
+static const char *const age_columns[] = {"clock_synced INTEGER", "boot TEXT",
+                                           "boot_ms INTEGER"};
 
-int64_t lpr_boottime_ms(void)
+lpr_spool_clock lpr_spool_clock_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-lpr_spool_clock lpr_spool_clock_now(int synced)
-{
-    return (lpr_spool_clock){lpr_realtime_ms(), lpr_boottime_ms(), synced};
+    return (lpr_spool_clock){lpr_realtime_ms(), lpr_boottime_ms(), lpr_clock_synced()};
 }
 
 static void read_boot_id(char *out, size_t n)
@@ -100,7 +94,7 @@ static int schema_ready(lpr_spool *s)
                            "SELECT (SELECT count(*) FROM sqlite_master WHERE type='table' AND "
                            "name IN ('reads','meta')) = 2 AND (SELECT count(*) FROM meta WHERE key "
                            "IN ('next_seq','dropped')) = 2 AND (SELECT count(*) FROM "
-                           "pragma_table_info('reads') WHERE name IN ('clock','boot','boot_ms')) = 3",
+                           "pragma_table_info('reads') WHERE name IN ('clock_synced','boot','boot_ms')) = 3",
                            -1, &st, NULL) != SQLITE_OK) {
         /* no meta table yet: not ready */
         return 0;
@@ -256,7 +250,7 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
         goto out;
     }
     if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO reads(seq, id, payload, created_ms, clock, boot, boot_ms)"
+                           "INSERT INTO reads(seq, id, payload, created_ms, clock_synced, boot, boot_ms)"
                            " VALUES(?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_error(s, "prepare insert");
@@ -265,11 +259,11 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, idbuf, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 3, payload, (int)strlen(payload), SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 4, lpr_realtime_ms());
-    const char *clock = json_string_value(json_object_get(obj, "time_source"));
-    sqlite3_bind_text(st, 5, clock ? clock : "unknown", -1, SQLITE_TRANSIENT);
+    lpr_spool_clock now = lpr_spool_clock_now();
+    sqlite3_bind_int64(st, 4, now.wall_ms);
+    sqlite3_bind_int(st, 5, now.synced);
     sqlite3_bind_text(st, 6, s->boot, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 7, lpr_boottime_ms());
+    sqlite3_bind_int64(st, 7, now.boot_ms);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_error(s, "insert read");
         goto out;
@@ -339,9 +333,7 @@ lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *se
             rc = append_once(s, obj, seq_out, id, idlen);
     }
     if (rc == LPR_OK) {
-        /* the read just stamped says whether the clock is synchronised now */
-        const char *clock = json_string_value(json_object_get(obj, "time_source"));
-        lpr_spool_clock now = lpr_spool_clock_now(lpr_spool_clock_is_synced(clock));
+        lpr_spool_clock now = lpr_spool_clock_now();
         /* the age quota scans the reads: once a minute is enough */
         double keep_age = s->max_age_days;
         if (now.boot_ms - s->age_checked_boot_ms < 60000)
@@ -375,18 +367,13 @@ static int64_t db_bytes(lpr_spool *s)
     return (pages - free_pages) * size;
 }
 
-int lpr_spool_clock_is_synced(const char *time_source)
-{
-    return time_source && (!strcmp(time_source, "gps") || !strcmp(time_source, "ntp"));
-}
-
 /* Drops the reads older than the age quota (see the top of this file),
  * counted as dropped, in one transaction. */
 static lpr_err drop_aged(lpr_spool *s, const lpr_spool_clock *now, int64_t *dropped)
 {
     static const char *const stale =
         " WHERE (boot = ?1 AND ?1 <> '' AND boot_ms < ?2)"
-        " OR (?3 AND (boot IS NULL OR boot <> ?1) AND (boot IS NULL OR clock IN ('gps','ntp'))"
+        " OR (?3 AND (boot IS NULL OR boot <> ?1) AND (boot IS NULL OR clock_synced = 1)"
         " AND created_ms < ?4)";
     int64_t age_ms = (int64_t)(s->max_age_days * 86400000.0);
     char count_sql[512], delete_sql[512];

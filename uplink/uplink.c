@@ -950,7 +950,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             start_connect(u);
         }
         if (now >= next_enforce) {
-            lpr_spool_clock clk = lpr_spool_clock_now(lpr_time_source_system() <= LPR_TIME_NTP);
+            lpr_spool_clock clk = lpr_spool_clock_now();
             lpr_spool_enforce(u->spool, &clk, NULL);
             next_enforce = now + 60000.0;
         }

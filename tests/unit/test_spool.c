@@ -248,13 +248,21 @@ static int64_t depth_of(lpr_spool *s)
 }
 
 #define DAY_MS (86400LL * 1000)
+
+/* Spools a read with the clock in the given state (lpr_clock_synced). */
+static void spool_with_clock(lpr_spool *s, const char *read, const char *source)
+{
+    setenv("LPR_TIME_SOURCE", source, 1);
+    assert_int_equal(lpr_spool_append(s, read, strlen(read), NULL, NULL, 0), LPR_OK);
+    unsetenv("LPR_TIME_SOURCE");
+}
 static const char *UNSYNCED = "{\"time_source\":\"unsynced\",\"plate\":{\"text\":\"U1\"}}";
 static const char *NTP = "{\"time_source\":\"ntp\",\"plate\":{\"text\":\"N1\"}}";
 
 /* Issue 15: 100 reads spooled while the clock was 60 days behind were all
  * deleted as "quota reached" once NTP corrected it. Age now counts time
  * that passed: CLOCK_BOOTTIME within a boot; the wall clock across boots
- * only for synchronised stamps and while the clock is synchronised. */
+ * only for reads spooled while it was synchronised, and while it is. */
 static void test_age_quota_ignores_clock_steps(void **state)
 {
     (void)state;
@@ -262,9 +270,10 @@ static void test_age_quota_ignores_clock_steps(void **state)
     lpr_spool *s;
     int64_t d = -1;
     assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
-    assert_int_equal(lpr_spool_append(s, UNSYNCED, strlen(UNSYNCED), NULL, NULL, 0), LPR_OK);
-    assert_int_equal(lpr_spool_append(s, NTP, strlen(NTP), NULL, NULL, 0), LPR_OK);
-    lpr_spool_clock now = lpr_spool_clock_now(1);
+    spool_with_clock(s, UNSYNCED, "unsynced");
+    spool_with_clock(s, NTP, "ntp");
+    lpr_spool_clock now = lpr_spool_clock_now();
+    now.synced = 1;
     /* the clock steps 60 days forward (it was behind) and back: nothing ages */
     lpr_spool_clock ahead = now, behind = now;
     ahead.wall_ms += 60 * DAY_MS;
@@ -287,10 +296,11 @@ static void test_age_quota_ignores_clock_steps(void **state)
 
     /* reads of an earlier boot: the synchronised one ages by the wall
      * clock while it is synchronised; the unsynced one never by age */
-    assert_int_equal(lpr_spool_append(s, UNSYNCED, strlen(UNSYNCED), NULL, NULL, 0), LPR_OK);
-    assert_int_equal(lpr_spool_append(s, NTP, strlen(NTP), NULL, NULL, 0), LPR_OK);
+    spool_with_clock(s, UNSYNCED, "unsynced");
+    spool_with_clock(s, NTP, "ntp");
     sql("UPDATE reads SET boot = 'an-earlier-boot', boot_ms = 5");
-    now = lpr_spool_clock_now(0);
+    now = lpr_spool_clock_now();
+    now.synced = 0;
     now.wall_ms += 60 * DAY_MS;
     assert_int_equal(lpr_spool_enforce(s, &now, &d), LPR_OK);
     assert_int_equal(d, 0); /* the clock now is not synchronised: no wall age */
@@ -329,10 +339,13 @@ static void test_spool_before_age_columns(void **state)
     int64_t seq = 0, d = -1;
     assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
     assert_int_equal(depth_of(s), 1);
-    lpr_spool_clock now = lpr_spool_clock_now(0);
+    lpr_spool_clock now = lpr_spool_clock_now();
+    now.synced = 0;
     assert_int_equal(lpr_spool_enforce(s, &now, &d), LPR_OK);
     assert_int_equal(d, 0);
+    setenv("LPR_TIME_SOURCE", "unsynced", 1);
     assert_int_equal(lpr_spool_append(s, UNSYNCED, strlen(UNSYNCED), &seq, NULL, 0), LPR_OK);
+    unsetenv("LPR_TIME_SOURCE");
     assert_int_equal(seq, 8);
     assert_int_equal(depth_of(s), 2); /* appended with an unsynced clock: no wall age */
     now.synced = 1;
