@@ -62,7 +62,7 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
             fprintf(stderr, "lpr replay: read %s not spooled\n", r->plate.text);
             c->failed = 1;
         } else {
-            /* print it as spooled: seq and id right after device */
+            /* print it as spooled: seq, epoch and id right after device */
             json_t *p = json_object();
             const char *k;
             json_t *v;
@@ -70,6 +70,7 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
                 json_object_set(p, k, v);
                 if (!strcmp(k, "device")) {
                     json_object_set_new(p, "seq", json_integer(seq));
+                    json_object_set_new(p, "epoch", json_string(lpr_spool_epoch(c->spool)));
                     json_object_set_new(p, "id", json_string(id));
                 }
             }

@@ -6,8 +6,10 @@
  * SQLite in WAL mode with synchronous=FULL: one writer and one reader
  * process at once, and a kill -9 or power cut of either loses nothing that
  * lpr_spool_append() returned LPR_OK for. seq is strictly increasing per
- * device across restarts (kept in the database, not derived from rows, so
- * deleting rows never reuses a number); id = "<device>-<seq>".
+ * spool across restarts (kept in the database, not derived from rows, so
+ * deleting rows never reuses a number); each spool has an epoch, random,
+ * drawn when it is made, and id = "<device>-<epoch>-<seq>": a lost, replaced
+ * or corrupted spool's successor never repeats an id.
  * Quotas (max_mb, max_age_days) drop the oldest reads and count them: never
  * silent loss, never a full disk that stops the camera. A read's age counts
  * time that really passed: CLOCK_BOOTTIME since it was spooled in this
@@ -54,6 +56,7 @@ typedef struct lpr_spool_stats {
     int64_t oldest_ms;       /* created_ms of the oldest read, 0 if empty */
     int64_t dropped;         /* reads dropped by quotas, ever */
     int64_t next_seq;        /* the seq the next append gets */
+    char epoch[17];          /* the spool's epoch (16 hex digits) */
 } lpr_spool_stats;
 
 struct lpr_config;
@@ -70,8 +73,11 @@ lpr_spool_opts lpr_spool_opts_from_config(const struct lpr_config *c);
 lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool **out);
 void lpr_spool_close(lpr_spool *spool); /* NULL is a no-op */
 
+/* The spool's epoch: 16 hex digits, in every read's "epoch" and id. */
+const char *lpr_spool_epoch(const lpr_spool *spool);
+
 /* Appends one read given as a JSON object text. The spool sets "schema"
- * (when absent), "device", "seq" and "id" and stores the compact JSON it
+ * (when absent), "device", "seq", "epoch" and "id" and stores the compact JSON it
  * serialises; *seq_out and id (may be NULL) get what was assigned.
  * LPR_EFORMAT if json is not a JSON object. Runs the quotas afterwards. */
 lpr_err lpr_spool_append(lpr_spool *spool, const char *json, size_t len,

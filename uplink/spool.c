@@ -2,8 +2,10 @@
  * spool.c - the SQLite spool (see lpr_spool.h).
  *
  * Schema: reads(seq PRIMARY KEY, id UNIQUE, payload, sig, created_ms,
- * attempts, clock, boot, boot_ms) and meta(key, value) holding next_seq and
- * dropped. An append is one IMMEDIATE transaction: take next_seq, insert,
+ * attempts, clock_synced, boot, boot_ms) and meta(key, value) holding
+ * next_seq, dropped and epoch (63 random bits drawn when the spool is made:
+ * ids are "<device>-<epoch>-<seq>", so a spool made anew never repeats an
+ * id an earlier one issued). An append is one IMMEDIATE transaction: take next_seq, insert,
  * bump next_seq. A full disk on append drops the oldest reads (counted) and
  * retries once.
  *
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -33,7 +36,8 @@ struct lpr_spool {
     sqlite3 *db;
     char path[512];
     char device[64];
-    char boot[40]; /* this boot's id; "" when the kernel does not say */
+    char boot[40];  /* this boot's id; "" when the kernel does not say */
+    char epoch[17]; /* the spool's epoch, 16 hex digits */
     double max_mb, max_age_days;
     int64_t age_checked_boot_ms; /* when append last ran the age quota */
 };
@@ -68,6 +72,18 @@ static void read_boot_id(char *out, size_t n)
     out[strcspn(out, "\r\n")] = 0;
 }
 
+static int64_t query_int(lpr_spool *s, const char *sql, int64_t dflt)
+{
+    sqlite3_stmt *st;
+    int64_t v = dflt;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
 static lpr_err db_error(lpr_spool *s, const char *what)
 {
     int code = sqlite3_errcode(s->db);
@@ -93,7 +109,7 @@ static int schema_ready(lpr_spool *s)
     if (sqlite3_prepare_v2(s->db,
                            "SELECT (SELECT count(*) FROM sqlite_master WHERE type='table' AND "
                            "name IN ('reads','meta')) = 2 AND (SELECT count(*) FROM meta WHERE key "
-                           "IN ('next_seq','dropped')) = 2 AND (SELECT count(*) FROM "
+                           "IN ('next_seq','dropped','epoch')) = 3 AND (SELECT count(*) FROM "
                            "pragma_table_info('reads') WHERE name IN ('clock_synced','boot','boot_ms')) = 3",
                            -1, &st, NULL) != SQLITE_OK) {
         /* no meta table yet: not ready */
@@ -112,6 +128,25 @@ static int migrate(lpr_spool *s)
     if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
         return SQLITE_ERROR;
     int rc = exec_sql(s, schema_sql);
+    if (rc == SQLITE_OK) {
+        /* the epoch: 63 random bits, so a spool made anew (lost, replaced,
+         * corrupted) never issues an id an earlier one did */
+        uint64_t r = 0;
+        if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) {
+            LPR_ERROR("spool", "%s: no random bytes for the spool's epoch: %s", s->path,
+                      strerror(errno));
+            exec_sql(s, "ROLLBACK;");
+            return SQLITE_ERROR;
+        }
+        sqlite3_stmt *st;
+        rc = sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO meta VALUES('epoch', ?)", -1, &st,
+                                NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, (sqlite3_int64)(r >> 1));
+            rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+            sqlite3_finalize(st);
+        }
+    }
     for (unsigned i = 0; rc == SQLITE_OK && i < sizeof age_columns / sizeof age_columns[0]; i++) {
         char name[16], sql[128], probe[128];
         sscanf(age_columns[i], "%15s", name);
@@ -186,6 +221,8 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
         lpr_spool_close(s);
         return rc;
     }
+    snprintf(s->epoch, sizeof s->epoch, "%016llx",
+             (unsigned long long)query_int(s, "SELECT value FROM meta WHERE key='epoch'", 0));
     *out = s;
     return LPR_OK;
 }
@@ -198,14 +235,20 @@ void lpr_spool_close(lpr_spool *s)
     free(s);
 }
 
-/* Builds the stored payload: schema, device, seq, id first, then the rest. */
-static char *stamp_payload(const json_t *in, const char *device, int64_t seq, char *id,
-                           size_t idlen)
+const char *lpr_spool_epoch(const lpr_spool *s)
+{
+    return s->epoch;
+}
+
+/* Builds the stored payload: schema, device, seq, epoch, id first, then
+ * the rest. */
+static char *stamp_payload(const json_t *in, const char *device, const char *epoch, int64_t seq,
+                           char *id, size_t idlen)
 {
     char idbuf[96];
     const char *key;
     json_t *value;
-    snprintf(idbuf, sizeof idbuf, "%s-%lld", device, (long long)seq);
+    snprintf(idbuf, sizeof idbuf, "%s-%s-%lld", device, epoch, (long long)seq);
     if (id)
         snprintf(id, idlen, "%s", idbuf);
     json_t *o = json_object();
@@ -213,10 +256,11 @@ static char *stamp_payload(const json_t *in, const char *device, int64_t seq, ch
     json_object_set_new(o, "schema", schema ? json_copy(schema) : json_string("lpr.read/1"));
     json_object_set_new(o, "device", json_string(device));
     json_object_set_new(o, "seq", json_integer((json_int_t)seq));
+    json_object_set_new(o, "epoch", json_string(epoch));
     json_object_set_new(o, "id", json_string(idbuf));
     json_object_foreach((json_t *)in, key, value) {
         if (strcmp(key, "schema") && strcmp(key, "device") && strcmp(key, "seq") &&
-            strcmp(key, "id"))
+            strcmp(key, "epoch") && strcmp(key, "id"))
             json_object_set(o, key, value);
     }
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
@@ -244,7 +288,7 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
     seq = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     st = NULL;
-    payload = stamp_payload(obj, s->device, seq, idbuf, sizeof idbuf);
+    payload = stamp_payload(obj, s->device, s->epoch, seq, idbuf, sizeof idbuf);
     if (!payload) {
         rc = LPR_ENOMEM;
         goto out;
@@ -347,17 +391,6 @@ lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *se
     return rc;
 }
 
-static int64_t query_int(lpr_spool *s, const char *sql, int64_t dflt)
-{
-    sqlite3_stmt *st;
-    int64_t v = dflt;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-            v = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
-    return v;
-}
 
 static int64_t db_bytes(lpr_spool *s)
 {
@@ -610,6 +643,7 @@ lpr_err lpr_spool_get_stats(lpr_spool *s, int64_t now_ms, lpr_spool_stats *st)
     st->oldest_ms = query_int(s, "SELECT min(created_ms) FROM reads", 0);
     st->dropped = query_int(s, "SELECT value FROM meta WHERE key='dropped'", 0);
     st->next_seq = query_int(s, "SELECT value FROM meta WHERE key='next_seq'", 0);
+    snprintf(st->epoch, sizeof st->epoch, "%s", s->epoch);
     st->db_bytes = db_bytes(s);
     return LPR_OK;
 }

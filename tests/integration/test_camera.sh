@@ -85,7 +85,7 @@ for r in reads:
         sys.exit("FAIL: %s at %s: %.7f,%.7f, track says %.7f,%.7f" % (r["id"], r["observed_at"], loc["lat"], loc["lon"], lat, lon))
     if r["time_source"] != "gps" or r["frames"] < 10 or not r["images"].get("plate_jpeg"):
         sys.exit("FAIL: read incomplete: %s" % {k: r[k] for k in ("time_source", "frames")})
-    if r["seq"] < 1 or r["id"] != "replay-%d" % r["seq"]:
+    if r["seq"] < 1 or len(r.get("epoch", "")) != 16 or r["id"] != "replay-%s-%d" % (r["epoch"], r["seq"]):
         sys.exit("FAIL: spooled id/seq wrong: %s %s" % (r["id"], r["seq"]))
 print("%d vehicles -> %d reads, texts right, positions on the NMEA track at the frames' instants" % (len(want), len(reads)))
 PY

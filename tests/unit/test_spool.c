@@ -38,7 +38,8 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static const char *READ = "{\"plate\":{\"text\":\"ABC123\"},\"seq\":999,\"id\":\"forged\"}";
+static const char *READ =
+    "{\"plate\":{\"text\":\"ABC123\"},\"seq\":999,\"epoch\":\"0\",\"id\":\"forged\"}";
 
 static void test_seq_survives_reopen_and_delete(void **state)
 {
@@ -52,7 +53,11 @@ static void test_seq_survives_reopen_and_delete(void **state)
         assert_int_equal(lpr_spool_append(s, READ, strlen(READ), &seq, id, sizeof id), LPR_OK);
         assert_int_equal(seq, i);
     }
-    assert_string_equal(id, "cam-1-3");
+    char want[96], epoch[17];
+    snprintf(epoch, sizeof epoch, "%s", lpr_spool_epoch(s));
+    assert_int_equal(strlen(epoch), 16);
+    snprintf(want, sizeof want, "cam-1-%s-3", epoch);
+    assert_string_equal(id, want);
     int64_t del[] = {2, 3};
     assert_int_equal(lpr_spool_delete(s, del, 2), LPR_OK);
     lpr_spool_close(s);
@@ -60,12 +65,41 @@ static void test_seq_survives_reopen_and_delete(void **state)
     assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
     assert_int_equal(lpr_spool_append(s, READ, strlen(READ), &seq, id, sizeof id), LPR_OK);
     assert_int_equal(seq, 4);
-    assert_string_equal(id, "cam-1-4");
+    snprintf(want, sizeof want, "cam-1-%s-4", epoch); /* the epoch stays with the spool */
+    assert_string_equal(id, want);
     lpr_spool_stats st;
     assert_int_equal(lpr_spool_get_stats(s, 0, &st), LPR_OK);
     assert_int_equal(st.depth, 2);
     assert_int_equal(st.next_seq, 5);
+    assert_string_equal(st.epoch, epoch);
     lpr_spool_close(s);
+}
+
+/* Issue 15: a lost or replaced spool restarted at seq 1, and cam-test-1 was
+ * issued twice for different reads, both validly signed. A spool made anew
+ * draws a new epoch, so its ids differ from every earlier spool's. */
+static void test_new_spool_never_repeats_an_id(void **state)
+{
+    (void)state;
+    lpr_spool_opts o = {.device_id = "cam-e"};
+    char ids[8][96];
+    for (int k = 0; k < 8; k++) {
+        lpr_spool *s;
+        int64_t seq;
+        unlink(dbpath);
+        assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+        assert_int_equal(lpr_spool_append(s, READ, strlen(READ), &seq, ids[k], sizeof ids[k]),
+                         LPR_OK);
+        assert_int_equal(seq, 1);
+        for (int j = 0; j < k; j++)
+            assert_string_not_equal(ids[j], ids[k]);
+        lpr_spool_close(s);
+        char wal[300];
+        snprintf(wal, sizeof wal, "%s-wal", dbpath);
+        unlink(wal);
+        snprintf(wal, sizeof wal, "%s-shm", dbpath);
+        unlink(wal);
+    }
 }
 
 /* Two service users share the spool as group lpr under UMask=0007: a new
@@ -136,10 +170,14 @@ static void test_payload_stamped(void **state)
     assert_int_equal(lpr_spool_append(s, READ, strlen(READ), NULL, NULL, 0), LPR_OK);
     assert_int_equal(lpr_spool_fetch(s, 0, 4, rows, &n), LPR_OK);
     assert_int_equal(n, 1);
-    /* the spool's device/seq/id win over whatever the caller put there */
-    assert_string_equal((char *)rows[0].payload,
-                        "{\"schema\":\"lpr.read/1\",\"device\":\"cam-2\",\"seq\":1,"
-                        "\"id\":\"cam-2-1\",\"plate\":{\"text\":\"ABC123\"}}");
+    /* the spool's device/seq/epoch/id win over whatever the caller put there */
+    char want[256];
+    const char *e = lpr_spool_epoch(s);
+    snprintf(want, sizeof want,
+             "{\"schema\":\"lpr.read/1\",\"device\":\"cam-2\",\"seq\":1,\"epoch\":\"%s\","
+             "\"id\":\"cam-2-%s-1\",\"plate\":{\"text\":\"ABC123\"}}",
+             e, e);
+    assert_string_equal((char *)rows[0].payload, want);
     assert_null(rows[0].sig);
     lpr_spool_row_clear(&rows[0]);
     lpr_spool_close(s);
@@ -374,6 +412,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_seq_survives_reopen_and_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_payload_stamped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_spool_never_repeats_an_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signature_stored_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects_non_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_size_quota_drops_oldest_counted, setup, teardown),
