@@ -28,6 +28,12 @@
 
 typedef struct lpr_spool lpr_spool;
 
+/* Beside the spool, <spool>.reserve holds this much disk so that a full
+ * disk still leaves room to delete reads (see spool.c); made on open and
+ * after each append when there is room, released by a write that finds
+ * the disk full. */
+#define LPR_SPOOL_RESERVE_BYTES (512 * 1024)
+
 typedef struct lpr_spool_opts {
     const char *device_id;   /* required for append; stamps device/seq/id */
     double max_mb;           /* database size quota; <= 0: none */
@@ -52,7 +58,7 @@ typedef struct lpr_spool_row {
 typedef struct lpr_spool_stats {
     int64_t depth;           /* reads waiting */
     int64_t bytes;           /* payload + signature bytes waiting */
-    int64_t db_bytes;        /* database pages in use */
+    int64_t db_bytes;        /* database pages in use and the WAL: what max_mb counts */
     int64_t oldest_ms;       /* created_ms of the oldest read, 0 if empty */
     int64_t dropped;         /* reads dropped by quotas, ever */
     int64_t next_seq;        /* the seq the next append gets */

@@ -9,6 +9,15 @@
  * bump next_seq. A full disk on append drops the oldest reads (counted) and
  * retries once.
  *
+ * Full disk: SQLite in WAL mode needs disk space even to delete (the WAL
+ * grows by the pages it changes). So beside the spool lies a reserve file,
+ * <spool>.reserve, LPR_SPOOL_RESERVE_BYTES made when there is room. A write
+ * that fails with a full disk releases it, makes room (an append drops the
+ * oldest reads, counted; every write checkpoints and truncates the WAL) and
+ * retries once; the reserve is made again once there is room. The WAL is
+ * checkpointed every WAL_PAGES pages and truncated to the same size, and the
+ * size quota counts it.
+ *
  * Age: clock_synced says whether the wall clock (created_ms) was
  * synchronised when the read was spooled, boot is the kernel's boot id and
  * boot_ms CLOCK_BOOTTIME then. A read spooled in this boot ages by
@@ -24,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -31,6 +41,8 @@
 
 #include "lpr_config.h"
 #include "lpr_spool.h"
+
+#define WAL_PAGES 128 /* 512 KiB of 4 KiB pages: checkpoint and WAL size limit */
 
 struct lpr_spool {
     sqlite3 *db;
@@ -40,7 +52,75 @@ struct lpr_spool {
     char epoch[17]; /* the spool's epoch, 16 hex digits */
     double max_mb, max_age_days;
     int64_t age_checked_boot_ms; /* when append last ran the age quota */
+    int reserve_missing_logged;  /* said once that no reserve could be made */
+    int quiet_full;              /* a full disk is being handled: db_error says nothing */
 };
+
+/* ---- the reserve (see the top of this file) ---- */
+static void reserve_path(const lpr_spool *s, char *out, size_t n)
+{
+    snprintf(out, n, "%s.reserve", s->path);
+}
+
+/* Makes the reserve if it is missing; 0 when it is there. */
+static int reserve_make(lpr_spool *s)
+{
+    char p[600];
+    struct stat st;
+    reserve_path(s, p, sizeof p);
+    if (stat(p, &st) == 0 && st.st_size >= LPR_SPOOL_RESERVE_BYTES)
+        return 0;
+    int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+    if (fd < 0)
+        return -1;
+    int rc = posix_fallocate(fd, 0, LPR_SPOOL_RESERVE_BYTES);
+    if (rc == EOPNOTSUPP || rc == EINVAL) { /* a file system without fallocate: write it */
+        static const char zero[4096];
+        rc = 0;
+        for (off_t off = 0; rc == 0 && off < LPR_SPOOL_RESERVE_BYTES; off += sizeof zero)
+            if (pwrite(fd, zero, sizeof zero, off) != (ssize_t)sizeof zero)
+                rc = errno ? errno : ENOSPC;
+        if (rc == 0 && fsync(fd) != 0)
+            rc = errno;
+    }
+    close(fd);
+    if (rc != 0) {
+        unlink(p);
+        if (!s->reserve_missing_logged)
+            LPR_WARN("spool", "%s: no room for the %d KiB full-disk reserve (%s); will retry",
+                     p, LPR_SPOOL_RESERVE_BYTES / 1024, strerror(rc));
+        s->reserve_missing_logged = 1;
+        return -1;
+    }
+    if (s->reserve_missing_logged)
+        LPR_INFO("spool", "%s: full-disk reserve made again", p);
+    s->reserve_missing_logged = 0;
+    return 0;
+}
+
+/* Frees the reserve's space; 1 if there was one. */
+static int reserve_release(lpr_spool *s)
+{
+    char p[600];
+    reserve_path(s, p, sizeof p);
+    return unlink(p) == 0;
+}
+
+static int exec_sql(lpr_spool *s, const char *sql);
+
+/* Writes the WAL back into the database and truncates it. */
+static void checkpoint(lpr_spool *s)
+{
+    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
+/* Gives the free pages of the database back to the file system (a spool
+ * made with auto_vacuum=INCREMENTAL; older ones keep them for new reads). */
+static void give_back(lpr_spool *s)
+{
+    exec_sql(s, "PRAGMA incremental_vacuum;");
+    checkpoint(s);
+}
 
 static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS reads("
@@ -87,7 +167,8 @@ static int64_t query_int(lpr_spool *s, const char *sql, int64_t dflt)
 static lpr_err db_error(lpr_spool *s, const char *what)
 {
     int code = sqlite3_errcode(s->db);
-    LPR_ERROR("spool", "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    if (!(s->quiet_full && code == SQLITE_FULL))
+        LPR_ERROR("spool", "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
     if (code == SQLITE_FULL)
         return LPR_EFULL;
     if (code == SQLITE_CANTOPEN || code == SQLITE_IOERR || code == SQLITE_READONLY)
@@ -213,14 +294,28 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
     read_boot_id(s->boot, sizeof s->boot);
     s->age_checked_boot_ms = INT64_MIN / 2;
     /* WAL: the camera appends while the uplink reads and deletes;
-     * synchronous=FULL: a committed read survives a power cut. */
-    if (exec_sql(s, "PRAGMA journal_mode=WAL;") != SQLITE_OK ||
-        exec_sql(s, "PRAGMA synchronous=FULL;") != SQLITE_OK ||
-        (!schema_ready(s) && migrate(s) != SQLITE_OK)) {
+     * synchronous=FULL: a committed read survives a power cut. A full disk
+     * (the -shm and -wal files need room): release the reserve, once. */
+    for (int attempt = 0;; attempt++) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                 " PRAGMA wal_autocheckpoint=%d; PRAGMA journal_size_limit=%d;",
+                 WAL_PAGES, WAL_PAGES * 4096);
+        if (exec_sql(s, sql) == SQLITE_OK && (schema_ready(s) || migrate(s) == SQLITE_OK))
+            break;
+        /* SQLite says "disk I/O error" when it cannot size the -shm file */
+        int code = sqlite3_errcode(s->db);
+        if (attempt == 0 && (code == SQLITE_FULL || code == SQLITE_IOERR) && reserve_release(s)) {
+            LPR_WARN("spool", "%s: disk full on open: released the full-disk reserve", path);
+            continue;
+        }
         lpr_err rc = db_error(s, "cannot initialise spool");
         lpr_spool_close(s);
         return rc;
     }
+    if (!(opts && opts->must_exist))
+        reserve_make(s);
     snprintf(s->epoch, sizeof s->epoch, "%016llx",
              (unsigned long long)query_int(s, "SELECT value FROM meta WHERE key='epoch'", 0));
     *out = s;
@@ -345,12 +440,32 @@ static lpr_err drop_oldest(lpr_spool *s, int64_t n, int64_t *dropped)
              (long long)n, (long long)n);
     int before = sqlite3_total_changes(s->db);
     if (exec_sql(s, sql) != SQLITE_OK) {
-        exec_sql(s, "ROLLBACK;");
-        return db_error(s, "drop oldest reads");
+        lpr_err rc = db_error(s, "drop oldest reads");
+        if (!sqlite3_get_autocommit(s->db))
+            exec_sql(s, "ROLLBACK;");
+        return rc;
     }
     if (dropped)
         *dropped += (sqlite3_total_changes(s->db) - before) - 1; /* minus the meta row */
     return LPR_OK;
+}
+
+/* Makes the reserve again; when the disk has no room for it (others filled
+ * it), the oldest reads make the room, counted: without the reserve the
+ * next full disk could not even delete. At most 4 x 64 reads per call. */
+static void keep_reserve(lpr_spool *s)
+{
+    for (int round = 0; reserve_make(s) != 0 && round < 4; round++) {
+        int64_t d = 0;
+        s->quiet_full = 1;
+        lpr_err rc = drop_oldest(s, 64, &d);
+        give_back(s);
+        s->quiet_full = 0;
+        if (rc != LPR_OK || d == 0)
+            break;
+        LPR_WARN("spool", "%s: disk full: dropped the %lld oldest read(s) to make the full-disk "
+                 "reserve again", s->path, (long long)d);
+    }
 }
 
 lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *seq_out,
@@ -368,14 +483,34 @@ lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *se
         json_decref(obj);
         return LPR_EFORMAT;
     }
+    s->quiet_full = 1; /* the last attempt below says it, if all fail */
     lpr_err rc = append_once(s, obj, seq_out, id, idlen);
     if (rc == LPR_EFULL) {
-        /* disk full: make room by dropping the oldest (counted), retry once */
-        int64_t d = 0;
-        LPR_WARN("spool", "%s: disk full, dropping the oldest reads to make room", s->path);
-        if (drop_oldest(s, 64, &d) == LPR_OK)
-            rc = append_once(s, obj, seq_out, id, idlen);
+        /* disk full: first the WAL's room (a truncating checkpoint; the
+         * database's free pages then take the read) */
+        checkpoint(s);
+        rc = append_once(s, obj, seq_out, id, idlen);
     }
+    if (rc == LPR_EFULL) {
+        /* still full: the reserve gives the room to delete; the oldest reads
+         * go (counted) so the newest is kept; retry once */
+        int64_t d = 0;
+        int had = reserve_release(s);
+        checkpoint(s);
+        lpr_err drc = drop_oldest(s, 64, &d);
+        give_back(s);
+        if (drc == LPR_OK)
+            LPR_WARN("spool", "%s: disk full: %sdropped the %lld oldest read(s) to keep the newest",
+                     s->path, had ? "released the full-disk reserve, " : "", (long long)d);
+        else
+            LPR_WARN("spool", "%s: disk full, and %s: no room even to delete reads", s->path,
+                     had ? "the full-disk reserve is not enough" : "no full-disk reserve is left");
+        s->quiet_full = 0;
+        rc = append_once(s, obj, seq_out, id, idlen);
+    }
+    s->quiet_full = 0;
+    if (rc == LPR_OK)
+        keep_reserve(s);
     if (rc == LPR_OK) {
         lpr_spool_clock now = lpr_spool_clock_now();
         /* the age quota scans the reads: once a minute is enough */
@@ -392,12 +527,21 @@ lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *se
 }
 
 
+static int64_t wal_bytes(lpr_spool *s)
+{
+    char wal[600];
+    struct stat st;
+    snprintf(wal, sizeof wal, "%s-wal", s->path);
+    return stat(wal, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+/* What the size quota counts: the database's pages in use and the WAL. */
 static int64_t db_bytes(lpr_spool *s)
 {
     int64_t pages = query_int(s, "PRAGMA page_count", 0);
     int64_t free_pages = query_int(s, "PRAGMA freelist_count", 0);
     int64_t size = query_int(s, "PRAGMA page_size", 4096);
-    return (pages - free_pages) * size;
+    return (pages - free_pages) * size + wal_bytes(s);
 }
 
 /* Drops the reads older than the age quota (see the top of this file),
@@ -460,7 +604,15 @@ lpr_err lpr_spool_enforce(lpr_spool *s, const lpr_spool_clock *now, int64_t *dro
         rc = drop_aged(s, now, &d);
     if (rc == LPR_OK && s->max_mb > 0) {
         int64_t limit = (int64_t)(s->max_mb * 1024 * 1024);
+        /* the WAL counts; a checkpoint truncates it. One that another
+         * process's open read holds back is no reason to drop reads: then
+         * only the database's pages count, until the next try */
         for (int guard = 0; guard < 1000 && db_bytes(s) > limit; guard++) {
+            int busy = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+                                                 NULL) != SQLITE_OK;
+            int64_t over = busy ? db_bytes(s) - wal_bytes(s) : db_bytes(s);
+            if (over <= limit)
+                break;
             int64_t depth = query_int(s, "SELECT count(*) FROM reads", 0);
             if (depth == 0)
                 break;
@@ -566,7 +718,7 @@ typedef int (*batch_bind)(sqlite3_stmt *st, const void *items, int i);
 
 /* Runs one statement for each of n items in one IMMEDIATE transaction:
  * all or nothing, one fsync. */
-static lpr_err run_batch(lpr_spool *s, const char *sql, const void *items, int n,
+static lpr_err run_batch_once(lpr_spool *s, const char *sql, const void *items, int n,
                          batch_bind bind, const char *what)
 {
     sqlite3_stmt *st;
@@ -597,6 +749,27 @@ static lpr_err run_batch(lpr_spool *s, const char *sql, const void *items, int n
         return rc;
     }
     return LPR_OK;
+}
+
+/* run_batch_once, and on a full disk once more after releasing the
+ * reserve and truncating the WAL: signatures and deletes change pages in
+ * place, so that room is enough, and the uplink keeps draining */
+static lpr_err run_batch(lpr_spool *s, const char *sql, const void *items, int n,
+                         batch_bind bind, const char *what)
+{
+    s->quiet_full = 1;
+    lpr_err rc = run_batch_once(s, sql, items, n, bind, what);
+    s->quiet_full = 0;
+    if (rc != LPR_EFULL)
+        return rc;
+    int had = reserve_release(s);
+    checkpoint(s);
+    LPR_WARN("spool", "%s: disk full: %struncated the WAL; trying to %s again", s->path,
+             had ? "released the full-disk reserve, " : "", what);
+    rc = run_batch_once(s, sql, items, n, bind, what);
+    if (rc == LPR_OK)
+        reserve_make(s);
+    return rc;
 }
 
 static int bind_signature(sqlite3_stmt *st, const void *items, int i)

@@ -17,7 +17,16 @@ scratch() {
 scratch_cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -z "$SCRATCH_CERTS" ] || stop_broker "$T/$SCRATCH_CERTS"
+  for m in "${SCRATCH_MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
   rm -rf "$T"
+}
+SCRATCH_MOUNTS=()
+# small_disk DIR MB: a tmpfs of MB megabytes at DIR (a full disk to test),
+# unmounted at cleanup
+small_disk() {
+  mkdir -p "$1"
+  mount -t tmpfs -o "size=${2}m" tmpfs "$1" || fail "cannot mount a ${2} MB tmpfs at $1 (the test runs as root)"
+  SCRATCH_MOUNTS+=("$1")
 }
 fail() { echo "FAIL [$(eval echo "$SCRATCH_LABEL")]: $*" >&2; exit 1; }
 

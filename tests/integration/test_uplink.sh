@@ -4,7 +4,7 @@
 # usage: test_uplink.sh BUILD_DIR SCENARIO
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
 # acl, shared, store-restart, badconfig, status, insecure, doctor, provision,
-# refused, locked.
+# refused, locked, watchdog, fulldisk.
 set -euo pipefail
 B=$1
 scenario=$2
@@ -175,6 +175,47 @@ quota)
   gen_reads 5 | push 2>/dev/null; sleep 2.5; gen_reads 1 | push 2>/dev/null
   [ "$(depth)" -eq 1 ] || fail "age quota: depth $(depth), want 1"
   echo "size quota dropped $dropped (counted, logged, in health); age quota dropped old reads"
+  ;;
+fulldisk)
+  # issue 15: on a full disk drop_oldest failed (deleting needs WAL room),
+  # nothing was counted and the new read was lost; the uplink could not
+  # store signatures and sent nothing. A 3 MB disk, filled by the spool,
+  # then by another file: every read is spooled or counted as dropped, the
+  # newest always kept, and the uplink drains the spool on the full disk.
+  small_disk "$T/disk" 3
+  write_config "$T" "$PORT" cam-test "spool.path=$T/disk/spool.db"
+  SPOOL=$T/disk/spool.db
+  gen_reads 4000 | "$LPR" spool push --config "$CONF" > /dev/null 2> "$T/push1.log" ||
+    fail "reads refused on a disk the spool fills: $(grep -v warn "$T/push1.log" | head -3)"
+  d=$(depth); dropped=$(stat_of dropped)
+  [ "$dropped" -gt 0 ] || fail "a 3 MB disk held 4000 reads without dropping any?"
+  [ $((d + dropped)) -eq 4000 ] || fail "depth $d + dropped $dropped != 4000: reads lost uncounted"
+  grep -q "disk full: released the full-disk reserve, dropped the" "$T/push1.log" || fail "not logged: $(head -3 "$T/push1.log")"
+  ! grep -q "error" "$T/push1.log" || fail "errors while handling it: $(grep -m3 error "$T/push1.log")"
+  [ -f "$SPOOL.reserve" ] || fail "the full-disk reserve was not made again"
+  last=$("$LPR" spool export --spool "$SPOOL" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["plate"]["text"])')
+  [ "$last" = T003999 ] || fail "the newest read is not in the spool: last is $last"
+  # another file takes every byte left
+  dd if=/dev/zero of="$T/disk/other" bs=64k 2>/dev/null || true
+  [ "$(df --output=avail "$T/disk" | tail -1)" -eq 0 ] || fail "disk not full"
+  gen_reads 100 4000 | "$LPR" spool push --config "$CONF" > /dev/null 2> "$T/push2.log" ||
+    fail "reads refused on a disk others filled: $(grep -v warn "$T/push2.log" | head -3)"
+  d=$(depth); dropped=$(stat_of dropped)
+  [ $((d + dropped)) -eq 4100 ] || fail "depth $d + dropped $dropped != 4100 on a disk others filled"
+  last=$("$LPR" spool export --spool "$SPOOL" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["plate"]["text"])')
+  [ "$last" = T004099 ] || fail "the newest read is not in the spool: last is $last"
+  # the uplink starts on the full disk, signs, publishes and deletes them all
+  start_broker "$T" "$PORT"
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  "$UPLINK" --config "$CONF" --once 2> "$T/uplink.log" || fail "uplink failed on a full disk: $(tail -3 "$T/uplink.log")"
+  wait_count "$T/sub.out" "$d" 60 || fail "only $(count_distinct "$T/sub.out") of $d arrived from a full disk"
+  [ "$(ids_of "$T/sub.out" | wc -l)" -eq "$d" ] || fail "not all $d reads verify"
+  [ "$(depth)" -eq 0 ] || fail "spool not drained on a full disk: $(depth) left"
+  # space returns: the reserve comes back by itself with the next read
+  rm -f "$T/disk/other"
+  gen_reads 1 5000 | push 2> /dev/null
+  [ "$(stat -c %s "$SPOOL.reserve")" -ge 524288 ] || fail "no reserve once space returned"
+  echo "3 MB disk: 4100 reads, $dropped dropped oldest-first (counted), the newest kept each time, no error; uplink drained the $d left from the full disk; reserve back with the space"
   ;;
 keyperm)
   chmod 644 "$T/keys-cam-test/device.key"
