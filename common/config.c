@@ -3,10 +3,12 @@
  * is one row: section, name, type, where it lands and its allowed range.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -207,7 +209,9 @@ static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
     case T_DBL: {
         errno = 0;
         double v = strtod(value, &end);
-        if (errno || end == value || *end || v < k->min || v > k->max) {
+        /* !isfinite: "nan" passes every range comparison (max_mb = nan
+         * turned the quota off) */
+        if (errno || end == value || *end || !isfinite(v) || v < k->min || v > k->max) {
             snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' is not a number in %g..%g",
                      k->section, k->name, value, k->min, k->max);
             return 0;
@@ -244,6 +248,17 @@ static int handler(void *user, const char *section, const char *name, const char
     return 0;
 }
 
+int lpr_device_id_reserved(const char *id)
+{
+    /* ids the broker's ACL gives powers to (board/broker/lpr.acl: "store"
+     * reads every device's reads), and names kept for the fleet's services */
+    static const char *const reserved[] = {"store", "fleet", "admin", "broker"};
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+        if (!strcasecmp(id, reserved[i]))
+            return 1;
+    return 0;
+}
+
 static lpr_err finish(parse_ctx *ctx, int rc, const char *name, char *err, size_t errlen)
 {
     lpr_config *cfg = ctx->cfg;
@@ -256,10 +271,50 @@ static lpr_err finish(parse_ctx *ctx, int rc, const char *name, char *err, size_
         snprintf(err, errlen, "%s: [device] id is required", name);
         return LPR_EINVAL;
     }
+    if (lpr_device_id_reserved(cfg->device.id)) {
+        snprintf(err, errlen, "%s: [device] id '%s' is reserved for the fleet's own services "
+                 "(the broker's ACL gives it powers no camera may have)", name, cfg->device.id);
+        return LPR_EINVAL;
+    }
     if (!cfg->uplink.topic_prefix[0])
         snprintf(cfg->uplink.topic_prefix, sizeof cfg->uplink.topic_prefix, "lpr/v1/%s/",
                  cfg->device.id);
+    const char *tp = cfg->uplink.topic_prefix;
+    if (strpbrk(tp, "#+") || tp[0] == '$' || tp[0] == '/' || tp[strlen(tp) - 1] != '/') {
+        snprintf(err, errlen, "%s: [uplink] topic_prefix '%s' must be a topic path ending in "
+                 "'/', without the wildcards '#' and '+' and not starting with '$' or '/'",
+                 name, tp);
+        return LPR_EINVAL;
+    }
     return LPR_OK;
+}
+
+/* inih reads a line into INI_MAX_LINE bytes and parses what is left as a
+ * new line: "host = <192 characters>insecure = true" turned plaintext on.
+ * Such lines, and NUL bytes, are refused before inih sees the text. */
+#define MAX_LINE (INI_MAX_LINE - 2) /* characters, without the newline */
+
+static int check_lines(const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+    int line = 1;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && text[i] == 0) {
+            snprintf(err, errlen, "%s:%d: a NUL byte: not a text file", name, line);
+            return 0;
+        }
+        if (i == len || text[i] == '\n') {
+            size_t n = i - start - (i > start && text[i - 1] == '\r');
+            if (n > MAX_LINE) {
+                snprintf(err, errlen, "%s:%d: line longer than %d characters (%zu): shorten the "
+                         "value", name, line, MAX_LINE, n);
+                return 0;
+            }
+            line++;
+            start = i + 1;
+        }
+    }
+    return 1;
 }
 
 lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
@@ -267,22 +322,65 @@ lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *c
 {
     parse_ctx ctx = {cfg, "", {0}};
     lpr_config_defaults(cfg);
+    if (!check_lines(text, strlen(text), name, err, errlen))
+        return LPR_EINVAL;
     int rc = ini_parse_string(text, handler, &ctx);
     return finish(&ctx, rc, name, err, errlen);
 }
 
+#define MAX_CONFIG_BYTES (1 << 20)
+
 lpr_err lpr_config_load(const char *path, lpr_config *cfg, char *err, size_t errlen)
 {
-    parse_ctx ctx = {cfg, "", {0}};
     lpr_config_defaults(cfg);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return errno == ENOENT ? LPR_ENOENT : LPR_EIO;
+    /* O_NONBLOCK: a FIFO must not hang the open; only a regular file of a
+     * sane size is read (--config /dev/zero read forever) */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+        return e == ENOENT ? LPR_ENOENT : LPR_EIO;
     }
-    int rc = ini_parse_file(f, handler, &ctx);
-    fclose(f);
-    return finish(&ctx, rc, path, err, errlen);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        close(fd);
+        return LPR_EINVAL;
+    }
+    if (st.st_size > MAX_CONFIG_BYTES) {
+        snprintf(err, errlen, "%s: %lld bytes: too large for a configuration file (at most %d)",
+                 path, (long long)st.st_size, MAX_CONFIG_BYTES);
+        close(fd);
+        return LPR_EINVAL;
+    }
+    char *text = malloc((size_t)st.st_size + 1);
+    size_t got = 0;
+    ssize_t n = 0;
+    while (text && got < (size_t)st.st_size &&
+           (n = read(fd, text + got, (size_t)st.st_size - got)) > 0)
+        got += (size_t)n;
+    int e = errno;
+    close(fd);
+    if (!text || n < 0) {
+        snprintf(err, errlen, "%s: %s", path, text ? strerror(e) : "out of memory");
+        free(text);
+        return LPR_EIO;
+    }
+    text[got] = 0;
+    if (strlen(text) != got) {
+        for (size_t i = 0, line = 1; i < got; i++) {
+            if (!text[i]) {
+                snprintf(err, errlen, "%s:%zu: a NUL byte: not a text file", path, line);
+                break;
+            }
+            line += text[i] == '\n';
+        }
+        free(text);
+        return LPR_EINVAL;
+    }
+    lpr_err rc = lpr_config_load_string(text, path, cfg, err, errlen);
+    free(text);
+    return rc;
 }
 
 lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen)

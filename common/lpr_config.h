@@ -69,6 +69,10 @@ void lpr_config_defaults(lpr_config *cfg);
  * writes "FILE:LINE: reason" into err (never NULL on error). */
 lpr_err lpr_config_load(const char *path, lpr_config *cfg, char *err, size_t errlen);
 
+/* 1 for a device id kept for the fleet's own services (the broker's ACL
+ * gives "store" every device's reads): load and `lpr provision` refuse it. */
+int lpr_device_id_reserved(const char *id);
+
 /* Same, from a string (tests); 'name' stands for the file in messages. */
 lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
                                char *err, size_t errlen);

@@ -206,6 +206,11 @@ int lpr_cmd_provision(int argc, char **argv)
         fprintf(stderr, "lpr provision: --device-id '%s': letters, digits, '_' or '-' only\n", id);
         return 2;
     }
+    if (lpr_device_id_reserved(id)) {
+        fprintf(stderr, "lpr provision: --device-id '%s' is reserved for the fleet's own services "
+                "(the broker's ACL gives it powers no camera may have)\n", id);
+        return 2;
+    }
     char conf[1024], key[1100];
     snprintf(conf, sizeof conf, "%s/lpr.conf", dir);
     snprintf(key, sizeof key, "%s/device.key", dir);

@@ -384,7 +384,11 @@ provision)
   "$LPR" verify --pub "$P/device.pub.pem" "$T/prov.out" | tail -1 | grep -q "^3 valid, 0 invalid" ||
     fail "reads of the provisioned unit do not verify"
   grep -q "$kid" "$T/prov-uplink.log" || fail "key id differs"
-  echo "provisioned cam-prov (key id $kid): CSR signed by the CA, 3 reads delivered and verified"
+  # issue 16: a unit provisioned as "store" read every device's reads under the shipped ACL
+  rc=0; "$LPR" provision --device-id store --out "$T/prov-store" 2> "$T/store.err" > /dev/null || rc=$?
+  [ $rc -eq 2 ] && grep -q "'store' is reserved" "$T/store.err" && [ ! -e "$T/prov-store/device.key" ] ||
+    fail "provisioned a device as 'store': $(cat "$T/store.err")"
+  echo "provisioned cam-prov (key id $kid): CSR signed by the CA, 3 reads delivered and verified; 'store' refused"
   ;;
 doctor)
   # lpr doctor on a healthy unit: every check passes; then broken pieces

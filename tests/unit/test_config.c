@@ -97,6 +97,63 @@ static void test_errors_name_line(void **state)
     expect_error("[device]\nid = a\n[camera]\nmin_frames = 0\n", "t.conf:4: [camera] min_frames");
 }
 
+/* Issue 16, 2. and 3.: hostile configs */
+static void test_hostile_config(void **state)
+{
+    (void)state;
+    /* a line inih would split: "host = <192 characters>insecure = true"
+     * turned plaintext MQTT on */
+    char ini[600];
+    snprintf(ini, sizeof ini, "[device]\nid = a\n[uplink]\nhost = %0192dinsecure = true\n", 0);
+    expect_error(ini, "t.conf:4: line longer than 198 characters (214)");
+    expect_error("[device]\nid = a\n[spool]\nmax_mb = nan\n", "t.conf:4: [spool] max_mb: 'nan'");
+    expect_error("[device]\nid = a\n[spool]\nmax_age_days = inf\n", "t.conf:4: [spool] max_age_days");
+    expect_error("[device]\nid = a\n[camera]\nbearing_deg = -nan\n", "t.conf:4: [camera] bearing_deg");
+    expect_error("[device]\nid = a\nid = b\n", "t.conf:3: [device] id is set twice");
+    expect_error("[device]\nid = store\n", "t.conf: [device] id 'store' is reserved");
+    expect_error("[device]\nid = Fleet\n", "t.conf: [device] id 'Fleet' is reserved");
+    expect_error("[device]\nid = a\n[uplink]\ntopic_prefix = lpr/v1/#/\n", "[uplink] topic_prefix 'lpr/v1/#/'");
+    expect_error("[device]\nid = a\n[uplink]\ntopic_prefix = $SYS/x/\n", "[uplink] topic_prefix");
+    expect_error("[device]\nid = a\n[uplink]\ntopic_prefix = lpr/v1/a\n", "must be a topic path ending in '/'");
+    /* a line of 198 characters is fine */
+    lpr_config c;
+    char err[600] = "";
+    snprintf(ini, sizeof ini, "[device]\nid = a\n[uplink]\nhost = %0191d\n", 0);
+    assert_int_equal(strlen(strstr(ini, "host = ")), 199);
+    assert_int_equal(lpr_config_load_string(ini, "t.conf", &c, err, sizeof err), LPR_OK);
+}
+
+/* --config /dev/zero read forever and a FIFO hung; a NUL byte is no text */
+static void test_config_not_a_file(void **state)
+{
+    (void)state;
+    lpr_config c;
+    char err[600] = "", dir[] = "/tmp/lpr-cfg-XXXXXX", path[300];
+    assert_int_equal(lpr_config_load("/dev/zero", &c, err, sizeof err), LPR_EINVAL);
+    assert_non_null(strstr(err, "/dev/zero: not a regular file"));
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    assert_int_equal(lpr_config_load(path, &c, err, sizeof err), LPR_EINVAL);
+    assert_non_null(strstr(err, "fifo: not a regular file"));
+    unlink(path);
+    assert_int_equal(lpr_config_load(dir, &c, err, sizeof err), LPR_EINVAL);
+    snprintf(path, sizeof path, "%s/nul.conf", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fwrite("[device]\nid = a\0b\n", 1, 19, f);
+    fclose(f);
+    assert_int_equal(lpr_config_load(path, &c, err, sizeof err), LPR_EINVAL);
+    assert_non_null(strstr(err, "nul.conf:2: a NUL byte"));
+    f = fopen(path, "w");
+    fputs("[device]\nid = cam-ok\n", f);
+    fclose(f);
+    assert_int_equal(lpr_config_load(path, &c, err, sizeof err), LPR_OK);
+    assert_string_equal(c.device.id, "cam-ok");
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -136,6 +193,8 @@ int main(void)
         cmocka_unit_test(test_defaults_and_values),
         cmocka_unit_test(test_errors_name_line),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_hostile_config),
+        cmocka_unit_test(test_config_not_a_file),
         cmocka_unit_test(test_user_may),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
