@@ -90,6 +90,7 @@ static void take_report(lpr_gps *g, const struct gps_data_t *d)
     f.track_deg = isfinite(d->fix.track) ? d->fix.track : NAN;
     f.sats_used = d->satellites_used;
     f.sats_seen = d->satellites_visible;
+    lpr_fix_plausible(&f);
     pthread_mutex_lock(&g->mu);
     if (f.mode >= LPR_FIX_2D && d->fix.time.tv_sec > 0 && isfinite(f.lat)) {
         lpr_track_add(g->track, &f);

@@ -45,6 +45,18 @@ typedef struct lpr_position {
 
 const char *lpr_fix_mode_name(lpr_fix_mode m); /* "none" "2d" "3d" "fixed" */
 
+/* Physical bounds of what a receiver may report for a vehicle on the
+ * ground; outside them a value is noise or an attack (a negative speed
+ * moved a read 300 m; 1e21 knots sent it across the planet). */
+#define LPR_FIX_MAX_SPEED_MPS 150.0 /* 540 km/h */
+#define LPR_FIX_MAX_ERR_M 10000.0   /* an error estimate beyond: unknown */
+#define LPR_FIX_MIN_ALT_M -500.0
+#define LPR_FIX_MAX_ALT_M 20000.0
+/* Clears (NAN) the speed, course, error and altitude of f that lie outside
+ * those bounds, and a position outside the globe (mode none); returns how
+ * many values it cleared. The NMEA reader and the gpsd client both use it. */
+int lpr_fix_plausible(lpr_fix *f);
+
 /* ---- fix history ---- */
 typedef struct lpr_track lpr_track;
 lpr_track *lpr_track_new(int capacity); /* ring of the last 'capacity' fixes */
@@ -65,6 +77,7 @@ void lpr_track_at(const lpr_track *t, int64_t instant_ms, int max_extrapolate_ms
 /* ---- NMEA 0183 reader (recorded logs; no gpsd needed) ---- */
 typedef struct lpr_nmea_stats {
     long lines, sentences, bad_checksum, no_checksum, unparsed, fixes, no_fix_epochs;
+    long implausible; /* values of fixes outside physical bounds, ignored */
 } lpr_nmea_stats;
 typedef struct lpr_nmea lpr_nmea;
 lpr_nmea *lpr_nmea_new(void);

@@ -165,8 +165,9 @@ static int finish(lpr_nmea *n, lpr_fix *out)
                     : e->gsa_mode == 3 || !isnan(e->alt) ? LPR_FIX_3D
                                                          : LPR_FIX_2D;
         out->sats_used = e->sats;
+        n->st.implausible += lpr_fix_plausible(out);
         n->st.fixes++;
-        got = 1;
+        got = out->mode != LPR_FIX_NONE;
     } else {
         n->st.no_fix_epochs++;
     }

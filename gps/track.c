@@ -104,6 +104,30 @@ static void stale(lpr_position *p, int64_t age)
     p->age_ms = age;
 }
 
+int lpr_fix_plausible(lpr_fix *f)
+{
+    int n = 0;
+    if (!isnan(f->speed_mps) && !(f->speed_mps >= 0 && f->speed_mps <= LPR_FIX_MAX_SPEED_MPS))
+        f->speed_mps = NAN, n++;
+    if (!isnan(f->track_deg) && !(f->track_deg >= 0 && f->track_deg <= 360))
+        f->track_deg = NAN, n++;
+    if (!isnan(f->err_m) && !(f->err_m >= 0 && f->err_m <= LPR_FIX_MAX_ERR_M))
+        f->err_m = NAN, n++;
+    if (!isnan(f->alt_m) && !(f->alt_m >= LPR_FIX_MIN_ALT_M && f->alt_m <= LPR_FIX_MAX_ALT_M))
+        f->alt_m = NAN, n++;
+    if (f->mode != LPR_FIX_NONE && !(fabs(f->lat) <= 90 && fabs(f->lon) <= 180)) {
+        f->mode = LPR_FIX_NONE;
+        f->lat = f->lon = NAN;
+        n++;
+    }
+    return n;
+}
+
+/* Dead reckoning beyond this is a guess, not a position: stale instead */
+#define MAX_RECKON_M 100.0
+/* what a vehicle may change its speed by while we guess (m/s^2) */
+#define RECKON_ACCEL 3.0
+
 /* Dead reckoning from f by dt_ms (may be negative). 0 if not possible. */
 static int extrapolate(const lpr_fix *f, int64_t dt_ms, lpr_position *p)
 {
@@ -117,13 +141,20 @@ static int extrapolate(const lpr_fix *f, int64_t dt_ms, lpr_position *p)
     if (f->speed_mps > 0.3 && isnan(f->track_deg))
         return 0; /* moving, direction unknown */
     double d = f->speed_mps * (double)dt_ms / 1000.0;
+    if (fabs(d) > MAX_RECKON_M)
+        return 0;
     double rad = track * M_PI / 180.0;
     double lat_r = f->lat * M_PI / 180.0;
     p->lat = f->lat + (d * cos(rad) / EARTH_R) * 180.0 / M_PI;
     p->lon = f->lon + (d * sin(rad) / (EARTH_R * cos(lat_r))) * 180.0 / M_PI;
-    /* the error grows with the time we guessed over (~1 m/s uncertainty) */
-    if (!isnan(p->err_m))
-        p->err_m += fabs((double)dt_ms) / 1000.0;
+    /* the error grows with the time we guessed over: a speed change of up
+     * to RECKON_ACCEL and ~1 m/s of speed error, and never less than the
+     * distance moved on the guess, so the position stays within err_m of
+     * the one the receiver reported */
+    if (!isnan(p->err_m)) {
+        double t = fabs((double)dt_ms) / 1000.0;
+        p->err_m += fmax(fabs(d), 0.5 * RECKON_ACCEL * t * t + t);
+    }
     return 1;
 }
 

@@ -147,6 +147,60 @@ static void test_nmea_epochs(void **state)
     lpr_nmea_free(n);
 }
 
+/* Issue 16, 4.: a negative speed moved a read ~300 m; 1e21 knots gave a
+ * longitude of 2e15 on a signed "3d" fix claiming 5 m error; HDOP 1e9 gave
+ * err_m 5e21. Values outside physical bounds are ignored and counted, and
+ * dead reckoning is bounded, its error at least the distance it guessed. */
+static void test_implausible_values(void **state)
+{
+    (void)state;
+    lpr_nmea *n = lpr_nmea_new();
+    lpr_fix f;
+    char s[200];
+    nmea("$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,-600.0,90.0,050826,,,A", s, sizeof s);
+    lpr_nmea_feed(n, s, &f);
+    nmea("$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,09,1000000000,99999999,M,-21.6,M,,", s,
+         sizeof s);
+    lpr_nmea_feed(n, s, &f);
+    nmea("$GPRMC,120001.00,A,4739.71890,N,12219.58362,W,1e21,90.0,050826,,,A", s, sizeof s);
+    assert_int_equal(lpr_nmea_feed(n, s, &f), 1);
+    assert_true(isnan(f.speed_mps)); /* -600 kn */
+    assert_true(isnan(f.err_m));     /* HDOP 1e9 */
+    assert_true(isnan(f.alt_m));     /* 1e8 m */
+    assert_float_equal(f.lat, 47.661982, 1e-6);
+    assert_int_equal(lpr_nmea_flush(n, &f), 1);
+    assert_true(isnan(f.speed_mps)); /* 1e21 kn */
+    lpr_nmea_stats st;
+    lpr_nmea_get_stats(n, &st);
+    assert_int_equal(st.implausible, 4);
+    lpr_nmea_free(n);
+
+    /* no speed: no dead reckoning (stale), never a position moved by noise */
+    lpr_track *t = lpr_track_new(4);
+    lpr_track_add(t, &f);
+    lpr_position p;
+    lpr_track_at(t, f.time_ms + 500, 2000, &p);
+    assert_int_equal(p.fix, LPR_FIX_NONE);
+    lpr_track_free(t);
+
+    /* a plausible fix: reckoning stays within err_m of it, and stops at 100 m */
+    lpr_fix g = fix_at(0, 0.0, 0.0, 60, 90);
+    assert_int_equal(lpr_fix_plausible(&g), 0);
+    t = lpr_track_new(4);
+    lpr_track_add(t, &g);
+    lpr_track_at(t, 1500, 2000, &p); /* 90 m east */
+    assert_int_equal(p.fix, LPR_FIX_3D);
+    double moved = p.lon * 111194.9;
+    assert_float_equal(moved, 90.0, 0.1);
+    assert_true(p.err_m >= 3.0 + moved);
+    lpr_track_at(t, 1800, 2000, &p); /* 108 m: too far to guess */
+    assert_int_equal(p.fix, LPR_FIX_NONE);
+    lpr_track_free(t);
+    lpr_fix h = fix_at(0, 95.0, 0.0, -1, 400);
+    assert_int_equal(lpr_fix_plausible(&h), 3);
+    assert_int_equal(h.mode, LPR_FIX_NONE);
+}
+
 static void test_nmea_bad_input(void **state)
 {
     (void)state;
@@ -263,7 +317,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_interpolation),   cmocka_unit_test(test_extrapolation_limit),
         cmocka_unit_test(test_gap_and_empty),   cmocka_unit_test(test_nmea_epochs),
-        cmocka_unit_test(test_nmea_bad_input),  cmocka_unit_test(test_nmea_huge_numbers),  cmocka_unit_test(test_fixed_site),
+        cmocka_unit_test(test_nmea_bad_input),
+        cmocka_unit_test(test_implausible_values),  cmocka_unit_test(test_nmea_huge_numbers),  cmocka_unit_test(test_fixed_site),
         cmocka_unit_test(test_time_source_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
