@@ -61,10 +61,64 @@ lpr_log_level lpr_log_get_level(void)
     return (lpr_log_level)log_level;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), 0 if there is none. */
+static size_t utf8_seq(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+             : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    /* overlong and surrogate forms */
+    if ((n == 3 && s[0] == 0xe0 && s[1] < 0xa0) || (n == 3 && s[0] == 0xed && s[1] >= 0xa0) ||
+        (n == 4 && s[0] == 0xf0 && s[1] < 0x90) || (n == 4 && s[0] == 0xf4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+long lpr_utf8_invalid_at(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; p[i];) {
+        size_t n = utf8_seq(p + i);
+        if (!n)
+            return (long)i;
+        i += n;
+    }
+    return -1;
+}
+
+void lpr_text_visible(const char *in, char *out, size_t outlen)
+{
+    const unsigned char *p = (const unsigned char *)in;
+    size_t o = 0;
+    if (!outlen)
+        return;
+    for (size_t i = 0; p[i] && o + 1 < outlen;) {
+        size_t n = utf8_seq(p + i);
+        if (n && p[i] >= 0x20 && p[i] != 0x7f) {
+            if (o + n >= outlen)
+                break;
+            memcpy(out + o, p + i, n);
+            o += n;
+            i += n;
+        } else {
+            if (o + 4 >= outlen)
+                break;
+            snprintf(out + o, 5, "\\x%02x", p[i]);
+            o += 4;
+            i++;
+        }
+    }
+    out[o] = 0;
+}
+
 void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};
-    char line[1024];
+    char raw[1024], line[1024];
     int n;
     va_list ap;
 
@@ -73,8 +127,12 @@ void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
     n = snprintf(line, sizeof line, "%s: %s: ", component ? component : "lpr",
                  names[level]);
     va_start(ap, fmt);
-    n += vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    /* a file name or value with a newline must not forge a log line, and
+     * bytes that are not UTF-8 are shown, not passed to the journal */
+    lpr_text_visible(raw, line + n, sizeof line - (size_t)n - 1);
+    n += (int)strlen(line + n);
     if (n > (int)sizeof line - 2)
         n = (int)sizeof line - 2;
     line[n++] = '\n';

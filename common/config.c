@@ -135,6 +135,15 @@ static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
 {
     char *base = (char *)ctx->cfg + k->offset;
     char *end;
+    long bad = lpr_utf8_invalid_at(value);
+    if (bad >= 0) {
+        /* it would vanish from every JSON read and status (jansson takes
+         * UTF-8 only) */
+        snprintf(ctx->msg, sizeof ctx->msg,
+                 "[%s] %s: byte 0x%02x at column %ld is not UTF-8 text; save the file as UTF-8",
+                 k->section, k->name, (unsigned char)value[bad], bad + 1);
+        return 0;
+    }
     switch (k->type) {
     case T_ID:
         if (!value[0] || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

@@ -62,6 +62,13 @@ void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
 #define LPR_WARN(comp, ...)  lpr_log(LPR_LOG_WARN, comp, __VA_ARGS__)
 #define LPR_ERROR(comp, ...) lpr_log(LPR_LOG_ERROR, comp, __VA_ARGS__)
 
+/* The byte offset of the first byte of s that is not valid UTF-8, or -1. */
+long lpr_utf8_invalid_at(const char *s);
+/* Copies in to out (NUL-terminated, truncated to outlen) with control
+ * characters and bytes that are not UTF-8 written as \xNN: text from files
+ * and names shown in logs and JSON, never silently dropped. */
+void lpr_text_visible(const char *in, char *out, size_t outlen);
+
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC), as a double. */
 double lpr_monotonic_ms(void);
 

@@ -47,7 +47,9 @@ static void read_usage(FILE *f)
 static void print_json(const char *file, const lpr_ocr_result *r)
 {
     json_t *root = json_object(), *plates = json_array();
-    json_object_set_new(root, "file", json_string(file));
+    char shown[1024];
+    lpr_text_visible(file, shown, sizeof shown); /* a name that is not UTF-8 stays visible */
+    json_object_set_new(root, "file", json_string(shown));
     json_object_set_new(root, "width", json_integer(r->width));
     json_object_set_new(root, "height", json_integer(r->height));
     json_object_set_new(root, "ms", json_real((double)(long)(r->ms * 10 + 0.5) / 10.0));

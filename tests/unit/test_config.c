@@ -123,6 +123,29 @@ static void test_hostile_config(void **state)
     assert_int_equal(lpr_config_load_string(ini, "t.conf", &c, err, sizeof err), LPR_OK);
 }
 
+/* Issue 16, 6. and 8.: a Latin-1 owner vanished from every read (jansson
+ * takes UTF-8 only); a newline in a logged file name forged a log line */
+static void test_text_not_utf8(void **state)
+{
+    (void)state;
+    expect_error("[device]\nid = a\nowner = Stadt K\xf6ln\n",
+                 "t.conf:3: [device] owner: byte 0xf6 at column 8 is not UTF-8 text");
+    lpr_config c;
+    char err[600] = "", out[64];
+    assert_int_equal(lpr_config_load_string("[device]\nid = a\nowner = Stadt K\xc3\xb6ln\n", "t.conf",
+                                            &c, err, sizeof err), LPR_OK);
+    assert_int_equal(lpr_utf8_invalid_at("K\xc3\xb6ln"), -1);
+    assert_int_equal(lpr_utf8_invalid_at("K\xf6ln"), 1);
+    assert_int_equal(lpr_utf8_invalid_at("\xc0\xaf"), 0); /* overlong '/' */
+    assert_int_equal(lpr_utf8_invalid_at("\xed\xa0\x80"), 0); /* a surrogate */
+    lpr_text_visible("a.jpg\nspool: error: forged", out, sizeof out);
+    assert_string_equal(out, "a.jpg\\x0aspool: error: forged");
+    lpr_text_visible("K\xf6ln \xc3\xb6", out, sizeof out);
+    assert_string_equal(out, "K\\xf6ln \xc3\xb6");
+    lpr_text_visible("abcdefgh", out, 5);
+    assert_string_equal(out, "abcd");
+}
+
 /* --config /dev/zero read forever and a FIFO hung; a NUL byte is no text */
 static void test_config_not_a_file(void **state)
 {
@@ -195,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_hostile_config),
         cmocka_unit_test(test_config_not_a_file),
+        cmocka_unit_test(test_text_not_utf8),
         cmocka_unit_test(test_user_may),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
