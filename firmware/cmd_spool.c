@@ -67,6 +67,7 @@ int lpr_cmd_spool(int argc, char **argv)
     /* only push makes a spool: stats or export of a mistyped path (or run
      * as root before the first start) must not create one */
     so.must_exist = strcmp(verb, "push") != 0;
+    so.read_only = so.must_exist; /* stats and export only look: never change a file */
     lpr_spool *sp;
     if (lpr_spool_open(path, &so, &sp) != LPR_OK)
         return 1; /* the spool logged one line naming the path and the cause */

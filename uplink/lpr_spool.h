@@ -42,7 +42,15 @@ typedef struct lpr_spool_opts {
                               * only look: a mistyped path never makes a spool) */
     int busy_ms;             /* how long a write waits for another process's lock
                               * before failing; 0: 10 000 */
+    int read_only;           /* 1: look only (lpr spool stats/export): opened read-only,
+                              * never made, never migrated; implies must_exist */
+    int check;               /* 1: PRAGMA quick_check at open, LPR_EDB if it fails
+                              * (the daemons and lpr doctor at start) */
 } lpr_spool_opts;
+
+/* PRAGMA application_id of a spool ("LPRS"): a SQLite file without it and
+ * without the spool's tables is another program's, and is never touched. */
+#define LPR_SPOOL_APP_ID 0x4c505253
 
 typedef struct lpr_spool_row {
     int64_t seq;
@@ -67,7 +75,7 @@ typedef struct lpr_spool_stats {
 
 struct lpr_config;
 /* The spool options a loaded lpr.conf gives: [device] id and the [spool]
- * quotas; must_exist 0. The one mapping lprd, lpr-uplink, lpr replay and
+ * quotas; must_exist 0, check 1. The one mapping lprd, lpr-uplink, lpr replay and
  * lpr doctor use (override fields by name). */
 lpr_spool_opts lpr_spool_opts_from_config(const struct lpr_config *c);
 

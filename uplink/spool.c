@@ -202,13 +202,69 @@ static int schema_ready(lpr_spool *s)
     return ready;
 }
 
+/* Whether the file at s is a spool (or empty, to be made one): never
+ * another program's SQLite file, which opening would change (tables added,
+ * WAL switched on). With check, PRAGMA quick_check must pass too. */
+static lpr_err check_identity(lpr_spool *s, int read_only, int check)
+{
+    sqlite3_stmt *st;
+    int64_t app = -1, tables = -1, ours = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            app = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (app < 0) {
+        LPR_ERROR("spool", "%s: not a spool: %s", s->path, sqlite3_errmsg(s->db));
+        return sqlite3_errcode(s->db) == SQLITE_NOTADB ? LPR_EFORMAT : LPR_EDB;
+    }
+    tables = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type='table'", -1);
+    ours = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                        "name IN ('reads','meta')", -1);
+    if (tables < 0) {
+        LPR_ERROR("spool", "%s: not a spool: %s", s->path, sqlite3_errmsg(s->db));
+        return LPR_EFORMAT;
+    }
+    if ((app != 0 && app != LPR_SPOOL_APP_ID) || (tables > 0 && ours != 2)) {
+        LPR_ERROR("spool", "%s: another program's SQLite database (application id %lld, %lld "
+                  "table(s)), not an lpr spool: left as it is", s->path, (long long)app,
+                  (long long)tables);
+        return LPR_EFORMAT;
+    }
+    if (tables == 0 && read_only) {
+        LPR_ERROR("spool", "%s: an empty database, not a spool", s->path);
+        return LPR_EFORMAT;
+    }
+    if (check && tables > 0) {
+        char *res = NULL;
+        if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL) == SQLITE_OK) {
+            if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+                res = strdup((const char *)sqlite3_column_text(st, 0));
+            sqlite3_finalize(st);
+        }
+        if (!res || strcmp(res, "ok")) {
+            LPR_ERROR("spool", "%s: corrupt (quick_check: %s); move it aside (its reads may be "
+                      "recoverable with sqlite3 .recover) and start again with a new spool, "
+                      "which starts a new epoch", s->path, res ? res : sqlite3_errmsg(s->db));
+            free(res);
+            return LPR_EDB;
+        }
+        free(res);
+    }
+    return LPR_OK;
+}
+
 /* Makes the tables, and adds the age columns to a spool made before them;
  * one transaction, so two processes opening a new spool at once agree. */
 static int migrate(lpr_spool *s)
 {
     if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
         return SQLITE_ERROR;
+    char app[64];
+    snprintf(app, sizeof app, "PRAGMA application_id=%d;", LPR_SPOOL_APP_ID);
     int rc = exec_sql(s, schema_sql);
+    if (rc == SQLITE_OK)
+        rc = exec_sql(s, app);
     if (rc == SQLITE_OK) {
         /* the epoch: 63 random bits, so a spool made anew (lost, replaced,
          * corrupted) never issues an id an earlier one did */
@@ -256,7 +312,8 @@ lpr_spool_opts lpr_spool_opts_from_config(const lpr_config *c)
     return (lpr_spool_opts){.device_id = c->device.id,
                             .max_mb = c->spool.max_mb,
                             .max_age_days = c->spool.max_age_days,
-                            .must_exist = 0};
+                            .must_exist = 0,
+                            .check = 1};
 }
 
 lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool **out)
@@ -272,7 +329,8 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
         s->max_mb = opts->max_mb;
         s->max_age_days = opts->max_age_days;
     }
-    if (opts && opts->must_exist) {
+    int read_only = opts && opts->read_only;
+    if (read_only || (opts && opts->must_exist)) {
         if (access(path, F_OK) != 0) {
             LPR_ERROR("spool", "%s: no spool there: %s", path, strerror(errno));
             free(s);
@@ -285,7 +343,8 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
         if (fd >= 0)
             close(fd);
     }
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &s->db, read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE,
+                        NULL) != SQLITE_OK) {
         lpr_err rc = db_error(s, "cannot open spool");
         lpr_spool_close(s);
         return rc == LPR_EDB ? LPR_EIO : rc;
@@ -293,13 +352,35 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
     sqlite3_busy_timeout(s->db, opts && opts->busy_ms > 0 ? opts->busy_ms : 10000);
     read_boot_id(s->boot, sizeof s->boot);
     s->age_checked_boot_ms = INT64_MIN / 2;
+    lpr_err rc = check_identity(s, read_only, opts && opts->check);
+    if (rc != LPR_OK) {
+        lpr_spool_close(s);
+        return rc;
+    }
+    if (read_only) {
+        if (!schema_ready(s)) {
+            LPR_ERROR("spool", "%s: an lpr spool of an older version: open it once with lprd or "
+                      "lpr-uplink", path);
+            lpr_spool_close(s);
+            return LPR_EFORMAT;
+        }
+        snprintf(s->epoch, sizeof s->epoch, "%016llx",
+                 (unsigned long long)query_int(s, "SELECT value FROM meta WHERE key='epoch'", 0));
+        *out = s;
+        return LPR_OK;
+    }
     /* WAL: the camera appends while the uplink reads and deletes;
      * synchronous=FULL: a committed read survives a power cut. A full disk
      * (the -shm and -wal files need room): release the reserve, once. */
+    /* a new spool gives the pages of dropped reads back to the file system
+     * (a full disk); it must be set before the first write (WAL mode's
+     * included), and takes the write lock: so only on an empty file */
+    if (query_int(s, "PRAGMA page_count", 1) == 0)
+        exec_sql(s, "PRAGMA auto_vacuum=INCREMENTAL;");
     for (int attempt = 0;; attempt++) {
         char sql[160];
         snprintf(sql, sizeof sql,
-                 "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                  " PRAGMA wal_autocheckpoint=%d; PRAGMA journal_size_limit=%d;",
                  WAL_PAGES, WAL_PAGES * 4096);
         if (exec_sql(s, sql) == SQLITE_OK && (schema_ready(s) || migrate(s) == SQLITE_OK))
@@ -310,7 +391,7 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
             LPR_WARN("spool", "%s: disk full on open: released the full-disk reserve", path);
             continue;
         }
-        lpr_err rc = db_error(s, "cannot initialise spool");
+        rc = db_error(s, "cannot initialise spool");
         lpr_spool_close(s);
         return rc;
     }

@@ -398,6 +398,78 @@ static void test_spool_before_age_columns(void **state)
     lpr_spool_close(s);
 }
 
+static int64_t sql_int(const char *query)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, query, -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+/* Issue 16, 5.: lpr spool stats added tables to an unrelated SQLite file and
+ * switched it to WAL; a foreign schema made the uplink spin; a corrupt
+ * spool opened and lpr doctor said PASS. */
+static void test_foreign_and_corrupt_spools(void **state)
+{
+    (void)state;
+    lpr_spool *s;
+    lpr_spool_opts look = {.read_only = 1}, daemon = {.device_id = "cam-f", .check = 1};
+    sql("CREATE TABLE contacts(name TEXT); INSERT INTO contacts VALUES('x');");
+    assert_int_equal(lpr_spool_open(dbpath, &look, &s), LPR_EFORMAT);
+    assert_int_equal(lpr_spool_open(dbpath, &daemon, &s), LPR_EFORMAT);
+    assert_int_equal(sql_int("SELECT count(*) FROM sqlite_master"), 1); /* untouched */
+    assert_int_equal(sql_int("PRAGMA application_id"), 0);
+    char mode[16] = "";
+    {
+        sqlite3 *db;
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        snprintf(mode, sizeof mode, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
+    assert_string_equal(mode, "delete");
+    unlink(dbpath);
+    /* looking never makes a spool, not even from an empty file */
+    assert_int_equal(lpr_spool_open(dbpath, &look, &s), LPR_ENOENT);
+    FILE *f = fopen(dbpath, "w");
+    fclose(f);
+    assert_int_equal(lpr_spool_open(dbpath, &look, &s), LPR_EFORMAT);
+    /* a spool: the application id is set, a look opens it read-only */
+    assert_int_equal(lpr_spool_open(dbpath, &daemon, &s), LPR_OK);
+    char big[1200];
+    snprintf(big, sizeof big, "{\"plate\":{\"text\":\"%0900d\"}}", 7);
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(lpr_spool_append(s, big, strlen(big), NULL, NULL, 0), LPR_OK);
+    lpr_spool_close(s);
+    assert_int_equal(sql_int("PRAGMA application_id"), LPR_SPOOL_APP_ID);
+    assert_int_equal(lpr_spool_open(dbpath, &look, &s), LPR_OK);
+    lpr_spool_stats st;
+    assert_int_equal(lpr_spool_get_stats(s, 0, &st), LPR_OK);
+    assert_int_equal(st.depth, 200);
+    assert_int_equal(lpr_spool_append(s, big, strlen(big), NULL, NULL, 0) == LPR_OK, 0);
+    lpr_spool_close(s);
+    /* corrupt pages: a daemon refuses to start on it, naming the cause */
+    f = fopen(dbpath, "r+b");
+    char junk[4096];
+    memset(junk, 0xA5, sizeof junk);
+    for (long page = 40; page < 60; page++) {
+        assert_int_equal(fseek(f, page * 4096, SEEK_SET), 0);
+        assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+    }
+    fclose(f);
+    assert_int_equal(lpr_spool_open(dbpath, &daemon, &s), LPR_EDB);
+}
+
 static void test_open_bad_path(void **state)
 {
     (void)state;
@@ -421,6 +493,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fetch_error_is_not_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_age_quota_ignores_clock_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_before_age_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_and_corrupt_spools, setup, teardown),
         cmocka_unit_test(test_open_bad_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
