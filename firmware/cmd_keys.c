@@ -7,6 +7,7 @@
  * JSON {"payload":"...","properties":{"alg":...,"kid":...,"sig":...}}.
  */
 #include <getopt.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +126,30 @@ static const char *parse_line(char *line, message *m)
 }
 
 /* Checks one message; prints a line; returns 1 if valid. */
-static int verify_one(lpr_verifier *v, message *m, long lineno, int quiet)
+/* The reads seen so far, by id: a redelivery (same bytes) is one read, a
+ * second read with the same id and other bytes is a conflict. */
+typedef struct seen_read {
+    char *id;
+    unsigned char *payload;
+    size_t len;
+} seen_read;
+
+static int seen_cmp(const void *a, const void *b)
+{
+    return strcmp(((const seen_read *)a)->id, ((const seen_read *)b)->id);
+}
+
+static void seen_free(void *p)
+{
+    seen_read *r = p;
+    free(r->id);
+    free(r->payload);
+    free(r);
+}
+
+typedef enum { READ_INVALID, READ_NEW, READ_REPEAT, READ_CONFLICT } read_kind;
+
+static read_kind verify_one(lpr_verifier *v, message *m, long lineno, int quiet, void **seen)
 {
     unsigned char sig[LPR_SIG_MAX];
     size_t sl;
@@ -148,8 +172,32 @@ static int verify_one(lpr_verifier *v, message *m, long lineno, int quiet)
         why = "sig is not base64";
     else if (lpr_verify(v, m->payload, m->len, sig, sl) != LPR_OK)
         why = "BAD SIGNATURE: payload altered or signed by another key";
+    read_kind kind = why ? READ_INVALID : READ_NEW;
+    if (!why && id) {
+        seen_read key = {(char *)id, NULL, 0}, **found = tfind(&key, seen, seen_cmp);
+        if (found) {
+            kind = (*found)->len == m->len && !memcmp((*found)->payload, m->payload, m->len)
+                       ? READ_REPEAT
+                       : READ_CONFLICT;
+        } else {
+            seen_read *r = calloc(1, sizeof *r);
+            if (r && (r->id = strdup(id)) && (r->payload = malloc(m->len + 1))) {
+                memcpy(r->payload, m->payload, m->len);
+                r->len = m->len;
+                tsearch(r, seen, seen_cmp);
+            } else if (r) {
+                seen_free(r);
+            }
+        }
+    }
     if (why) {
         printf("INVALID %s: %s\n", where, why);
+    } else if (kind == READ_CONFLICT) {
+        printf("CONFLICT %s: validly signed, but another read came with this id and other "
+               "bytes (an id issued twice, or a key in other hands)\n", where);
+    } else if (kind == READ_REPEAT) {
+        if (!quiet)
+            printf("repeat  %s: the same signed bytes again (a redelivery)\n", where);
     } else if (!quiet) {
         json_t *plate = json_object_get(j, "plate"), *loc = json_object_get(j, "location");
         const char *text = json_string_value(json_object_get(plate, "text"));
@@ -163,7 +211,7 @@ static int verify_one(lpr_verifier *v, message *m, long lineno, int quiet)
     }
     json_decref(j);
     fflush(stdout);
-    return why == NULL;
+    return kind;
 }
 
 int lpr_cmd_verify(int argc, char **argv)
@@ -184,7 +232,9 @@ int lpr_cmd_verify(int argc, char **argv)
                    "Checks signed reads, one message per line, as printed by\n"
                    "  mosquitto_sub -V 5 -F '%%P\\t%%x' -t 'lpr/v1/+/read'\n"
                    "or JSON {\"payload\":...,\"properties\":{\"alg\",\"kid\",\"sig\"}}.\n"
-                   "Prints valid/INVALID per read and a summary; exit 1 if any is invalid.\n");
+                   "Prints valid/INVALID per read and a summary; a read delivered again\n"
+                   "(same id, same bytes) is a repeat, counted once; the same id with other\n"
+                   "bytes is a CONFLICT. Exit 1 if any read is invalid or in conflict.\n");
             return 0;
         default: return 2;
         }
@@ -205,7 +255,8 @@ int lpr_cmd_verify(int argc, char **argv)
     }
     char *line = NULL;
     size_t cap = 0;
-    long lineno = 0, good = 0, bad = 0;
+    long lineno = 0, good = 0, bad = 0, repeats = 0;
+    void *seen = NULL;
     while (getline(&line, &cap, in) > 0) {
         message m;
         lineno++;
@@ -215,16 +266,22 @@ int lpr_cmd_verify(int argc, char **argv)
         if (why) {
             printf("INVALID line %ld: %s\n", lineno, why);
             bad++;
-        } else if (verify_one(v, &m, lineno, quiet))
-            good++;
-        else
-            bad++;
+        } else {
+            read_kind k = verify_one(v, &m, lineno, quiet, &seen);
+            good += k == READ_NEW;
+            repeats += k == READ_REPEAT;
+            bad += k == READ_INVALID || k == READ_CONFLICT;
+        }
         free(m.payload);
     }
     free(line);
     if (in != stdin)
         fclose(in);
     lpr_verifier_free(v);
-    printf("%ld valid, %ld invalid\n", good, bad);
+    tdestroy(seen, seen_free);
+    if (repeats)
+        printf("%ld valid, %ld invalid, %ld repeated deliveries\n", good, bad, repeats);
+    else
+        printf("%ld valid, %ld invalid\n", good, bad);
     return bad ? 1 : 0;
 }

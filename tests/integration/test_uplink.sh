@@ -4,7 +4,7 @@
 # usage: test_uplink.sh BUILD_DIR SCENARIO
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
 # acl, shared, store-restart, badconfig, status, insecure, doctor, provision,
-# refused, locked, watchdog, broker-crash, fulldisk.
+# refused, locked, watchdog, broker-crash, fulldisk, verify.
 set -euo pipefail
 B=$1
 scenario=$2
@@ -198,6 +198,31 @@ broker-crash)
   got=$(ids_of "$T/s.out" | wc -l)
   [ "$got" -ge 1900 ] || fail "the broker's crash lost $((2000 - got)) of 2000 queued reads (at most 100 expected)"
   echo "broker SIGKILLed with 2000 reads queued for an offline store: $got delivered after its restart ($((2000 - got)) lost)"
+  ;;
+verify)
+  # issue 16, 8.: lpr verify reported the same read three times as three
+  # valid reads. A redelivery (same id, same bytes) is a repeat counted
+  # once; the same id with other bytes, validly signed, is a CONFLICT.
+  KID=$(cat "$T/keys-cam-test/kid")
+  sign_msg() { # PAYLOAD -> one message line in the JSON form lpr verify reads
+    printf '%s' "$1" > "$T/p.json"
+    openssl dgst -sha256 -sign "$T/keys-cam-test/device.key" -out "$T/p.sig" "$T/p.json"
+    python3 -c 'import json,sys,base64; print(json.dumps({"payload": sys.argv[1], "properties": {"alg": "ES256", "kid": sys.argv[2], "sig": base64.b64encode(open(sys.argv[3], "rb").read()).decode()}}))' "$1" "$KID" "$T/p.sig"
+  }
+  a='{"schema":"lpr.read/1","device":"cam-test","seq":1,"epoch":"00000000000000aa","id":"cam-test-00000000000000aa-1","plate":{"text":"ABC123"}}'
+  b='{"schema":"lpr.read/1","device":"cam-test","seq":2,"epoch":"00000000000000aa","id":"cam-test-00000000000000aa-2","plate":{"text":"XYZ789"}}'
+  c='{"schema":"lpr.read/1","device":"cam-test","seq":1,"epoch":"00000000000000aa","id":"cam-test-00000000000000aa-1","plate":{"text":"FORGED"}}'
+  { sign_msg "$a"; sign_msg "$b"; sign_msg "$a"; sign_msg "$a"; } > "$T/msgs.txt"
+  "$LPR" verify --pub "$PUB" "$T/msgs.txt" > "$T/v1.out" || fail "redeliveries made it fail: $(cat "$T/v1.out")"
+  tail -1 "$T/v1.out" | grep -qx "2 valid, 0 invalid, 2 repeated deliveries" || fail "summary: $(tail -1 "$T/v1.out")"
+  [ "$(grep -c '^repeat  cam-test-00000000000000aa-1' "$T/v1.out")" -eq 2 ] || fail "repeats not named: $(cat "$T/v1.out")"
+  sign_msg "$c" >> "$T/msgs.txt"
+  rc=0; "$LPR" verify --pub "$PUB" "$T/msgs.txt" > "$T/v2.out" || rc=$?
+  [ $rc -eq 1 ] || fail "a conflicting read passed"
+  grep -q "^CONFLICT cam-test-00000000000000aa-1: validly signed, but another read came with this id" "$T/v2.out" ||
+    fail "conflict not named: $(cat "$T/v2.out")"
+  tail -1 "$T/v2.out" | grep -qx "2 valid, 1 invalid, 2 repeated deliveries" || fail "summary: $(tail -1 "$T/v2.out")"
+  echo "verify: 2 reads delivered 4 times count as 2 valid with 2 repeats; a second read with the same id is a CONFLICT"
   ;;
 fulldisk)
   # issue 15: on a full disk drop_oldest failed (deleting needs WAL room),
