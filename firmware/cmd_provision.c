@@ -116,7 +116,8 @@ static int conf_set(const char *path, conf_setting *set, int n)
     fclose(out);
     char tmp[1100];
     snprintf(tmp, sizeof tmp, "%s.provision-tmp", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777);
+    unlink(tmp); /* a leftover, or a planted symlink: never written through */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
     int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fchmod(fd, st.st_mode & 07777) == 0 &&
              (geteuid() != 0 || fchown(fd, st.st_uid, st.st_gid) == 0) && fsync(fd) == 0;
     int e = errno;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <mbedtls/base64.h>
@@ -48,20 +49,35 @@ static lpr_err compute_kid(mbedtls_pk_context *pk, char kid[LPR_KID_LEN])
     return LPR_OK;
 }
 
+/* Writes data to path with mode, whole or not at all: into a new file
+ * beside it (O_EXCL, never following a link), fsynced, then moved into
+ * place. With force, rename() replaces what is at path, a symlink itself
+ * rather than the file it points to (a planted device.key -> victim was
+ * overwritten with a private key); without, link() refuses anything there. */
 static int write_file(const char *path, const unsigned char *data, size_t len, mode_t mode,
                       int force)
 {
-    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
-    int fd = open(path, flags, mode);
+    char tmp[1100];
+    unsigned r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r = (unsigned)getpid();
+    snprintf(tmp, sizeof tmp, "%s.new-%08x", path, r);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
     if (fd < 0)
         return -1;
     if (fchmod(fd, mode) != 0 || write(fd, data, len) != (ssize_t)len || fsync(fd) != 0) {
         int e = errno;
         close(fd);
+        unlink(tmp);
         errno = e;
         return -1;
     }
-    return close(fd);
+    close(fd);
+    int rc = force ? rename(tmp, path) : link(tmp, path);
+    int e = errno;
+    unlink(tmp);
+    errno = e;
+    return rc;
 }
 
 /* A fresh ECDSA P-256 key in pk from a seeded DRBG (all three contexts

@@ -409,6 +409,15 @@ provision)
   "$LPR" verify --pub "$P/device.pub.pem" "$T/prov.out" | tail -1 | grep -q "^3 valid, 0 invalid" ||
     fail "reads of the provisioned unit do not verify"
   grep -q "$kid" "$T/prov-uplink.log" || fail "key id differs"
+  # issue 16, 8.: --force followed a planted symlink and wrote the private
+  # key into its target; now the link itself is replaced
+  echo "precious" > "$T/victim.txt"
+  ln -sf "$T/victim.txt" "$P/device.key"
+  "$LPR" provision --device-id cam-prov --out "$P" --force > /dev/null 2> "$T/force.err" ||
+    fail "provision --force: $(cat "$T/force.err")"
+  [ "$(cat "$T/victim.txt")" = precious ] || fail "provision --force wrote through a symlink"
+  [ ! -L "$P/device.key" ] && [ "$(stat -c %a "$P/device.key")" = 600 ] || fail "device.key not a new 0600 file"
+  ! ls "$P" | grep -q '\.new-' || fail "temporary files left: $(ls "$P")"
   # issue 16: a unit provisioned as "store" read every device's reads under the shipped ACL
   rc=0; "$LPR" provision --device-id store --out "$T/prov-store" 2> "$T/store.err" > /dev/null || rc=$?
   [ $rc -eq 2 ] && grep -q "'store' is reserved" "$T/store.err" && [ ! -e "$T/prov-store/device.key" ] ||
