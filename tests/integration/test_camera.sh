@@ -142,7 +142,7 @@ PY
   sed -i 's/^\[camera\]$/[camera]\nscene_images = true/' "$T/lpr.conf"
   "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd.log" &
   D=$!; PIDS+=($D)
-  for _ in $(seq 1 150); do grep -q "read cam-live-3 " "$T/lprd.log" && break; sleep 0.1; done
+  for _ in $(seq 1 150); do grep -q "read cam-live-[0-9a-f]*-3 " "$T/lprd.log" && break; sleep 0.1; done
   kill -TERM $D; wait $D || true
   "$LPR" spool export --spool "$T/spool.db" > "$T/live.jsonl"
   python3 -c '
@@ -257,7 +257,7 @@ badvideo)
   ;;
 live)
   # lprd on a live GStreamer source showing passing plates, fixed site
-  live_lprd "read cam-live-2 "
+  live_lprd "read cam-live-[0-9a-f]*-2 "
   kill -HUP $D; sleep 2
   grep -q "reloading" "$T/lprd.log" || fail "SIGHUP did not reload"
   kill -0 $D || fail "lprd died on SIGHUP"
@@ -316,7 +316,7 @@ gpstime)
     rm -f "$T/spool.db"*
     LPR_TIME_SOURCE=$clock "$LPRD" --config "$T/lpr.conf" 2> "$T/lprd-$clock.log" &
     D=$!; PIDS+=($D)
-    for _ in $(seq 1 150); do grep -q "read cam-live-2 " "$T/lprd-$clock.log" && break; sleep 0.1; done
+    for _ in $(seq 1 150); do grep -q "read cam-live-[0-9a-f]*-2 " "$T/lprd-$clock.log" && break; sleep 0.1; done
     kill -TERM $D; wait $D || true
     "$LPR" spool export --spool "$T/spool.db" > "$T/$clock.jsonl"
     python3 - "$T/$clock.jsonl" "$clock" <<'PY' || exit 1

@@ -124,7 +124,7 @@ kill -TERM $up; wait $up || fail "lpr-uplink exit on SIGTERM: $(tail -2 "$T/upli
 echo "$st" | grep -q '"state":"degraded".*"problems":\["camera: lprd has left no heartbeat' ||
   fail "before lprd: status $st"
 run_as_unit lprd 2> "$T/lprd.log" || fail "lprd as lpr-camera: $(tail -3 "$T/lprd.log")"
-grep -q "read cam-inst-1 " "$T/lprd.log" || fail "lprd made no read: $(tail -3 "$T/lprd.log")"
+grep -q "read cam-inst-[0-9a-f]\{16\}-1 " "$T/lprd.log" || fail "lprd made no read: $(tail -3 "$T/lprd.log")"
 [ "$(stat -c '%U:%G %a' /var/lib/lpr/spool.db)" = "lpr-uplink:lpr 660" ] ||
   fail "spool.db is $(stat -c '%U:%G %a' /var/lib/lpr/spool.db)"
 run_as_unit lpr-uplink --once 2> "$T/uplink.log" || fail "lpr-uplink as lpr-uplink: $(tail -3 "$T/uplink.log")"
