@@ -326,15 +326,22 @@ static int check_lines(const char *text, size_t len, const char *name, char *err
     return 1;
 }
 
-lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
-                               char *err, size_t errlen)
+/* text[len] is 0; a NUL before it is refused by check_lines */
+static lpr_err load_text(const char *text, size_t len, const char *name, lpr_config *cfg,
+                         char *err, size_t errlen)
 {
     parse_ctx ctx = {cfg, "", {0}};
     lpr_config_defaults(cfg);
-    if (!check_lines(text, strlen(text), name, err, errlen))
+    if (!check_lines(text, len, name, err, errlen))
         return LPR_EINVAL;
     int rc = ini_parse_string(text, handler, &ctx);
     return finish(&ctx, rc, name, err, errlen);
+}
+
+lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
+                               char *err, size_t errlen)
+{
+    return load_text(text, strlen(text), name, cfg, err, errlen);
 }
 
 #define MAX_CONFIG_BYTES (1 << 20)
@@ -376,18 +383,7 @@ lpr_err lpr_config_load(const char *path, lpr_config *cfg, char *err, size_t err
         return LPR_EIO;
     }
     text[got] = 0;
-    if (strlen(text) != got) {
-        for (size_t i = 0, line = 1; i < got; i++) {
-            if (!text[i]) {
-                snprintf(err, errlen, "%s:%zu: a NUL byte: not a text file", path, line);
-                break;
-            }
-            line += text[i] == '\n';
-        }
-        free(text);
-        return LPR_EINVAL;
-    }
-    lpr_err rc = lpr_config_load_string(text, path, cfg, err, errlen);
+    lpr_err rc = load_text(text, got, path, cfg, err, errlen);
     free(text);
     return rc;
 }

@@ -108,10 +108,12 @@ static int reserve_release(lpr_spool *s)
 
 static int exec_sql(lpr_spool *s, const char *sql);
 
-/* Writes the WAL back into the database and truncates it. */
-static void checkpoint(lpr_spool *s)
+/* Writes the WAL back into the database and truncates it; 0 when done
+ * (another process's open read can hold it back). */
+static int checkpoint(lpr_spool *s)
 {
-    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    return sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) !=
+           SQLITE_OK;
 }
 
 /* Gives the free pages of the database back to the file system (a spool
@@ -208,12 +210,7 @@ static int schema_ready(lpr_spool *s)
 static lpr_err check_identity(lpr_spool *s, int read_only, int check)
 {
     sqlite3_stmt *st;
-    int64_t app = -1, tables = -1, ours = -1;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA application_id", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW)
-            app = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
+    int64_t app = query_int(s, "PRAGMA application_id", -1), tables, ours;
     if (app < 0) {
         LPR_ERROR("spool", "%s: not a spool: %s", s->path, sqlite3_errmsg(s->db));
         return sqlite3_errcode(s->db) == SQLITE_NOTADB ? LPR_EFORMAT : LPR_EDB;
@@ -289,13 +286,11 @@ static int migrate(lpr_spool *s)
         sscanf(age_columns[i], "%15s", name);
         snprintf(probe, sizeof probe,
                  "SELECT count(*) FROM pragma_table_info('reads') WHERE name='%s'", name);
-        sqlite3_stmt *st;
-        int have = 0;
-        if ((rc = sqlite3_prepare_v2(s->db, probe, -1, &st, NULL)) != SQLITE_OK)
+        int64_t have = query_int(s, probe, -1);
+        if (have < 0) {
+            rc = SQLITE_ERROR;
             break;
-        if (sqlite3_step(st) == SQLITE_ROW)
-            have = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
+        }
         snprintf(sql, sizeof sql, "ALTER TABLE reads ADD COLUMN %s;", age_columns[i]);
         if (!have)
             rc = exec_sql(s, sql);
@@ -531,6 +526,9 @@ static lpr_err drop_oldest(lpr_spool *s, int64_t n, int64_t *dropped)
     return LPR_OK;
 }
 
+static lpr_err enforce(lpr_spool *s, const lpr_spool_clock *now, int with_age,
+                       int64_t *dropped);
+
 /* Makes the reserve again; when the disk has no room for it (others filled
  * it), the oldest reads make the room, counted: without the reserve the
  * next full disk could not even delete. At most 4 x 64 reads per call. */
@@ -590,18 +588,14 @@ lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *se
         rc = append_once(s, obj, seq_out, id, idlen);
     }
     s->quiet_full = 0;
-    if (rc == LPR_OK)
-        keep_reserve(s);
     if (rc == LPR_OK) {
-        lpr_spool_clock now = lpr_spool_clock_now();
+        keep_reserve(s);
         /* the age quota scans the reads: once a minute is enough */
-        double keep_age = s->max_age_days;
-        if (now.boot_ms - s->age_checked_boot_ms < 60000)
-            s->max_age_days = 0;
-        else
+        lpr_spool_clock now = lpr_spool_clock_now();
+        int with_age = now.boot_ms - s->age_checked_boot_ms >= 60000;
+        if (with_age)
             s->age_checked_boot_ms = now.boot_ms;
-        lpr_spool_enforce(s, &now, NULL);
-        s->max_age_days = keep_age;
+        enforce(s, &now, with_age, NULL);
     }
     json_decref(obj);
     return rc;
@@ -625,6 +619,17 @@ static int64_t db_bytes(lpr_spool *s)
     return (pages - free_pages) * size + wal_bytes(s);
 }
 
+/* Binds drop_aged's parameters: this boot, the boot-clock and wall-clock
+ * cut-offs, whether the wall clock is synchronised. */
+static void bind_age(sqlite3_stmt *st, const lpr_spool *s, const lpr_spool_clock *now,
+                     int64_t age_ms)
+{
+    sqlite3_bind_text(st, 1, s->boot, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now->boot_ms - age_ms);
+    sqlite3_bind_int(st, 3, now->synced != 0);
+    sqlite3_bind_int64(st, 4, now->wall_ms - age_ms);
+}
+
 /* Drops the reads older than the age quota (see the top of this file),
  * counted as dropped, in one transaction. */
 static lpr_err drop_aged(lpr_spool *s, const lpr_spool_clock *now, int64_t *dropped)
@@ -641,10 +646,7 @@ static lpr_err drop_aged(lpr_spool *s, const lpr_spool_clock *now, int64_t *drop
     int64_t n = 0;
     if (sqlite3_prepare_v2(s->db, count_sql, -1, &st, NULL) != SQLITE_OK)
         return db_error(s, "prepare age quota");
-    sqlite3_bind_text(st, 1, s->boot, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now->boot_ms - age_ms);
-    sqlite3_bind_int(st, 3, now->synced != 0);
-    sqlite3_bind_int64(st, 4, now->wall_ms - age_ms);
+    bind_age(st, s, now, age_ms);
     if (sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
@@ -654,10 +656,7 @@ static lpr_err drop_aged(lpr_spool *s, const lpr_spool_clock *now, int64_t *drop
         return db_error(s, "begin age quota");
     if (sqlite3_prepare_v2(s->db, delete_sql, -1, &st, NULL) != SQLITE_OK)
         goto fail;
-    sqlite3_bind_text(st, 1, s->boot, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now->boot_ms - age_ms);
-    sqlite3_bind_int(st, 3, now->synced != 0);
-    sqlite3_bind_int64(st, 4, now->wall_ms - age_ms);
+    bind_age(st, s, now, age_ms);
     if (sqlite3_step(st) != SQLITE_DONE)
         goto fail;
     sqlite3_finalize(st);
@@ -677,11 +676,12 @@ fail:;
     return rc;
 }
 
-lpr_err lpr_spool_enforce(lpr_spool *s, const lpr_spool_clock *now, int64_t *dropped)
+/* The quotas; the age quota only with_age (it scans the reads). */
+static lpr_err enforce(lpr_spool *s, const lpr_spool_clock *now, int with_age, int64_t *dropped)
 {
     int64_t d = 0;
     lpr_err rc = LPR_OK;
-    if (s->max_age_days > 0)
+    if (with_age && s->max_age_days > 0)
         rc = drop_aged(s, now, &d);
     if (rc == LPR_OK && s->max_mb > 0) {
         int64_t limit = (int64_t)(s->max_mb * 1024 * 1024);
@@ -689,10 +689,9 @@ lpr_err lpr_spool_enforce(lpr_spool *s, const lpr_spool_clock *now, int64_t *dro
          * process's open read holds back is no reason to drop reads: then
          * only the database's pages count, until the next try */
         for (int guard = 0; guard < 1000 && db_bytes(s) > limit; guard++) {
-            int busy = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
-                                                 NULL) != SQLITE_OK;
-            int64_t over = busy ? db_bytes(s) - wal_bytes(s) : db_bytes(s);
-            if (over <= limit)
+            int busy = checkpoint(s);
+            int64_t used = db_bytes(s);
+            if ((busy ? used - wal_bytes(s) : used) <= limit)
                 break;
             int64_t depth = query_int(s, "SELECT count(*) FROM reads", 0);
             if (depth == 0)
@@ -708,6 +707,11 @@ lpr_err lpr_spool_enforce(lpr_spool *s, const lpr_spool_clock *now, int64_t *dro
     if (dropped)
         *dropped = d;
     return rc;
+}
+
+lpr_err lpr_spool_enforce(lpr_spool *s, const lpr_spool_clock *now, int64_t *dropped)
+{
+    return enforce(s, now, 1, dropped);
 }
 
 static lpr_err fetch_rows(lpr_spool *s, sqlite3_stmt *st, int max, lpr_spool_row *rows, int *n);

@@ -119,21 +119,24 @@ static void nmea(const char *body, char *out, size_t len)
     snprintf(out, len, "%s*%02X\r\n", body, sum);
 }
 
+/* Feeds a sentence body to n with its checksum added. */
+static int feed(lpr_nmea *n, const char *body, lpr_fix *f)
+{
+    char s[200];
+    nmea(body, s, sizeof s);
+    return lpr_nmea_feed(n, s, f);
+}
+
 static void test_nmea_epochs(void **state)
 {
     (void)state;
     lpr_nmea *n = lpr_nmea_new();
     lpr_fix f;
-    char s[200];
-    nmea("$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,10.0,90.0,050826,,,A", s, sizeof s);
-    assert_int_equal(lpr_nmea_feed(n, s, &f), 0);
-    nmea("$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,09,1.2,76.5,M,-21.6,M,,", s, sizeof s);
-    assert_int_equal(lpr_nmea_feed(n, s, &f), 0);
-    nmea("$GPGSA,A,3,02,07,14,15,17,20,22,30,,,,,1.5,0.9,1.2", s, sizeof s);
-    lpr_nmea_feed(n, s, &f);
+    assert_int_equal(feed(n, "$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,10.0,90.0,050826,,,A", &f), 0);
+    assert_int_equal(feed(n, "$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,09,1.2,76.5,M,-21.6,M,,", &f), 0);
+    feed(n, "$GPGSA,A,3,02,07,14,15,17,20,22,30,,,,,1.5,0.9,1.2", &f);
     /* the next epoch's first sentence completes the previous one */
-    nmea("$GPRMC,120001.00,A,4739.72000,N,12219.58000,W,10.0,90.0,050826,,,A", s, sizeof s);
-    assert_int_equal(lpr_nmea_feed(n, s, &f), 1);
+    assert_int_equal(feed(n, "$GPRMC,120001.00,A,4739.72000,N,12219.58000,W,10.0,90.0,050826,,,A", &f), 1);
     assert_float_equal(f.lat, 47.0 + 39.71890 / 60.0, 1e-9);
     assert_float_equal(f.lon, -(122.0 + 19.58362 / 60.0), 1e-9);
     assert_float_equal(f.alt_m, 76.5, 1e-9);
@@ -156,14 +159,9 @@ static void test_implausible_values(void **state)
     (void)state;
     lpr_nmea *n = lpr_nmea_new();
     lpr_fix f;
-    char s[200];
-    nmea("$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,-600.0,90.0,050826,,,A", s, sizeof s);
-    lpr_nmea_feed(n, s, &f);
-    nmea("$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,09,1000000000,99999999,M,-21.6,M,,", s,
-         sizeof s);
-    lpr_nmea_feed(n, s, &f);
-    nmea("$GPRMC,120001.00,A,4739.71890,N,12219.58362,W,1e21,90.0,050826,,,A", s, sizeof s);
-    assert_int_equal(lpr_nmea_feed(n, s, &f), 1);
+    feed(n, "$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,-600.0,90.0,050826,,,A", &f);
+    feed(n, "$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,09,1000000000,99999999,M,-21.6,M,,", &f);
+    assert_int_equal(feed(n, "$GPRMC,120001.00,A,4739.71890,N,12219.58362,W,1e21,90.0,050826,,,A", &f), 1);
     assert_true(isnan(f.speed_mps)); /* -600 kn */
     assert_true(isnan(f.err_m));     /* HDOP 1e9 */
     assert_true(isnan(f.alt_m));     /* 1e8 m */
