@@ -72,6 +72,7 @@ void lpr_pipeline_config_apply(lpr_pipeline_config *pc, const lpr_config *c)
     pc->ocr.calibration = c->ocr.calibration[0] ? c->ocr.calibration : NULL;
     pc->ocr.min_confidence = (float)c->ocr.min_confidence;
     pc->tracker.min_frames = c->camera.min_frames;
+    pc->tracker.min_confidence = pc->ocr.min_confidence; /* the vehicle's read, as each frame's */
     pc->scene_images = c->camera.scene_images;
     pc->roi = (lpr_box){c->camera.roi[0], c->camera.roi[1], c->camera.roi[2], c->camera.roi[3]};
 }

@@ -92,6 +92,8 @@ lpr_tracker *lpr_tracker_new(const lpr_tracker_config *cfg, lpr_image_free free_
             t->cfg.max_track_ms = cfg->max_track_ms;
         if (cfg->min_frames > 0)
             t->cfg.min_frames = cfg->min_frames;
+        if (cfg->min_confidence > 0)
+            t->cfg.min_confidence = cfg->min_confidence;
     }
     t->free_image = free_image;
     return t;
@@ -202,6 +204,11 @@ static void emit_track(lpr_tracker *t, track *k, lpr_track_emit emit, void *ctx)
                 }
             memcpy(r.plate.candidates, c, sizeof c);
             r.plate.n_candidates = n;
+        }
+        if (r.plate.confidence < t->cfg.min_confidence) {
+            drop_image(t, &k->best_image);
+            memset(k, 0, sizeof *k);
+            return;
         }
         r.frames = k->frames;
         r.best_ms = k->best_ms;

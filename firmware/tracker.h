@@ -7,7 +7,9 @@
  * character: a plate entering the frame); otherwise it starts a track. A track ends
  * when it has not been seen for timeout_ms, or has run max_track_ms; then
  * its text is voted per character position, weighted by confidence, over
- * the observations of the most supported length, and one read is emitted.
+ * the observations of the most supported length, and one read is emitted
+ * (unless seen on fewer than min_frames frames, or voted below
+ * min_confidence).
  * Time is the frame's time (ms): deterministic for replayed footage.
  */
 #ifndef LPR_TRACKER_H
@@ -21,6 +23,10 @@ typedef struct lpr_tracker_config {
     int timeout_ms;       /* default 1500 */
     int max_track_ms;     /* default 10000 */
     int min_frames;       /* reads seen on fewer frames are dropped; default 2 */
+    float min_confidence; /* a voted read below this (0..100) is dropped, as
+                             [ocr] min_confidence drops a frame's plate: the
+                             vote can fall below every frame's confidence when
+                             the frames disagree; default 0 */
 } lpr_tracker_config;
 
 /* One emitted read: the voted plate and the best observation. */

@@ -1,7 +1,8 @@
 /*
  * test_tracker.c - following a plate over frames: text distances, a plate
  * entering the frame (partial reads) joins its vehicle's track, two
- * vehicles stay apart, and a read's first candidate is its most confident.
+ * vehicles stay apart, a read's first candidate is its most confident, and
+ * a vehicle whose frames vote below the floor gives no read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -123,6 +124,27 @@ static void test_voted_text_is_the_most_confident(void **state)
     lpr_tracker_free(t);
 }
 
+/* Each frame is at the reader's floor (20), but the frames split on one
+ * character: the vote is (5 x 20 + 10) / 6 = 18.3, below the floor, so no
+ * read; the same frames with a floor of 0 give one. */
+static void test_vote_below_the_floor_is_no_read(void **state)
+{
+    (void)state;
+    for (int floor = 0; floor <= 20; floor += 20) {
+        lpr_tracker_config cfg = {.min_confidence = (float)floor};
+        lpr_tracker *t = lpr_tracker_new(&cfg, NULL);
+        assert_non_null(t);
+        sink s = {0};
+        for (int f = 0; f < 4; f++) {
+            lpr_plate p = plate(f % 2 ? "ABC723" : "ABC123", 100 + 5 * f, 20.0f);
+            lpr_tracker_add(t, f * 100, 0, &p, NULL, 1, collect, &s);
+        }
+        lpr_tracker_flush(t, collect, &s);
+        assert_int_equal(s.n, floor ? 0 : 1);
+        lpr_tracker_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +152,7 @@ int main(void)
         cmocka_unit_test(test_entering_plate_is_one_read),
         cmocka_unit_test(test_two_vehicles_stay_apart),
         cmocka_unit_test(test_voted_text_is_the_most_confident),
+        cmocka_unit_test(test_vote_below_the_floor_is_no_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
