@@ -5,9 +5,11 @@
  * returns, the features of confidence.h and whether that text is the plate
  * at that place.
  *
- * usage: read_features [--no-second-opinion] LIST OUT.tsv [REGION] [VERIFIER]
+ * usage: read_features [--no-second-opinion] [--reader NET] LIST OUT.tsv [REGION] [VERIFIER]
  *   --no-second-opinion  the whole-plate reader alone (feature 11 is 0):
  *           the reads the calibration sees before the second opinion
+ *   --reader NET  this whole-plate reader instead of the shipped one (a
+ *           cross-fitting fold reader of train_confidence.py)
  *   LIST    one image per line: PATH [TAB x,y,w,h:TEXT[;x,y,w,h:TEXT...]]
  *           (boxes with the plate's text; TEXT "?" for a plate of unknown
  *           text, whose reads are left out; no boxes: a plate-free image)
@@ -28,20 +30,33 @@
 int main(int argc, char **argv)
 {
     lpr_ocr_process_init(argv); /* may re-execute the program: before argv changes */
-    int alone = argc > 1 && !strcmp(argv[1], "--no-second-opinion");
-    if (alone) {
-        argv[1] = argv[0];
-        argv++;
-        argc--;
+    int alone = 0;
+    const char *reader = NULL;
+    for (;;) {
+        if (argc > 1 && !strcmp(argv[1], "--no-second-opinion")) {
+            alone = 1;
+            argv[1] = argv[0];
+            argv++;
+            argc--;
+        } else if (argc > 2 && !strcmp(argv[1], "--reader")) {
+            reader = argv[2];
+            argv[2] = argv[0];
+            argv += 2;
+            argc -= 2;
+        } else {
+            break;
+        }
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: read_features [--no-second-opinion] LIST OUT.tsv [REGION] [VERIFIER]\n");
+        fprintf(stderr, "usage: read_features [--no-second-opinion] [--reader NET] LIST OUT.tsv [REGION] "
+                        "[VERIFIER]\n");
         return 2;
     }
     lpr_ocr_config cfg;
     lpr_ocr_config_init(&cfg);
     cfg.calibration = "none";
     cfg.no_second_opinion = alone;
+    cfg.reader = reader;
     if (argc > 3 && lpr_region_parse(argv[3], &cfg.region) != LPR_OK) {
         fprintf(stderr, "read_features: bad region %s\n", argv[3]);
         return 2;

@@ -6,13 +6,18 @@
 #      tests/golden/verify-vectors.bin);
 #   2. the whole-plate reader, ocr/models/lpr-read.nn (test vectors
 #      tests/golden/read-vectors.bin);
-#   3. the confidence model, ocr/models/lpr-confidence.nn: the text model
+#   3. fold readers (scratch, not shipped): the reader again, each time
+#      without a third of the real training plates, so the calibration can
+#      be fitted on reads of real plates by a reader that never saw them
+#      (cross-fitting; FOLDS=0 skips them and fits as before);
+#   4. the confidence model, ocr/models/lpr-confidence.nn: the text model
 #      (train_text.py; test vectors tests/golden/text-vectors.tsv) and the
 #      calibration, which depends on the verifier and the reader.
 #
 # usage: ocr/train/train-networks.sh
 # env:   LPR_TRAINING (default ../shared/training), BUILD (default build-train),
-#        SKIP_VERIFIER=1, SKIP_READER=1 (keep the committed one)
+#        SKIP_VERIFIER=1, SKIP_READER=1 (keep the committed one),
+#        FOLDS (default 3), FOLD_EPOCHS (default 30)
 # needs: python3-torch python3-numpy python3-pil, the fonts
 #        render_plates.py lists (see ocr/train/train.sh) and the word lists
 #        train_text.py reads (wamerican wspanish wbrazilian wngerman wfrench
@@ -47,9 +52,20 @@ if [ "${SKIP_READER:-0}" != 1 ]; then
     tests/golden/read-vectors.bin --training "$train" --work "$work/read" \
     --render-tool "$build/tests/render_training"
 fi
+folds=${FOLDS:-3}
+fold_opts=()
+for ((k = 0; k < folds; k++)); do
+  reuse=()
+  [ -f "$work/read/entries.json" ] && reuse=(--reuse) # the reader's images and crops
+  "$py" ocr/train/train_reader.py "$build/ocr/train/proposals" "$work/read-fold$k.nn" \
+    "$work/read-fold$k.vec" --training "$train" --work "$work/read" \
+    --render-tool "$build/tests/render_training" --folds "$folds" --fold "$k" \
+    --epochs "${FOLD_EPOCHS:-30}" "${reuse[@]}"
+  fold_opts=(--folds "$folds" --fold-readers "$work/read-fold%d.nn")
+done
 "$py" ocr/train/train_confidence.py "$build/ocr/train/read_features" \
   "$build/tests/render_training" ocr/models/lpr-confidence.nn --training "$train" \
-  --work "$work/confidence" --text-vectors tests/golden/text-vectors.tsv
+  --work "$work/confidence" --text-vectors tests/golden/text-vectors.tsv "${fold_opts[@]}"
 if [ -d "${LPR_DATASETS:-$top/../shared/datasets}/openalpr-endtoend" ]; then
   scripts/bench-ocr "$build"
 fi

@@ -131,7 +131,16 @@ def main():
     ap.add_argument("--text-vectors", help="write texts and the text model's logits (test_reader)")
     ap.add_argument("--members", type=int, default=1, help="perceptrons bagged into the model")
     ap.add_argument("--no-text", action="store_true", help="feature 12 at 0 (to compare)")
+    ap.add_argument("--folds", type=int, default=0,
+                    help="cross-fitting: the real training plates read by --fold-readers")
+    ap.add_argument("--fold-readers", default=None,
+                    help="a path with %%d: the reader trained without fold %%d (train_reader.py --fold)")
     a = ap.parse_args()
+    if (a.folds > 0) != bool(a.fold_readers):
+        sys.exit("train_confidence: --folds and --fold-readers go together")
+    for k in range(a.folds):
+        if not os.path.exists(a.fold_readers % k):
+            sys.exit("train_confidence: %s: no fold reader" % (a.fold_readers % k))
     rng, work = tv.training_setup(a, "conf")
     t0 = time.time()
     import torch
@@ -150,17 +159,24 @@ def main():
     # read as a camera of that region would: us and br plates under their
     # region's formats, renders under auto, and the plate-free scenes under
     # each region (a camera of any region sees them)
-    jobs = {"us": [], "br": [], "eu": [], "auto": []}
+    # (region, fold reader or None for the shipped one) -> images
+    jobs = {(r, None): [] for r in ("us", "br", "eu", "auto")}
     for i, e in enumerate(entries):
         if e[3] == "scene":
             for r in ("us", "eu", "br"):
-                jobs[r].append(i)
+                jobs[(r, None)].append(i)
         elif e[3] == "sign":  # each under one region, in turn
-            jobs[("us", "eu", "br")[i % 3]].append(i)
+            jobs[(("us", "eu", "br")[i % 3], None)].append(i)
+        elif e[3] in ("us", "br") and not e[2]:
+            # a real plate the shipped reader trained on: only a fold
+            # reader that did not may read it for the calibration
+            if a.folds:
+                jobs.setdefault((e[3], a.fold_readers % tv.fold_of(e[4][0], a.folds)), []).append(i)
         else:
-            jobs.get(e[3], jobs["auto"]).append(i)
+            jobs[(e[3] if e[3] in ("us", "br") else "auto", None)].append(i)
     rows = []
-    for region, idxs in jobs.items():
+    for (region, reader), idxs in jobs.items():  # the shipped reader's first, as before
+        tag = region + ("-f%d" % sorted({r for _, r in jobs if r}).index(reader) if reader else "")
         lines = []
         for i in idxs:
             p, boxes, _, _, texts = entries[i]
@@ -170,18 +186,19 @@ def main():
         procs = []
         for mode in ("full", "alone"):
             for k in range(0 if a.reuse else 2):
-                part = os.path.join(work, "list-%s%d.txt" % (region, k))
+                part = os.path.join(work, "list-%s%d.txt" % (tag, k))
                 with open(part, "w") as f:
                     f.writelines(lines[k * half:(k + 1) * half])
                 procs.append(subprocess.Popen([a.tool] + (["--no-second-opinion"] if mode == "alone" else []) +
-                                              [part, os.path.join(work, "feat-%s%s%d.tsv" % (mode, region, k)),
+                                              (["--reader", reader] if reader else []) +
+                                              [part, os.path.join(work, "feat-%s%s%d.tsv" % (mode, tag, k)),
                                                region], stderr=subprocess.DEVNULL))
             for p in procs:  # two at a time: the two cores
                 if p.wait() != 0:
                     sys.exit("train_confidence: read_features failed")
             procs = []
             for k in range(2):
-                for l in open(os.path.join(work, "feat-%s%s%d.tsv" % (mode, region, k))):
+                for l in open(os.path.join(work, "feat-%s%s%d.tsv" % (mode, tag, k))):
                     v = l.split("\t")
                     # features 0-11 as read_features wrote them; 12 from the text
                     rows.append((idxs[int(v[0]) + k * half], int(v[1]),
@@ -197,7 +214,9 @@ def main():
     fold = np.array([entries[i][2] and entries[i][3] in ("us", "br") and
                      tv.crc(entries[i][4][0]) % 20 == 10 for i in idx])
     held = np.array([entries[i][2] for i in idx]) & ~fold
-    fit = (~held & ~real) | fold
+    # with fold readers, every real plate not held out was read by a reader
+    # that never saw it (cross-fitting); without, those were not read
+    fit = ~held
     scene = np.array([entries[i][3] == "scene" for i in idx])
     sign = np.array([entries[i][3] == "sign" for i in idx])
     n_scenes = 3 * sum(1 for e in entries if e[3] == "scene" and e[2])  # read under 3 regions

@@ -118,7 +118,7 @@ def export(torch, model, path):
 def load(tool, entries, work, reuse=False):
     """The reader's crops of every plate line, with text, held flag, kind."""
     _, rows, R = tv.run_proposals(tool, entries, work, read=True, reuse=reuse)
-    texts, held, kind, keep = [], [], [], []
+    texts, held, kind, keep, raw = [], [], [], [], []
     j = 0
     for r in rows:
         if int(r[8]) != 1:
@@ -131,12 +131,13 @@ def load(tool, entries, work, reuse=False):
         texts.append(t)
         held.append(e[2])
         kind.append(e[3])
+        raw.append(e[4][which] if 0 <= which < len(e[4]) else "")
         j += 1
     keep = np.array(keep)
     if j != len(R):
         sys.exit("train_reader: %d plate rows but %d reader crops" % (j, len(R)))
     return (R[keep], [t for t, k in zip(texts, keep) if k], np.array(held)[keep],
-            np.array(kind)[keep])
+            np.array(kind)[keep], [t for t, k in zip(raw, keep) if k])
 
 
 def report(torch, model, X, texts, kind, label):
@@ -171,7 +172,14 @@ def main():
     ap.add_argument("--font-renders", type=int, default=3000)
     ap.add_argument("--reuse", action="store_true",
                     help="the images and proposals of an earlier run with the same --work")
+    ap.add_argument("--folds", type=int, default=0,
+                    help="with --fold: cross-fitting folds of the real training plates")
+    ap.add_argument("--fold", type=int, default=-1,
+                    help="train without the real plates of this fold (a fold reader: "
+                         "train_confidence.py reads those plates with it)")
     a = ap.parse_args()
+    if (a.folds > 0) != (a.fold >= 0) or a.fold >= max(a.folds, 1):
+        sys.exit("train_reader: --folds N and --fold K (0 <= K < N) go together")
     import torch
     rng, work = tv.training_setup(a, "read")
     t0 = time.time()
@@ -185,10 +193,14 @@ def main():
         if a.render_tool and a.renders:
             entries += tv.renders(a.render_tool, work, a.renders, a.seed)
     print("train_reader: %d images in %.0f s" % (len(entries), time.time() - t0), flush=True)
-    X, texts, held, kind = load(a.tool, entries, work, a.reuse and os.path.exists(cache))
+    X, texts, held, kind, raw = load(a.tool, entries, work, a.reuse and os.path.exists(cache))
     json.dump(entries, open(cache, "w"))
     targets = [[ALPHABET.index(c) for c in t] for t in texts]
     tr, te = np.where(~held)[0], np.where(held)[0]
+    if a.folds:
+        out = np.array([kind[i] in ("us", "br") and tv.fold_of(raw[i], a.folds) == a.fold for i in tr])
+        print("train_reader: fold %d of %d: %d real training lines left out" % (a.fold, a.folds, out.sum()))
+        tr = tr[~out]
     print("train_reader: plate lines: train %d, held out %d (%.0f s)" %
           (len(tr), len(te), time.time() - t0), flush=True)
 

@@ -18,7 +18,12 @@ threshold would fit the signs it was written for:
 - word-like (0): words of Debian's word lists (English, Spanish,
   Brazilian Portuguese, German, French, Italian), whole and cut to a
   fragment as the localiser cuts a sign's line, with look-alike
-  characters swapped in as the reader reads them (O -> 0, I -> 1, ...).
+  characters swapped in as the reader reads them (O -> 0, I -> 1, ...)
+  and now and then one character misread, lost or doubled (DERVISH read
+  DEQVSH); and the other lettering a camera sees that is no plate:
+  dates (a month's name in those languages beside a day or a year, NOV25;
+  a timestamp's eight digits, 20140512) and ten-digit phone numbers.
+  Dates of six digits or fewer are left out: those are plate series too.
 
 Held out, never trained on: real plates and words whose text hashes to 0
 mod 10 (crc32, as the other training scripts), and random strings of
@@ -95,7 +100,47 @@ def as_read(rng, w):
     if rng.random() < 0.5:
         w = "".join(rng.choice(LOOKALIKE[c]) if c in LOOKALIKE and rng.random() < 0.15 else c
                     for c in w)
+    if len(w) >= 5 and rng.random() < 0.2:
+        w = misread(rng, w)[:TEXT_W]
     return w
+
+
+MONTHS = sorted(set(
+    "JAN FEB MAR APR MAY JUN JUL AUG SEP SEPT OCT NOV DEC "  # English
+    "ENE ABR AGO DIC "                                        # Spanish
+    "FEV MAI SET OUT DEZ "                                    # Portuguese
+    "MRZ OKT "                                                # German
+    "JANV FEVR AVR JUIN JUIL AOUT "                           # French
+    "GEN MAG GIU LUG OTT".split()))                           # Italian
+
+
+def misread(rng, w):
+    """One character of a read word misread, lost or doubled."""
+    i = rng.randrange(len(w))
+    r = rng.random()
+    if r < 0.5:
+        return w[:i] + rng.choice(CHARS) + w[i + 1:]
+    if r < 0.8 and len(w) > 4:
+        return w[:i] + w[i + 1:]
+    return w[:i] + w[i] + w[i:]
+
+
+def lettering(rng):
+    """Text on a sign, a van or a burnt-in timestamp that is no word and no
+    plate: dates and phone numbers."""
+    r = rng.random()
+    day, year = rng.randint(1, 31), rng.randint(1990, 2035)
+    if r < 0.5:
+        m = rng.choice(MONTHS)
+        parts = [m, "%d" % day] if rng.random() < 0.5 else ["%02d" % day, m]
+        if rng.random() < 0.3:
+            parts.append("%d" % year if rng.random() < 0.5 else "%02d" % (year % 100))
+        return "".join(parts)[:TEXT_W]
+    if r < 0.8:
+        mon = rng.randint(1, 12)
+        return rng.choice(("%04d%02d%02d" % (year, mon, day), "%02d%02d%04d" % (day, mon, year),
+                           "%02d%02d%04d" % (mon, day, year)))
+    return "%d%09d" % (rng.randint(2, 9), rng.randrange(10 ** 9))
 
 
 def series(rng):
@@ -129,6 +174,11 @@ def dataset(rng, training, held, n):
     real = {k: [t for t in labels(training, k) if (crc(t) % 10 == 0) == held] for k in ("us", "br")}
     out = []
     for _ in range(n // 2):
+        if rng.random() < 0.1:
+            t = lettering(rng)
+            if (crc(t) % 10 == 0) == held:
+                out.append((t, 0, "dates, phones"))
+                continue
         out.append((as_read(rng, rng.choice(ws)), 0, "words"))
     for i in range(n // 2):
         r = rng.random()
@@ -208,11 +258,13 @@ def train(training, seed, epochs=6, n=200000, log=print):
     held = dataset(random.Random(seed + 1), training, True, 20000)
     z = logits(m, [t for t, _, _ in held])
     log("train_text: held-out report (texts never trained on), share called plate-like (logit > 0):")
-    for grp in ("plates us", "plates br", "series", "random", "random letters", "words"):
+    for grp in ("plates us", "plates br", "series", "random", "random letters", "words",
+                "dates, phones"):
         k = np.array([g_ == grp for _, _, g_ in held])
         log("  %-15s %5d texts  %5.1f%% plate-like  mean logit %+.2f" %
             (grp, k.sum(), 100 * (z[k] > 0).mean(), z[k].mean()))
-    for t in ("SAVAGES", "C0RBATAS", "NECKT1ES", "FZRULZ", "NEILDMND", "RK099AN", "7ABC123"):
+    for t in ("SAVAGES", "C0RBATAS", "NECKT1ES", "FZRULZ", "NEILDMND", "RK099AN", "7ABC123",
+              "DEQVSH", "NOV25", "20140512", "EUS664", "5DJ0529"):
         log("  e.g. %-9s %+.2f" % (t, logits(m, [t])[0]))
     return m
 
