@@ -219,3 +219,14 @@ long lpr_peak_rss_kb(void)
         return -1;
     return ru.ru_maxrss;
 }
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void lpr_sort_doubles(double *v, size_t n)
+{
+    qsort(v, n, sizeof v[0], cmp_double);
+}

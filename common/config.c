@@ -80,7 +80,7 @@ void lpr_config_defaults(lpr_config *cfg)
     snprintf(cfg->camera.id, sizeof cfg->camera.id, "cam0");
     cfg->camera.bearing_deg = -1;
     snprintf(cfg->ocr.region, sizeof cfg->ocr.region, "auto");
-    snprintf(cfg->gps.server, sizeof cfg->gps.server, "127.0.0.1:2947");
+    snprintf(cfg->gps.server, sizeof cfg->gps.server, "%s", LPR_GPSD_SERVER);
     cfg->gps.max_extrapolate_ms = 2000;
     snprintf(cfg->spool.path, sizeof cfg->spool.path, "/var/lib/lpr/spool.db");
     cfg->spool.max_mb = 512;

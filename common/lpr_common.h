@@ -94,4 +94,7 @@ void lpr_format_utc_ms(int64_t epoch_ms, char *buf, unsigned buflen);
 /* Peak resident set size of this process in kilobytes (getrusage). */
 long lpr_peak_rss_kb(void);
 
+/* Sorts v[0..n) ascending (for the medians and percentiles of latencies). */
+void lpr_sort_doubles(double *v, size_t n);
+
 #endif

@@ -12,6 +12,9 @@
 
 #define LPR_CFG_STR 512
 
+/* gpsd where a unit runs it: [gps] server's default, and lpr gps's */
+#define LPR_GPSD_SERVER "127.0.0.1:2947"
+
 typedef struct lpr_config {
     struct {
         char id[64];            /* required: [A-Za-z0-9_-], used in topics and read ids */
@@ -40,7 +43,7 @@ typedef struct lpr_config {
         char region[8];             /* us | eu | br | auto */
     } ocr;
     struct {
-        char server[256];           /* host:port of gpsd; default 127.0.0.1:2947 */
+        char server[256];           /* host:port of gpsd; default LPR_GPSD_SERVER */
         char fixed[128];            /* "LAT,LON[,ALT]" for a fixed site, or empty */
         int max_extrapolate_ms;     /* default 2000 */
     } gps;

@@ -56,7 +56,7 @@ int lpr_cmd_gps(int argc, char **argv)
                                          {"timeout", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *server = "127.0.0.1:2947", *nmea = NULL;
+    const char *server = LPR_GPSD_SERVER, *nmea = NULL;
     long count = -1, timeout_s = 0;
     int json = 0, c;
     optind = 1;
@@ -70,7 +70,7 @@ int lpr_cmd_gps(int argc, char **argv)
         case 'h':
             printf("usage: lpr gps [--server HOST:PORT] [--count N] [--json] [--timeout S]\n"
                    "       lpr gps --nmea LOG [--json]\n"
-                   "One line per fix from gpsd (default 127.0.0.1:2947): fix type, position,\n"
+                   "One line per fix from gpsd (default " LPR_GPSD_SERVER "): fix type, position,\n"
                    "error, speed/heading, satellites and clock sync; NO FIX when there is none.\n"
                    "--nmea prints the fixes of a recorded NMEA log (checksums verified).\n");
             return 0;

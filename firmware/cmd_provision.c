@@ -263,7 +263,7 @@ int lpr_cmd_provision(int argc, char **argv)
                 "[device]\nid = %s\nowner = \nmodel = \n\n"
                 "[camera]\nsource = libcamera\nid = cam0\n\n"
                 "[ocr]\nregion = auto\n\n"
-                "[gps]\nserver = 127.0.0.1:2947\n\n"
+                "[gps]\nserver = " LPR_GPSD_SERVER "\n\n"
                 "[spool]\npath = /var/lib/lpr/spool.db\nmax_mb = 512\nmax_age_days = 30\n\n"
                 "[uplink]\nhost = %s\nport = 8883\nca = %s/fleet-ca.crt\ncert = %s/device.crt\n"
                 "key = %s/device-tls.key\nsign_key = %s/device.key\n",

@@ -382,12 +382,6 @@ static void on_track_read(void *arg, lpr_track_read *read)
         e->lat[e->nlat++] = lpr_monotonic_ms() - e->now_captured;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
                          volatile sig_atomic_t *stop, lpr_read_cb on_read, void *ctx,
                          lpr_pipeline_stats *stats)
@@ -508,7 +502,7 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
         lpr_frame_clear(&s.queue[(s.qhead + i) % s.qcap]);
     s.st.seconds = (lpr_monotonic_ms() - t0) / 1000.0;
     if (e.nlat > 0) {
-        qsort(e.lat, (size_t)e.nlat, sizeof e.lat[0], cmp_double);
+        lpr_sort_doubles(e.lat, (size_t)e.nlat);
         s.st.capture_to_read_ms_p50 = e.lat[e.nlat / 2];
         s.st.capture_to_read_ms_max = e.lat[e.nlat - 1];
     }

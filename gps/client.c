@@ -189,7 +189,7 @@ lpr_err lpr_gps_new(const lpr_gps_config *cfg, lpr_gps **out)
         *out = g;
         return LPR_OK;
     }
-    const char *server = g->cfg.server && g->cfg.server[0] ? g->cfg.server : "127.0.0.1:2947";
+    const char *server = g->cfg.server && g->cfg.server[0] ? g->cfg.server : LPR_GPSD_SERVER;
     const char *colon = strrchr(server, ':');
     if (!colon || colon == server || (size_t)(colon - server) >= sizeof g->host ||
         strlen(colon + 1) == 0 || strlen(colon + 1) >= sizeof g->port ||

@@ -95,7 +95,7 @@ lpr_err lpr_nmea_load(const char *path, lpr_track *track, lpr_nmea_stats *st);
 
 /* ---- gpsd client ---- */
 typedef struct lpr_gps_config {
-    const char *server;        /* "host:port", default 127.0.0.1:2947 */
+    const char *server;        /* "host:port", default LPR_GPSD_SERVER */
     const char *fixed;         /* "LAT,LON[,ALT]": fixed site, no gpsd */
     int max_extrapolate_ms;    /* default 2000 */
 } lpr_gps_config;

@@ -822,12 +822,6 @@ static void handle_failures(lpr_uplink *u, const int64_t *seqs, const int *reaso
     }
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int64_t lpr_uplink_progress(const lpr_uplink *u)
 {
     return __atomic_load_n(&u->progress, __ATOMIC_RELAXED);
@@ -846,7 +840,7 @@ void lpr_uplink_get_counters(lpr_uplink *u, lpr_uplink_counters *c)
     int n = u->nlat < LAT_RING ? (int)u->nlat : LAT_RING;
     if (n > 0) {
         memcpy(tmp, u->lat, (size_t)n * sizeof tmp[0]);
-        qsort(tmp, (size_t)n, sizeof tmp[0], cmp_double);
+        lpr_sort_doubles(tmp, (size_t)n);
         c->ack_ms_p50 = tmp[n / 2];
         c->ack_ms_p99 = tmp[(int)((n - 1) * 0.99)];
     }

@@ -12,12 +12,6 @@
 
 #include "lpr_gps.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -51,7 +45,7 @@ int main(int argc, char **argv)
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
                  (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    qsort(lat, (size_t)nlat, sizeof lat[0], cmp_double);
+    lpr_sort_doubles(lat, (size_t)nlat);
     printf("gps client: %lld fixes in %.0f s (%.1f Hz); CPU %.2f%% of one core; peak RSS %.1f MB;"
            " report->lpr_gps_at latency p50 %.2f ms, max %.2f ms\n",
            (long long)fixes, wall, (double)fixes / wall, 100.0 * cpu / wall,

@@ -43,12 +43,6 @@
 
 #define AT_BOX_IOU 0.2f
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static int filter_txt(const struct dirent *d)
 {
     size_t n = strlen(d->d_name);
@@ -240,7 +234,7 @@ int main(int argc, char **argv)
         located += found;
         verified += passed;
     }
-    qsort(ms, (size_t)images, sizeof *ms, cmp_double);
+    lpr_sort_doubles(ms, (size_t)images);
     double med = images ? ms[images / 2] : 0;
     double p95 = images ? ms[(int)((images - 1) * 0.95 + 0.5)] : 0;
     double rss = (double)lpr_peak_rss_kb() / 1024.0;
