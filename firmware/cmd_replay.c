@@ -20,7 +20,7 @@
 
 typedef struct replay_ctx {
     lpr_config cfg;
-    lpr_track *track;     /* recorded GPS, or NULL */
+    lpr_fixes *track;     /* recorded GPS, or NULL */
     lpr_fix fixed;
     int have_fixed;
     int max_extrapolate_ms;
@@ -45,7 +45,7 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
     lpr_read_meta m = {&c->cfg, c->start_ms + r->best_ms, LPR_TIME_UNSYNCED, {0}};
     if (c->track) {
         m.time_source = LPR_TIME_GPS;
-        lpr_track_at(c->track, m.observed_ms, c->max_extrapolate_ms, &m.pos);
+        lpr_fixes_at(c->track, m.observed_ms, c->max_extrapolate_ms, &m.pos);
     } else if (c->have_fixed) {
         m.pos = (lpr_position){LPR_FIX_FIXED, c->fixed.lat, c->fixed.lon, c->fixed.alt_m,
                                c->fixed.err_m, 0, c->fixed.track_deg, 0};
@@ -184,16 +184,16 @@ int lpr_cmd_replay(int argc, char **argv)
     }
     c.max_extrapolate_ms = c.cfg.gps.max_extrapolate_ms;
     if (gps) {
-        c.track = lpr_track_new(1 << 20);
+        c.track = lpr_fixes_new(1 << 20);
         lpr_nmea_stats st;
         if (!c.track || lpr_nmea_load(gps, c.track, &st) != LPR_OK) {
             fprintf(stderr, "lpr replay: %s: cannot use as GPS track\n", gps);
             rc = 1;
             goto out;
         }
-        if (lpr_track_count(c.track) == 0)
+        if (lpr_fixes_count(c.track) == 0)
             fprintf(stderr, "lpr replay: %s: no fix in the log; reads get fix none\n", gps);
-        c.start_ms = lpr_track_first_ms(c.track);
+        c.start_ms = lpr_fixes_first_ms(c.track);
     } else if (fixed) {
         if (lpr_parse_fixed(fixed, &c.fixed) != LPR_OK) {
             fprintf(stderr, "lpr replay: --fixed: '%s' is not LAT,LON[,ALT]\n", fixed);
@@ -243,6 +243,6 @@ int lpr_cmd_replay(int argc, char **argv)
         rc = 1;
 out:
     lpr_spool_close(c.spool);
-    lpr_track_free(c.track);
+    lpr_fixes_free(c.track);
     return rc;
 }

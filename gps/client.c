@@ -34,7 +34,7 @@ struct lpr_gps {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop;
-    lpr_track *track;
+    lpr_fixes *track;
     lpr_gps_status st;
 };
 
@@ -93,7 +93,7 @@ static void take_report(lpr_gps *g, const struct gps_data_t *d)
     lpr_fix_plausible(&f);
     pthread_mutex_lock(&g->mu);
     if (f.mode >= LPR_FIX_2D && d->fix.time.tv_sec > 0 && isfinite(f.lat)) {
-        lpr_track_add(g->track, &f);
+        lpr_fixes_add(g->track, &f);
         g->st.fixes++;
     }
     g->st.last = f;
@@ -174,7 +174,7 @@ lpr_err lpr_gps_new(const lpr_gps_config *cfg, lpr_gps **out)
         g->cfg.max_extrapolate_ms = 2000;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
-    g->track = lpr_track_new(HISTORY);
+    g->track = lpr_fixes_new(HISTORY);
     if (!g->track) {
         lpr_gps_free(g);
         return LPR_ENOMEM;
@@ -219,7 +219,7 @@ void lpr_gps_free(lpr_gps *g)
         pthread_mutex_unlock(&g->mu);
         pthread_join(g->thread, NULL);
     }
-    lpr_track_free(g->track);
+    lpr_fixes_free(g->track);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->cv);
     free(g);
@@ -245,7 +245,7 @@ void lpr_gps_at(lpr_gps *g, int64_t instant_ms, lpr_position *out)
     int64_t gps_instant = instant_ms;
     if (lpr_time_source_system() >= LPR_TIME_RTC && g->st.have_last && g->st.last.time_ms > 0)
         gps_instant += g->st.last.time_ms - g->st.last.recv_ms;
-    lpr_track_at(g->track, gps_instant, g->cfg.max_extrapolate_ms, out);
+    lpr_fixes_at(g->track, gps_instant, g->cfg.max_extrapolate_ms, out);
     pthread_mutex_unlock(&g->mu);
 }
 

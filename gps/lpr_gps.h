@@ -1,7 +1,7 @@
 /*
  * lpr_gps.h - position and time for reads.
  *
- * A fix history (lpr_track) answers "where was the camera at this instant":
+ * A fix history (lpr_fixes) answers "where was the camera at this instant":
  * interpolated between fixes, extrapolated from speed and heading for at
  * most max_extrapolate_ms, otherwise stale (fix none) rather than guessed.
  * Fixes come from gpsd through libgps (lpr_gps, a client thread that
@@ -58,20 +58,20 @@ const char *lpr_fix_mode_name(lpr_fix_mode m); /* "none" "2d" "3d" "fixed" */
 int lpr_fix_plausible(lpr_fix *f);
 
 /* ---- fix history ---- */
-typedef struct lpr_track lpr_track;
-lpr_track *lpr_track_new(int capacity); /* ring of the last 'capacity' fixes */
-void lpr_track_free(lpr_track *t);
+typedef struct lpr_fixes lpr_fixes;
+lpr_fixes *lpr_fixes_new(int capacity); /* ring of the last 'capacity' fixes */
+void lpr_fixes_free(lpr_fixes *t);
 /* Adds a fix (mode >= 2D; others are ignored). Fixes must come in time
  * order; one older than the newest is dropped. */
-void lpr_track_add(lpr_track *t, const lpr_fix *f);
-int lpr_track_count(const lpr_track *t);
+void lpr_fixes_add(lpr_fixes *t, const lpr_fix *f);
+int lpr_fixes_count(const lpr_fixes *t);
 /* First and last fix times; 0 when empty. */
-int64_t lpr_track_first_ms(const lpr_track *t);
-int64_t lpr_track_last_ms(const lpr_track *t);
+int64_t lpr_fixes_first_ms(const lpr_fixes *t);
+int64_t lpr_fixes_last_ms(const lpr_fixes *t);
 /* Position at 'instant_ms' (GPS time). Interpolates between fixes at most
  * max_gap_ms apart; extrapolates (dead reckoning) up to max_extrapolate_ms
  * from the nearest end; else out->fix = LPR_FIX_NONE with age_ms set. */
-void lpr_track_at(const lpr_track *t, int64_t instant_ms, int max_extrapolate_ms,
+void lpr_fixes_at(const lpr_fixes *t, int64_t instant_ms, int max_extrapolate_ms,
                   lpr_position *out);
 
 /* ---- NMEA 0183 reader (recorded logs; no gpsd needed) ---- */
@@ -91,7 +91,7 @@ int lpr_nmea_flush(lpr_nmea *n, lpr_fix *out);
 void lpr_nmea_get_stats(const lpr_nmea *n, lpr_nmea_stats *st);
 /* Reads a whole log into track. LPR_EIO unreadable; LPR_EFORMAT if it held
  * no valid sentence at all. Counts in *st (may be NULL). */
-lpr_err lpr_nmea_load(const char *path, lpr_track *track, lpr_nmea_stats *st);
+lpr_err lpr_nmea_load(const char *path, lpr_fixes *track, lpr_nmea_stats *st);
 
 /* ---- gpsd client ---- */
 typedef struct lpr_gps_config {

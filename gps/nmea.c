@@ -338,7 +338,7 @@ int lpr_nmea_feed(lpr_nmea *n, const char *line, lpr_fix *out)
 
 int lpr_nmea_flush(lpr_nmea *n, lpr_fix *out) { return finish(n, out); }
 
-lpr_err lpr_nmea_load(const char *path, lpr_track *track, lpr_nmea_stats *st)
+lpr_err lpr_nmea_load(const char *path, lpr_fixes *track, lpr_nmea_stats *st)
 {
     FILE *fp = fopen(path, "r");
     char line[4096];
@@ -354,10 +354,10 @@ lpr_err lpr_nmea_load(const char *path, lpr_track *track, lpr_nmea_stats *st)
     }
     while (fgets(line, sizeof line, fp)) {
         if (lpr_nmea_feed(n, line, &fix))
-            lpr_track_add(track, &fix);
+            lpr_fixes_add(track, &fix);
     }
     if (lpr_nmea_flush(n, &fix))
-        lpr_track_add(track, &fix);
+        lpr_fixes_add(track, &fix);
     int bad = ferror(fp);
     fclose(fp);
     lpr_nmea_stats s;

@@ -11,7 +11,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     lpr_nmea *n = lpr_nmea_new();
-    lpr_track *t = lpr_track_new(8);
+    lpr_fixes *t = lpr_fixes_new(8);
     char *buf = malloc(size + 1);
     lpr_fix f;
     if (!n || !t || !buf)
@@ -21,13 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save))
         if (lpr_nmea_feed(n, line, &f))
-            lpr_track_add(t, &f);
+            lpr_fixes_add(t, &f);
     if (lpr_nmea_flush(n, &f))
-        lpr_track_add(t, &f);
+        lpr_fixes_add(t, &f);
     lpr_position p;
-    lpr_track_at(t, lpr_track_last_ms(t) + 500, 2000, &p);
+    lpr_fixes_at(t, lpr_fixes_last_ms(t) + 500, 2000, &p);
     free(buf);
-    lpr_track_free(t);
+    lpr_fixes_free(t);
     lpr_nmea_free(n);
     return 0;
 }

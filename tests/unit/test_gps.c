@@ -33,81 +33,81 @@ static lpr_fix fix_at(int64_t t, double lat, double lon, double speed, double tr
 static void test_interpolation(void **state)
 {
     (void)state;
-    lpr_track *t = lpr_track_new(16);
+    lpr_fixes *t = lpr_fixes_new(16);
     lpr_fix a = fix_at(1000, 47.0, -122.0, 10, 350), b = fix_at(2000, 47.001, -122.002, 20, 10);
-    lpr_track_add(t, &a);
-    lpr_track_add(t, &b);
+    lpr_fixes_add(t, &a);
+    lpr_fixes_add(t, &b);
     lpr_position p;
-    lpr_track_at(t, 1250, 2000, &p);
+    lpr_fixes_at(t, 1250, 2000, &p);
     assert_int_equal(p.fix, LPR_FIX_3D);
     assert_float_equal(p.lat, 47.00025, 1e-9);
     assert_float_equal(p.lon, -122.0005, 1e-9);
     assert_float_equal(p.speed_mps, 12.5, 1e-9);
     assert_float_equal(p.heading_deg, 355.0, 1e-9); /* across north, not through south */
     assert_int_equal(p.age_ms, 250);
-    lpr_track_at(t, 2000, 2000, &p); /* exactly at a fix */
+    lpr_fixes_at(t, 2000, 2000, &p); /* exactly at a fix */
     assert_float_equal(p.lat, 47.001, 1e-12);
     assert_int_equal(p.age_ms, 0);
-    lpr_track_free(t);
+    lpr_fixes_free(t);
 }
 
 static void test_extrapolation_limit(void **state)
 {
     (void)state;
-    lpr_track *t = lpr_track_new(16);
+    lpr_fixes *t = lpr_fixes_new(16);
     lpr_fix a = fix_at(0, 0.0, 0.0, 10, 90), b = fix_at(1000, 0.0, 0.0001, 10, 90);
-    lpr_track_add(t, &a);
-    lpr_track_add(t, &b);
+    lpr_fixes_add(t, &a);
+    lpr_fixes_add(t, &b);
     lpr_position p;
     /* 1 s after the last fix heading east at 10 m/s: ~10 m east */
-    lpr_track_at(t, 2000, 2000, &p);
+    lpr_fixes_at(t, 2000, 2000, &p);
     assert_int_equal(p.fix, LPR_FIX_3D);
     assert_float_equal(p.lat, 0.0, 1e-9);
     assert_float_equal((p.lon - 0.0001) * 111194.9, 10.0, 0.05);
     assert_int_equal(p.age_ms, 1000);
     assert_true(p.err_m > 3.0); /* guessing widens the error */
     /* beyond the limit: stale, never a guess and never zeros */
-    lpr_track_at(t, 3001, 2000, &p);
+    lpr_fixes_at(t, 3001, 2000, &p);
     assert_int_equal(p.fix, LPR_FIX_NONE);
     assert_true(isnan(p.lat) && isnan(p.lon));
     assert_int_equal(p.age_ms, 2001);
     /* before the first fix, same rule */
-    lpr_track_at(t, -2500, 2000, &p);
+    lpr_fixes_at(t, -2500, 2000, &p);
     assert_int_equal(p.fix, LPR_FIX_NONE);
-    lpr_track_free(t);
+    lpr_fixes_free(t);
 }
 
 static void test_gap_and_empty(void **state)
 {
     (void)state;
-    lpr_track *t = lpr_track_new(4);
+    lpr_fixes *t = lpr_fixes_new(4);
     lpr_position p;
-    lpr_track_at(t, 5, 2000, &p);
+    lpr_fixes_at(t, 5, 2000, &p);
     assert_int_equal(p.fix, LPR_FIX_NONE);
     lpr_fix a = fix_at(0, 1, 1, NAN, NAN), b = fix_at(60000, 2, 2, NAN, NAN);
-    lpr_track_add(t, &a);
-    lpr_track_add(t, &b);
+    lpr_fixes_add(t, &a);
+    lpr_fixes_add(t, &b);
     /* a minute without fixes is not interpolated across */
-    lpr_track_at(t, 30000, 2000, &p);
+    lpr_fixes_at(t, 30000, 2000, &p);
     assert_int_equal(p.fix, LPR_FIX_NONE);
     /* no speed known: no dead reckoning either, even within the limit */
-    lpr_track_at(t, 61000, 2000, &p);
+    lpr_fixes_at(t, 61000, 2000, &p);
     assert_int_equal(p.fix, LPR_FIX_NONE);
     /* fixes without a position are ignored; older ones too */
     lpr_fix nofix = fix_at(70000, 0, 0, 0, 0);
     nofix.mode = LPR_FIX_NONE;
-    lpr_track_add(t, &nofix);
+    lpr_fixes_add(t, &nofix);
     lpr_fix old = fix_at(10, 5, 5, 0, 0);
-    lpr_track_add(t, &old);
-    assert_int_equal(lpr_track_count(t), 2);
+    lpr_fixes_add(t, &old);
+    assert_int_equal(lpr_fixes_count(t), 2);
     /* the ring keeps the newest */
     for (int i = 1; i <= 5; i++) {
         lpr_fix f = fix_at(60000 + i * 1000, 2, 2, 0, 0);
-        lpr_track_add(t, &f);
+        lpr_fixes_add(t, &f);
     }
-    assert_int_equal(lpr_track_count(t), 4);
-    assert_int_equal(lpr_track_first_ms(t), 62000);
-    lpr_track_free(t);
+    assert_int_equal(lpr_fixes_count(t), 4);
+    assert_int_equal(lpr_fixes_first_ms(t), 62000);
+    lpr_fixes_free(t);
 }
 
 /* Appends the NMEA checksum to "$...": writes "$...*HH" into out. */
@@ -174,26 +174,26 @@ static void test_implausible_values(void **state)
     lpr_nmea_free(n);
 
     /* no speed: no dead reckoning (stale), never a position moved by noise */
-    lpr_track *t = lpr_track_new(4);
-    lpr_track_add(t, &f);
+    lpr_fixes *t = lpr_fixes_new(4);
+    lpr_fixes_add(t, &f);
     lpr_position p;
-    lpr_track_at(t, f.time_ms + 500, 2000, &p);
+    lpr_fixes_at(t, f.time_ms + 500, 2000, &p);
     assert_int_equal(p.fix, LPR_FIX_NONE);
-    lpr_track_free(t);
+    lpr_fixes_free(t);
 
     /* a plausible fix: reckoning stays within err_m of it, and stops at 100 m */
     lpr_fix g = fix_at(0, 0.0, 0.0, 60, 90);
     assert_int_equal(lpr_fix_plausible(&g), 0);
-    t = lpr_track_new(4);
-    lpr_track_add(t, &g);
-    lpr_track_at(t, 1500, 2000, &p); /* 90 m east */
+    t = lpr_fixes_new(4);
+    lpr_fixes_add(t, &g);
+    lpr_fixes_at(t, 1500, 2000, &p); /* 90 m east */
     assert_int_equal(p.fix, LPR_FIX_3D);
     double moved = p.lon * 111194.9;
     assert_float_equal(moved, 90.0, 0.1);
     assert_true(p.err_m >= 3.0 + moved);
-    lpr_track_at(t, 1800, 2000, &p); /* 108 m: too far to guess */
+    lpr_fixes_at(t, 1800, 2000, &p); /* 108 m: too far to guess */
     assert_int_equal(p.fix, LPR_FIX_NONE);
-    lpr_track_free(t);
+    lpr_fixes_free(t);
     lpr_fix h = fix_at(0, 95.0, 0.0, -1, 400);
     assert_int_equal(lpr_fix_plausible(&h), 3);
     assert_int_equal(h.mode, LPR_FIX_NONE);

@@ -1,5 +1,5 @@
 /*
- * track.c - the fix history and "position at an instant" (see lpr_gps.h).
+ * fixes.c - the fix history and "position at an instant" (see lpr_gps.h).
  *
  * A ring of fixes in time order. Between two fixes at most MAX_GAP_MS apart
  * the position is interpolated linearly (heading on the circle); beyond the
@@ -15,7 +15,7 @@
 #define MAX_GAP_MS 5000
 #define EARTH_R 6371008.8
 
-struct lpr_track {
+struct lpr_fixes {
     lpr_fix *ring;
     int cap, start, count;
 };
@@ -30,9 +30,9 @@ const char *lpr_fix_mode_name(lpr_fix_mode m)
     }
 }
 
-lpr_track *lpr_track_new(int capacity)
+lpr_fixes *lpr_fixes_new(int capacity)
 {
-    lpr_track *t = calloc(1, sizeof *t);
+    lpr_fixes *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->cap = capacity > 1 ? capacity : 2;
@@ -44,7 +44,7 @@ lpr_track *lpr_track_new(int capacity)
     return t;
 }
 
-void lpr_track_free(lpr_track *t)
+void lpr_fixes_free(lpr_fixes *t)
 {
     if (!t)
         return;
@@ -52,12 +52,12 @@ void lpr_track_free(lpr_track *t)
     free(t);
 }
 
-static const lpr_fix *at_index(const lpr_track *t, int i)
+static const lpr_fix *at_index(const lpr_fixes *t, int i)
 {
     return &t->ring[(t->start + i) % t->cap];
 }
 
-void lpr_track_add(lpr_track *t, const lpr_fix *f)
+void lpr_fixes_add(lpr_fixes *t, const lpr_fix *f)
 {
     if (f->mode < LPR_FIX_2D || isnan(f->lat) || isnan(f->lon))
         return;
@@ -79,9 +79,9 @@ void lpr_track_add(lpr_track *t, const lpr_fix *f)
     }
 }
 
-int lpr_track_count(const lpr_track *t) { return t->count; }
-int64_t lpr_track_first_ms(const lpr_track *t) { return t->count ? at_index(t, 0)->time_ms : 0; }
-int64_t lpr_track_last_ms(const lpr_track *t)
+int lpr_fixes_count(const lpr_fixes *t) { return t->count; }
+int64_t lpr_fixes_first_ms(const lpr_fixes *t) { return t->count ? at_index(t, 0)->time_ms : 0; }
+int64_t lpr_fixes_last_ms(const lpr_fixes *t)
 {
     return t->count ? at_index(t, t->count - 1)->time_ms : 0;
 }
@@ -176,7 +176,7 @@ static double lerp_angle(double a, double b, double w)
     return r;
 }
 
-void lpr_track_at(const lpr_track *t, int64_t instant_ms, int max_extrapolate_ms,
+void lpr_fixes_at(const lpr_fixes *t, int64_t instant_ms, int max_extrapolate_ms,
                   lpr_position *out)
 {
     memset(out, 0, sizeof *out);
