@@ -21,7 +21,7 @@ static void print_fix(const lpr_fix *f, int json, lpr_time_source ts, const char
         lpr_format_utc_ms(f->time_ms, when, sizeof when);
     if (json) {
         lpr_position p = {f->mode, f->lat, f->lon, f->alt_m, f->err_m, f->speed_mps,
-                          f->track_deg, f->recv_ms ? lpr_realtime_ms() - f->recv_ms : 0};
+                          f->heading_deg, f->recv_ms ? lpr_realtime_ms() - f->recv_ms : 0};
         json_t *o = json_pack("{s:s,s:o,s:s,s:i}", "time", when, "location",
                               lpr_position_json(&p), "time_source", lpr_time_source_name(ts),
                               "sats_used", f->sats_used);
@@ -40,8 +40,8 @@ static void print_fix(const lpr_fix *f, int json, lpr_time_source ts, const char
             printf("  +-%.1f m", f->err_m);
         if (!isnan(f->speed_mps))
             printf("  %.1f m/s", f->speed_mps);
-        if (!isnan(f->track_deg))
-            printf(" %.0f deg", f->track_deg);
+        if (!isnan(f->heading_deg))
+            printf(" %.0f deg", f->heading_deg);
         printf("  sats %d  clock %s\n", f->sats_used, lpr_time_source_name(ts));
     }
     fflush(stdout);

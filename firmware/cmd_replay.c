@@ -48,7 +48,7 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
         lpr_fixes_at(c->track, m.observed_ms, c->max_extrapolate_ms, &m.pos);
     } else if (c->have_fixed) {
         m.pos = (lpr_position){LPR_FIX_FIXED, c->fixed.lat, c->fixed.lon, c->fixed.alt_m,
-                               c->fixed.err_m, 0, c->fixed.track_deg, 0};
+                               c->fixed.err_m, 0, c->fixed.heading_deg, 0};
     } else {
         /* no GPS: say so; never invent a position */
         m.pos = (lpr_position){LPR_FIX_NONE, NAN, NAN, NAN, NAN, NAN, NAN, -1};

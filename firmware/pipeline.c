@@ -322,7 +322,7 @@ static void *worker_main(void *arg)
             ox = roi.x;
             oy = roi.y;
         }
-        if (r && lpr_ocr_read_gray(ocr, px, w, h, f.stride, &o) == LPR_OK) {
+        if (r && lpr_ocr_read_grey(ocr, px, w, h, f.stride, &o) == LPR_OK) {
             for (int i = 0; i < o.n_plates && r->n < LPR_MAX_PLATES; i++) {
                 lpr_plate p = o.plates[i];
                 p.box.x += ox;
@@ -472,7 +472,7 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
         lpr_tracker_add(tr, r->t_ms, r->wall_ms, r->plates, (void **)r->images, r->n,
                         on_track_read, &e);
         pthread_mutex_lock(&s.mu);
-        s.tracks_open = lpr_tracker_open(tr);
+        s.tracks_open = lpr_tracker_count_open(tr);
         lpr_pipeline_stats snap = s.st;
         pthread_mutex_unlock(&s.mu);
         free(r);

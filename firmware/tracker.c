@@ -116,7 +116,7 @@ void lpr_tracker_free(lpr_tracker *t)
     free(t);
 }
 
-int lpr_tracker_open(const lpr_tracker *t)
+int lpr_tracker_count_open(const lpr_tracker *t)
 {
     int n = 0;
     for (int i = 0; i < MAX_TRACKS; i++)

@@ -54,7 +54,8 @@ void lpr_tracker_add(lpr_tracker *t, int64_t t_ms, int64_t wall_ms, const lpr_pl
                      void **images, int n, lpr_track_emit emit, void *ctx);
 /* Emits every open track (end of footage, SIGTERM). */
 void lpr_tracker_flush(lpr_tracker *t, lpr_track_emit emit, void *ctx);
-int lpr_tracker_open(const lpr_tracker *t);
+/* How many tracks are open (not yet emitted). */
+int lpr_tracker_count_open(const lpr_tracker *t);
 
 /* Levenshtein distance of two short strings. */
 int lpr_edit_distance(const char *a, const char *b);

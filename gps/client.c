@@ -50,7 +50,7 @@ lpr_err lpr_parse_fixed(const char *s, lpr_fix *out)
     out->alt_m = alt;
     out->err_m = NAN;
     out->speed_mps = 0;
-    out->track_deg = NAN;
+    out->heading_deg = NAN;
     return LPR_OK;
 }
 
@@ -87,7 +87,7 @@ static void take_report(lpr_gps *g, const struct gps_data_t *d)
     f.alt_m = f.mode == LPR_FIX_3D && isfinite(d->fix.altMSL) ? d->fix.altMSL : NAN;
     f.err_m = isfinite(d->fix.eph) ? d->fix.eph : NAN;
     f.speed_mps = isfinite(d->fix.speed) ? d->fix.speed : NAN;
-    f.track_deg = isfinite(d->fix.track) ? d->fix.track : NAN;
+    f.heading_deg = isfinite(d->fix.track) ? d->fix.track : NAN;
     f.sats_used = d->satellites_used;
     f.sats_seen = d->satellites_visible;
     lpr_fix_plausible(&f);

@@ -94,7 +94,7 @@ static void from_fix(const lpr_fix *f, lpr_position *p)
     p->alt_m = f->alt_m;
     p->err_m = f->err_m;
     p->speed_mps = f->speed_mps;
-    p->heading_deg = f->track_deg;
+    p->heading_deg = f->heading_deg;
 }
 
 static void stale(lpr_position *p, int64_t age)
@@ -109,8 +109,8 @@ int lpr_fix_plausible(lpr_fix *f)
     int n = 0;
     if (!isnan(f->speed_mps) && !(f->speed_mps >= 0 && f->speed_mps <= LPR_FIX_MAX_SPEED_MPS))
         f->speed_mps = NAN, n++;
-    if (!isnan(f->track_deg) && !(f->track_deg >= 0 && f->track_deg <= 360))
-        f->track_deg = NAN, n++;
+    if (!isnan(f->heading_deg) && !(f->heading_deg >= 0 && f->heading_deg <= 360))
+        f->heading_deg = NAN, n++;
     if (!isnan(f->err_m) && !(f->err_m >= 0 && f->err_m <= LPR_FIX_MAX_ERR_M))
         f->err_m = NAN, n++;
     if (!isnan(f->alt_m) && !(f->alt_m >= LPR_FIX_MIN_ALT_M && f->alt_m <= LPR_FIX_MAX_ALT_M))
@@ -137,8 +137,8 @@ static int extrapolate(const lpr_fix *f, int64_t dt_ms, lpr_position *p)
         return 1;
     if (isnan(f->speed_mps))
         return 0;
-    double track = isnan(f->track_deg) ? 0.0 : f->track_deg;
-    if (f->speed_mps > 0.3 && isnan(f->track_deg))
+    double track = isnan(f->heading_deg) ? 0.0 : f->heading_deg;
+    if (f->speed_mps > 0.3 && isnan(f->heading_deg))
         return 0; /* moving, direction unknown */
     double d = f->speed_mps * (double)dt_ms / 1000.0;
     if (fabs(d) > MAX_RECKON_M)
@@ -220,7 +220,7 @@ void lpr_fixes_at(const lpr_fixes *t, int64_t instant_ms, int max_extrapolate_ms
     out->err_m = isnan(a->err_m) || isnan(b->err_m) ? lerp(a->err_m, b->err_m, w)
                                                     : fmax(a->err_m, b->err_m);
     out->speed_mps = lerp(a->speed_mps, b->speed_mps, w);
-    out->heading_deg = lerp_angle(a->track_deg, b->track_deg, w);
+    out->heading_deg = lerp_angle(a->heading_deg, b->heading_deg, w);
     int64_t da = instant_ms - a->time_ms, db = b->time_ms - instant_ms;
     out->age_ms = da < db ? da : db;
 }

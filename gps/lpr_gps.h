@@ -33,7 +33,7 @@ typedef struct lpr_fix {
     double alt_m;          /* metres above mean sea level, NAN unknown */
     double err_m;          /* horizontal error estimate, NAN unknown */
     double speed_mps;      /* NAN unknown */
-    double track_deg;      /* course over ground, NAN unknown */
+    double heading_deg;    /* course over ground, NAN unknown */
     int sats_used, sats_seen;
 } lpr_fix;
 

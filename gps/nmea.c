@@ -159,7 +159,7 @@ static int finish(lpr_nmea *n, lpr_fix *out)
         out->lon = e->lon;
         out->alt_m = e->alt;
         out->speed_mps = e->speed;
-        out->track_deg = e->track;
+        out->heading_deg = e->track;
         out->err_m = !isnan(e->gst_err) ? e->gst_err : e->hdop * UERE_M;
         out->mode = e->gsa_mode == 2 ? LPR_FIX_2D
                     : e->gsa_mode == 3 || !isnan(e->alt) ? LPR_FIX_3D

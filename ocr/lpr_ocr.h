@@ -142,7 +142,7 @@ lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len,
                          const char *name, lpr_ocr_result *out);
 
 /* Reads an 8-bit grey frame (e.g. the Y plane of a camera frame). */
-lpr_err lpr_ocr_read_gray(lpr_ocr *ocr, const uint8_t *pixels, int width,
+lpr_err lpr_ocr_read_grey(lpr_ocr *ocr, const uint8_t *pixels, int width,
                           int height, int stride, lpr_ocr_result *out);
 
 /* 1 if the file name has an image extension the reader decodes (JPEG, PNG,

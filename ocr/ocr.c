@@ -553,7 +553,7 @@ lpr_err lpr_ocr_read_file(lpr_ocr *ocr, const char *path, lpr_ocr_result *out)
     return rc;
 }
 
-lpr_err lpr_ocr_read_gray(lpr_ocr *ocr, const uint8_t *pixels, int width,
+lpr_err lpr_ocr_read_grey(lpr_ocr *ocr, const uint8_t *pixels, int width,
                           int height, int stride, lpr_ocr_result *out)
 {
     memset(out, 0, sizeof *out);

@@ -26,7 +26,7 @@ static lpr_fix fix_at(int64_t t, double lat, double lon, double speed, double tr
     f.alt_m = 100;
     f.err_m = 3;
     f.speed_mps = speed;
-    f.track_deg = track;
+    f.heading_deg = track;
     return f;
 }
 
@@ -141,7 +141,7 @@ static void test_nmea_epochs(void **state)
     assert_float_equal(f.lon, -(122.0 + 19.58362 / 60.0), 1e-9);
     assert_float_equal(f.alt_m, 76.5, 1e-9);
     assert_float_equal(f.speed_mps, 10.0 * 0.514444444, 1e-6);
-    assert_float_equal(f.track_deg, 90.0, 1e-9);
+    assert_float_equal(f.heading_deg, 90.0, 1e-9);
     assert_int_equal(f.mode, LPR_FIX_3D);
     assert_int_equal(f.sats_used, 9);
     assert_int_equal(f.time_ms, 1785931200000LL); /* 2026-08-05T12:00:00Z */

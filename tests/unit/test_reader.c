@@ -238,7 +238,7 @@ static int read_scene(const char *calibration, lpr_ocr_result *r)
     for (int y = 0; y < 720; y++)
         for (int x = 0; x < 1280; x++)
             grey[y][x] = (uint8_t)GET_DATA_BYTE(pixGetData(scene) + y * pixGetWpl(scene), x);
-    assert_int_equal(lpr_ocr_read_gray(ocr, &grey[0][0], 1280, 720, 1280, r), LPR_OK);
+    assert_int_equal(lpr_ocr_read_grey(ocr, &grey[0][0], 1280, 720, 1280, r), LPR_OK);
     for (int i = 0; i < r->n_plates; i++)
         printf("gate (%s): %s %.1f, second opinion %s %s\n", calibration ? calibration : "shipped",
                r->plates[i].text, (double)r->plates[i].confidence,
