@@ -85,6 +85,7 @@ static void line_from_group(const comp *cs, const int *idx, int n, float scale,
                             int inverted, lpr_textline *line)
 {
     float hs[LPR_LINE_MAX_CHARS];
+    lpr_box chars[LPR_LINE_MAX_CHARS]; /* left to right: the baseline's points */
     int x0 = 1 << 30, y0 = 1 << 30, x1 = -1, y1 = -1;
 
     memset(line, 0, sizeof *line);
@@ -96,7 +97,7 @@ static void line_from_group(const comp *cs, const int *idx, int n, float scale,
                      (int)lroundf((float)c->w / scale), (int)lroundf((float)c->h / scale)};
         if (b.w < 1) b.w = 1;
         if (b.h < 1) b.h = 1;
-        line->chars[i] = b;
+        chars[i] = b;
         hs[i] = (float)b.h;
         if (b.x < x0) x0 = b.x;
         if (b.y < y0) y0 = b.y;
@@ -106,7 +107,7 @@ static void line_from_group(const comp *cs, const int *idx, int n, float scale,
     line->box = (lpr_box){x0, y0, x1 - x0, y1 - y0};
     qsort(hs, (size_t)n, sizeof hs[0], cmp_float);
     line->char_h = hs[n / 2];
-    line->angle_deg = baseline_angle(line->chars, n);
+    line->angle_deg = baseline_angle(chars, n);
 
     /* score: plates have 5..8 characters of one height on a straight line */
     float mean = 0, var = 0;

@@ -16,8 +16,7 @@
 /* A line of character-like components: a plate candidate. */
 typedef struct lpr_textline {
     lpr_box box;                          /* tight box of the chars, image px */
-    int n_chars;
-    lpr_box chars[LPR_LINE_MAX_CHARS];    /* char boxes, left to right */
+    int n_chars;                          /* character-like components */
     float char_h;                         /* median char height, px */
     float angle_deg;                      /* baseline slope, + = clockwise */
     int inverted;                         /* 1: light characters on dark */
