@@ -6,7 +6,9 @@
  *   gst:PIPELINE       any GStreamer pipeline (Jetson nvarguscamerasrc, RTSP,
  *                      videotestsrc); converted to grey and pulled from an appsink
  *   v4l2:/dev/videoN   a USB camera (v4l2src, mmap streaming, YUYV or MJPEG)
- *   libcamera[:N]      a Pi CSI camera through GStreamer's libcamerasrc
+ *   libcamera[:N]      a Pi CSI camera: libcamera itself through the C shim
+ *                      (libcamera_shim.h) when built with libcamera-dev, else
+ *                      GStreamer's libcamerasrc
  * Frames are 8-bit grey (the luma plane): all the reader needs.
  */
 #ifndef LPR_SOURCE_H

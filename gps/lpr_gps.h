@@ -69,7 +69,7 @@ int lpr_fixes_count(const lpr_fixes *t);
 int64_t lpr_fixes_first_ms(const lpr_fixes *t);
 int64_t lpr_fixes_last_ms(const lpr_fixes *t);
 /* Position at 'instant_ms' (GPS time). Interpolates between fixes at most
- * max_gap_ms apart; extrapolates (dead reckoning) up to max_extrapolate_ms
+ * 5 s apart (MAX_GAP_MS in fixes.c); extrapolates (dead reckoning) up to max_extrapolate_ms
  * from the nearest end; else out->fix = LPR_FIX_NONE with age_ms set. */
 void lpr_fixes_at(const lpr_fixes *t, int64_t instant_ms, int max_extrapolate_ms,
                   lpr_position *out);

@@ -1,11 +1,13 @@
 /*
  * locate.c - finds plate text lines with Leptonica, character first.
  *
- * For each polarity (dark on light, light on dark) and each pyramid level
- * (the image at <= 1280 px and, for large images, at half that), the grey
- * image is binarised with tiled Sauvola; connected components of character
- * size and shape are kept and chained into lines when neighbours share
- * height, baseline and spacing. Lines of 3..12 characters are scored (count
+ * The grey image is scaled to about DETECT_MAX_DIM (small photos enlarged
+ * up to 2x) and, when that is 700 px or more, halved once more. Each level
+ * is binarised against its local mean (lpr_binarize_local, pixels.c) for
+ * both polarities, the first level once more at a soft threshold for faint
+ * dark characters; connected components of character size and shape are
+ * kept and chained into lines when neighbours share height, baseline and
+ * spacing. Lines of 3..12 characters are scored (count
  * near a plate's, height consistency, straight baseline), overlapping lines
  * are suppressed, and the best are returned in full-image coordinates.
  * Work per image is bounded: a fixed number of binarisations and a capped

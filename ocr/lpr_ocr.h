@@ -8,10 +8,12 @@
  * (verify.c) keeps the lines that look like a plate; only those are read,
  * each in one pass of a learned whole-plate reader (reader.c: a small
  * convolutional network over the line's crop, CTC-decoded into characters
- * with their probabilities). A second opinion reads the line too: it is
- * cut into characters for a learned classifier, with Tesseract's LSTM where
- * that is unsure (recognize.c); its candidates join the reader's, and
- * whether the two agree is part of each candidate's confidence. Without the
+ * with their probabilities). Where the calibration gives that read alone
+ * at least a 10% chance (SECOND_OPINION_GATE, ocr.c), a second opinion
+ * reads the line too: it is cut into characters for a learned classifier,
+ * with Tesseract's LSTM where that is unsure (recognize.c); its candidates
+ * join the reader's, and whether the two agree is part of each
+ * candidate's confidence. Without the
  * network ([ocr] reader = none) the second opinion reads alone. Candidates
  * come from per-character
  * alternatives, the usual confusions (O/0, I/1, B/8 ...) and the region's

@@ -1,13 +1,18 @@
 /*
- * recognize.c - reads one located text line with Tesseract.
+ * recognize.c - the second opinion on one located text line: the
+ * per-character classifier over the line's cells, and Tesseract's LSTM
+ * where the classifier is unsure (the only file that calls Tesseract).
  *
  * The line is cut from the full-resolution grey image with a margin, turned
  * dark-on-light, deskewed from the fitted baseline, scaled to a character
  * height the LSTM reads well, and presented in two forms: a binarised image
  * cleaned to the character band (frames, banners and bolts removed) and the
- * contrast-normalised grey band. Each form is read in single-line mode with a
- * plate whitelist; per-character confidences and the LSTM's alternatives are
- * collected, and the forms are voted per position.
+ * contrast-normalised grey band. The clean form is cut into character cells
+ * for the classifier (lpr_charclf); when its binarisations agree and it is
+ * sure, that is the read. Otherwise (or with no classifier) the forms are
+ * read by the LSTM in single-line mode with a plate whitelist, the grey form
+ * only when the clean one is doubtful; per-character confidences and
+ * alternatives are voted per position with the classifier's cells.
  */
 #include <math.h>
 #include <stdlib.h>
