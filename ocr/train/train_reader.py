@@ -17,9 +17,15 @@ Data, all from ../shared/training (never ../shared/datasets):
   read plates as the localiser frames them, a character lost at an end
   included.
 
+With --pseudo FILE, the real European crops that have no text
+(plates/eu-unlabelled) join them, labelled by the shipped reader where it
+read the clean crop with confidence >= 90 (pseudo_labels.py; the file is
+committed): the reader learns to read them small and degraded.
+
 Noisy labels: after two thirds of the epochs, real training crops whose reading
 differs from their label by more than two characters are dropped (the
-source file names of the br crops are wrong now and then).
+source file names of the br crops are wrong now and then; a pseudo-label
+can be wrong too).
 
 Held out, never trained on: plates whose text (us, br) or file name
 (fonts) hashes to 0 mod 10 and every tenth render, placed on scenes of
@@ -28,6 +34,7 @@ groups never trained on.
 usage: train_reader.py PROPOSALS_TOOL OUT_MODEL OUT_VECTORS [--training DIR]
        [--work DIR] [--epochs N] [--seed N] [--render-tool PATH]
        [--renders N] [--font-renders N] [--widths C1,C2,C3,C4,COL]
+       [--pseudo FILE] [--folds N --fold K] [--reuse]
 Prints the held-out report and writes the model and test vectors.
 """
 import argparse
@@ -43,6 +50,8 @@ import train_verifier as tv
 from reader_shape import ALPHABET, BLANK, CLASSES, MAX_TEXT, RH, RW, STEPS
 
 PER = {"us": 8, "br": 2, "font": 1}  # composites made of each crop
+PER_PSEUDO = 3  # composites of each pseudo-labelled European crop
+REAL = ("us", "br", "eu")  # kinds of real crops (labels may be wrong)
 
 
 def decode(logits):
@@ -148,7 +157,7 @@ def report(torch, model, X, texts, kind, label):
             out = model(torch.from_numpy(X[s:s + 256])).reshape(-1, CLASSES, STEPS).numpy()
             preds += [decode(o) for o in out]
     print("%s (plate lines read exactly / within one character):" % label)
-    for k in ("us", "br", "font", "render"):
+    for k in ("us", "br", "eu", "font", "render"):
         m = [i for i in range(len(texts)) if kind[i] == k]
         if not m:
             continue
@@ -172,6 +181,8 @@ def main():
     ap.add_argument("--font-renders", type=int, default=3000)
     ap.add_argument("--reuse", action="store_true",
                     help="the images and proposals of an earlier run with the same --work")
+    ap.add_argument("--pseudo", default=None,
+                    help="pseudo-labels of plates/eu-unlabelled (pseudo_labels.py's FILE TAB TEXT)")
     ap.add_argument("--folds", type=int, default=0,
                     help="with --fold: cross-fitting folds of the real training plates")
     ap.add_argument("--fold", type=int, default=-1,
@@ -187,8 +198,14 @@ def main():
     if a.reuse and os.path.exists(cache):
         entries = [(p, [tuple(b) for b in bx], h, k, t) for p, bx, h, k, t in json.load(open(cache))]
     else:
+        per, eu_labels = dict(PER), None
+        if a.pseudo:
+            eu_labels = dict(l.rstrip("\n").split("\t")[:2] for l in open(a.pseudo) if "\t" in l)
+            per["eu"] = PER_PSEUDO
+            print("train_reader: %d pseudo-labelled European crops (%s)" % (len(eu_labels), a.pseudo))
         entries = [e for e in tv.make_composites(a.training, work, rng, a.font_renders,
-                                                  kinds=tuple(PER), per=PER, font_seed=a.seed)
+                                                  kinds=tuple(per), per=per, font_seed=a.seed,
+                                                  eu_labels=eu_labels)
                    if e[1]]
         if a.render_tool and a.renders:
             entries += tv.renders(a.render_tool, work, a.renders, a.seed)
@@ -220,7 +237,7 @@ def main():
         if ep == 2 * a.epochs // 3:
             # drop real training crops that disagree with their label by
             # more than two characters (noisy labels)
-            real = np.array([kind[i] in ("us", "br") for i in tr])
+            real = np.array([kind[i] in REAL for i in tr])
             preds = report(torch, model, X[tr], [texts[i] for i in tr], kind[tr], "training lines")
             bad = np.array([real[j] and edit_distance(preds[j], texts[tr[j]]) > 2 for j in range(len(tr))])
             print("train_reader: dropped %d of %d real training lines as mislabelled" %

@@ -114,10 +114,12 @@ def place(bg, crop, rng):
 
 
 def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", "font"),
-                    per=None, font_seed=5, signs=0):
+                    per=None, font_seed=5, signs=0, eu_labels=None):
     """Plate-free scenes and composites: (path, boxes, held, kind, texts).
     per: composites made of each crop, by kind; signs: scenes with signs
-    drawn in (render_signs.py, kind "sign", no plate)."""
+    drawn in (render_signs.py, kind "sign", no plate); eu_labels: file name
+    -> text for the unlabelled European crops (pseudo_labels.py): given,
+    only the crops it names are placed, with that text."""
     negdir = os.path.join(training, "negatives")
     scenes = sorted(n for n in os.listdir(negdir) if n.lower().endswith(".jpg"))
     bgs = {False: [], True: []}
@@ -146,6 +148,10 @@ def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", 
     for path, held, kind, text in crops:
         if kind not in kinds:
             continue
+        if kind == "eu" and eu_labels is not None:
+            text = eu_labels.get(os.path.basename(path))
+            if text is None:
+                continue
         with Image.open(path) as im:
             crop = im.convert("L")
         for _ in range(per[kind]):
