@@ -14,6 +14,7 @@
 
 #include "lpr_ocr.h"
 #include "lpr_tool.h"
+#include "readjson.h"
 
 static void read_usage(FILE *f)
 {
@@ -53,23 +54,8 @@ static void print_json(const char *file, const lpr_ocr_result *r)
     json_object_set_new(root, "width", json_integer(r->width));
     json_object_set_new(root, "height", json_integer(r->height));
     json_object_set_new(root, "ms", json_real((double)(long)(r->ms * 10 + 0.5) / 10.0));
-    for (int i = 0; i < r->n_plates; i++) {
-        const lpr_plate *p = &r->plates[i];
-        json_t *jp = json_object(), *cands = json_array();
-        json_object_set_new(jp, "text", json_string(p->text));
-        json_object_set_new(jp, "confidence",
-                            json_real((double)(long)(p->confidence * 10 + 0.5f) / 10.0));
-        json_object_set_new(jp, "box", json_pack("[iiii]", p->box.x, p->box.y, p->box.w,
-                                                 p->box.h));
-        json_object_set_new(jp, "region", json_string(lpr_region_name(p->region)));
-        for (int c = 0; c < p->n_candidates; c++) {
-            json_array_append_new(
-                cands, json_pack("{s:s,s:f}", "text", p->candidates[c].text, "confidence",
-                                 (double)(long)(p->candidates[c].confidence * 10 + 0.5f) / 10.0));
-        }
-        json_object_set_new(jp, "candidates", cands);
-        json_array_append_new(plates, jp);
-    }
+    for (int i = 0; i < r->n_plates; i++)
+        json_array_append_new(plates, lpr_plate_json(&r->plates[i], &r->plates[i].box));
     json_object_set_new(root, "plates", plates);
     char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (s) {

@@ -44,6 +44,21 @@ json_t *lpr_scene_build(const char *read_id, const uint8_t *jpeg, size_t jpeg_le
     return o;
 }
 
+json_t *lpr_plate_json(const lpr_plate *p, const lpr_box *box)
+{
+    json_t *plate = json_object(), *cands = json_array();
+    json_object_set_new(plate, "text", json_string(p->text));
+    json_object_set_new(plate, "confidence", rounded(p->confidence, 10));
+    if (box)
+        json_object_set_new(plate, "box", json_pack("[iiii]", box->x, box->y, box->w, box->h));
+    json_object_set_new(plate, "region", json_string(lpr_region_name(p->region)));
+    for (int i = 0; i < p->n_candidates; i++)
+        json_array_append_new(cands, json_pack("{s:s,s:o}", "text", p->candidates[i].text,
+                                               "confidence", rounded(p->candidates[i].confidence, 10)));
+    json_object_set_new(plate, "candidates", cands);
+    return plate;
+}
+
 json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg_len,
                        const lpr_read_meta *m)
 {
@@ -55,16 +70,7 @@ json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg
     json_object_set_new(o, "observed_at", json_string(when));
     json_object_set_new(o, "time_source", json_string(lpr_time_source_name(m->time_source)));
 
-    json_t *plate = json_object(), *cands = json_array();
-    json_object_set_new(plate, "text", json_string(r->plate.text));
-    json_object_set_new(plate, "confidence", rounded(r->plate.confidence, 10));
-    json_object_set_new(plate, "region", json_string(lpr_region_name(r->plate.region)));
-    for (int i = 0; i < r->plate.n_candidates; i++)
-        json_array_append_new(cands, json_pack("{s:s,s:o}", "text", r->plate.candidates[i].text,
-                                               "confidence",
-                                               rounded(r->plate.candidates[i].confidence, 10)));
-    json_object_set_new(plate, "candidates", cands);
-    json_object_set_new(o, "plate", plate);
+    json_object_set_new(o, "plate", lpr_plate_json(&r->plate, NULL));
     json_object_set_new(o, "location", lpr_position_json(&m->pos));
 
     json_t *cam = json_object();

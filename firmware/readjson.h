@@ -31,6 +31,11 @@ json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg
 json_t *lpr_scene_build(const char *read_id, const uint8_t *jpeg, size_t jpeg_len,
                         const lpr_read_meta *m);
 
+/* A plate as reads and `lpr read --json` show it: text, confidence (0.1),
+ * box (only if box is not NULL), region, candidates with their
+ * confidences. The one place a plate's JSON and its rounding are made. */
+json_t *lpr_plate_json(const lpr_plate *p, const lpr_box *box);
+
 /* Location object: lat/lon only with a fix; unknown values null. */
 json_t *lpr_position_json(const lpr_position *p);
 

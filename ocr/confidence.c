@@ -93,12 +93,6 @@ void lpr_confidence_features(lpr_confidence *c, const lpr_plate *p, int k, float
     f[12] = c ? clip8(lpr_confidence_text_logit(c, p->candidates[k].text)) / 8.0f : 0.0f;
 }
 
-static int cmp_cand(const void *a, const void *b)
-{
-    const lpr_candidate *x = a, *y = b;
-    return (x->confidence < y->confidence) - (x->confidence > y->confidence);
-}
-
 void lpr_confidence_apply(lpr_confidence *c, lpr_plate *p)
 {
     float conf[LPR_MAX_CANDIDATES];
@@ -110,11 +104,16 @@ void lpr_confidence_apply(lpr_confidence *c, lpr_plate *p)
     }
     for (int k = 0; k < p->n_candidates; k++)
         p->candidates[k].confidence = conf[k];
-    /* stable for equal confidences: qsort is not, so ties keep the reader's
-     * order by a tiny tie-break on the original rank */
-    for (int k = 0; k < p->n_candidates; k++)
-        p->candidates[k].confidence -= (float)k * 1e-4f;
-    qsort(p->candidates, (size_t)p->n_candidates, sizeof p->candidates[0], cmp_cand);
+    /* most confident first; a stable sort, so equal confidences keep the
+     * reader's order (the values themselves stay probabilities: a tie-break
+     * subtracted from them once made "-0.0" in reads) */
+    for (int i = 1; i < p->n_candidates; i++) {
+        lpr_candidate t = p->candidates[i];
+        int j = i;
+        for (; j > 0 && p->candidates[j - 1].confidence < t.confidence; j--)
+            p->candidates[j] = p->candidates[j - 1];
+        p->candidates[j] = t;
+    }
     memcpy(p->text, p->candidates[0].text, sizeof p->text);
     p->confidence = p->candidates[0].confidence;
 }
