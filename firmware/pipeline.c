@@ -239,9 +239,9 @@ static void *capture_main(void *arg)
 static PIX *crop_plate(const lpr_frame *f, lpr_box b)
 {
     int mx = b.w / 8, my = b.h / 6;
-    int x0 = b.x - mx < 0 ? 0 : b.x - mx, y0 = b.y - my < 0 ? 0 : b.y - my;
-    int x1 = b.x + b.w + mx > f->width ? f->width : b.x + b.w + mx;
-    int y1 = b.y + b.h + my > f->height ? f->height : b.y + b.h + my;
+    lpr_box c = lpr_box_clip((lpr_box){b.x - mx, b.y - my, b.w + 2 * mx, b.h + 2 * my}, f->width,
+                             f->height);
+    int x0 = c.x, y0 = c.y, x1 = c.x + c.w, y1 = c.y + c.h;
     if (x1 - x0 < 2 || y1 - y0 < 2)
         return NULL;
     PIX *p = pixCreate(x1 - x0, y1 - y0, 8);

@@ -161,6 +161,8 @@ lpr_err lpr_region_parse(const char *name, lpr_region *out);
 float lpr_box_iou(lpr_box a, lpr_box b);
 /* Intersection over the smaller box's area (0..1): 1 when one is inside. */
 float lpr_box_overlap(lpr_box a, lpr_box b);
+/* b cut to the image [0, w) x [0, h) (w or h <= 0 when b lies outside). */
+lpr_box lpr_box_clip(lpr_box b, int w, int h);
 
 /* Normalises plate text for comparison: upper case, A-Z0-9 only. */
 void lpr_plate_normalise(const char *in, char *out, size_t outlen);

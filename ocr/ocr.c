@@ -281,6 +281,23 @@ float lpr_box_iou(lpr_box a, lpr_box b)
     return uni > 0 ? inter / uni : 0.0f;
 }
 
+lpr_box lpr_box_clip(lpr_box b, int w, int h)
+{
+    if (b.x < 0) {
+        b.w += b.x;
+        b.x = 0;
+    }
+    if (b.y < 0) {
+        b.h += b.y;
+        b.y = 0;
+    }
+    if (b.x + b.w > w)
+        b.w = w - b.x;
+    if (b.y + b.h > h)
+        b.h = h - b.y;
+    return b;
+}
+
 float lpr_box_overlap(lpr_box a, lpr_box b)
 {
     float aa = (float)a.w * (float)a.h, ab = (float)b.w * (float)b.h;

@@ -24,14 +24,6 @@
 #include "tuning.h"
 
 
-static void clip_box(lpr_box *b, int w, int h)
-{
-    if (b->x < 0) { b->w += b->x; b->x = 0; }
-    if (b->y < 0) { b->h += b->y; b->y = 0; }
-    if (b->x + b->w > w) b->w = w - b->x;
-    if (b->y + b->h > h) b->h = h - b->y;
-}
-
 /* Stretches the grey levels of a line crop in place so its darkest few
  * percent go black and its lightest few white: a dim or hazy plate then
  * binarises like a crisp one, and the white the deskew brings in at the
@@ -69,7 +61,7 @@ static PIX *line_grey(PIX *grey, const lpr_textline *line, float side)
     PIX *crop = NULL, *pol = NULL, *rot = NULL, *scaled = NULL;
     BOX *box = NULL;
 
-    clip_box(&b, pixGetWidth(grey), pixGetHeight(grey));
+    b = lpr_box_clip(b, pixGetWidth(grey), pixGetHeight(grey));
     if (b.w < 4 || b.h < 4)
         return NULL;
     box = boxCreate(b.x, b.y, b.w, b.h);
