@@ -24,6 +24,7 @@
 #include "lpr_gps.h"
 #include "lpr_sign.h"
 #include "lpr_spool.h"
+#include "health.h"
 #include "lpr_uplink.h"
 
 #define LAT_RING 4096
@@ -311,10 +312,7 @@ void lpr_uplink_free(lpr_uplink *u)
  * stop's goodbye at ts. Both carry when the session began. */
 static void offline_status(const lpr_uplink *u, const char *ts, char *out, size_t len)
 {
-    json_t *s = json_pack("{s:s,s:s,s:s,s:b}", "state", "offline", "device", u->cfg.device.id,
-                          "connected_at", u->connected_at, "clean", ts != NULL);
-    if (s && ts)
-        json_object_set_new(s, "ts", json_string(ts));
+    json_t *s = lpr_status_offline(u->cfg.device.id, u->connected_at, ts);
     size_t n = s ? json_dumpb(s, out, len - 1, JSON_COMPACT | JSON_PRESERVE_ORDER) : 0;
     if (n == 0 || n > len - 1) /* no memory, or an id too long for the buffer */
         snprintf(out, len, "{\"state\":\"offline\",\"clean\":%s}", ts ? "true" : "false");
@@ -422,96 +420,37 @@ static double cpu_temp_c(void)
     return ok ? (double)milli / 1000.0 : -1000;
 }
 
-/* lprd writes its counters to the spool every 10 s while frames arrive
- * (the pipeline's stats interval): three missed means lprd is dead or its
- * camera stalled (its watchdog restarts it after 30 s too). */
-#define CAMERA_STALE_MS 30000
-
-/* The health message: the spool and link, and what lprd last left in the
- * spool (camera, GPS, clock). state "ok" or "degraded" with one line per
- * problem, so a dashboard needs no rules of its own. */
+/* The health message (health.c) from the spool and link, and what lprd
+ * last left in the spool (camera, GPS, clock). */
 static json_t *health_json(lpr_uplink *u)
 {
-    lpr_spool_stats st;
-    lpr_uplink_counters c;
-    char ts[32];
-    int64_t now = lpr_realtime_ms();
-    if (lpr_spool_get_stats(u->spool, now, &st) != LPR_OK)
+    lpr_health_in in = {.device = u->cfg.device.id, .version = LPR_VERSION};
+    in.now_ms = lpr_realtime_ms();
+    if (lpr_spool_get_stats(u->spool, in.now_ms, &in.spool) != LPR_OK)
         return NULL;
-    lpr_uplink_get_counters(u, &c);
-    lpr_format_utc_ms(now, ts, sizeof ts);
-    json_t *problems = json_array();
-    json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:I,s:{s:I,s:f,s:I,s:I},s:I,s:I,s:I,s:I}", "device",
-                          u->cfg.device.id, "ts", ts, "version", LPR_VERSION, "state", "ok",
-                          "uptime_s", (json_int_t)((now_ms() - u->start_ms) / 1000), "spool",
-                          "depth", (json_int_t)st.depth, "oldest_age_s",
-                          st.oldest_ms ? (double)(now - st.oldest_ms) / 1000.0 : 0.0, "bytes",
-                          (json_int_t)st.bytes, "dropped", (json_int_t)st.dropped, "sent",
-                          (json_int_t)c.sent, "inflight", (json_int_t)c.inflight,
-                          "reconnects", (json_int_t)c.reconnects, "disk_free_mb",
-                          (json_int_t)disk_free_mb(u->cfg.spool.path));
-    json_object_set_new(h, "refused", json_integer((json_int_t)c.refused));
-    /* acknowledged, but the spool has not managed to delete them yet */
-    json_object_set_new(h, "undeleted", json_integer((json_int_t)u->nundeleted));
-    if (c.last_refusal)
-        json_object_set_new(h, "last_refusal",
-                            json_string(MQTTReasonCode_toString((enum MQTTReasonCodes)c.last_refusal)));
-    double t = cpu_temp_c();
-    if (t > -999)
-        json_object_set_new(h, "cpu_temp_c", json_real(t));
-    /* the camera daemon's counters, as it last left them in the spool */
-    int64_t frames, dropped, reads, fps10, updated, v;
-    char line[160];
-    if (lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_UPDATED_MS, &updated) == LPR_OK &&
-        lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_FRAMES, &frames) == LPR_OK &&
-        lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_DROPPED, &dropped) == LPR_OK &&
-        lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_READS, &reads) == LPR_OK &&
-        lpr_spool_get_counter(u->spool, LPR_CTR_CAMERA_FPS_X10, &fps10) == LPR_OK) {
-        int alive = now - updated <= CAMERA_STALE_MS;
-        /* a dead camera delivers 0 frames/s, whatever it last said */
-        json_object_set_new(h, "camera",
-                            json_pack("{s:b,s:f,s:I,s:I,s:I,s:f}", "alive", alive, "fps",
-                                      alive ? (double)fps10 / 10.0 : 0.0, "frames",
-                                      (json_int_t)frames, "dropped", (json_int_t)dropped, "reads",
-                                      (json_int_t)reads, "age_s", (double)(now - updated) / 1000.0));
-        if (!alive) {
-            snprintf(line, sizeof line, "camera: no heartbeat from lprd for %.0f s (not running, "
-                     "or its camera stopped)", (double)(now - updated) / 1000.0);
-            json_array_append_new(problems, json_string(line));
-        }
-    } else {
-        json_array_append_new(problems,
-                              json_string("camera: lprd has left no heartbeat in the spool (never started?)"));
+    lpr_uplink_get_counters(u, &in.link);
+    in.uptime_s = (int64_t)((now_ms() - u->start_ms) / 1000);
+    in.undeleted = u->nundeleted;
+    in.disk_free_mb = disk_free_mb(u->cfg.spool.path);
+    in.cpu_temp_c = cpu_temp_c();
+    lpr_health_camera *cam = &in.camera;
+    lpr_spool *sp = u->spool;
+    cam->present =
+        lpr_spool_get_counter(sp, LPR_CTR_CAMERA_UPDATED_MS, &cam->updated_ms) == LPR_OK &&
+        lpr_spool_get_counter(sp, LPR_CTR_CAMERA_FRAMES, &cam->frames) == LPR_OK &&
+        lpr_spool_get_counter(sp, LPR_CTR_CAMERA_DROPPED, &cam->dropped) == LPR_OK &&
+        lpr_spool_get_counter(sp, LPR_CTR_CAMERA_READS, &cam->reads) == LPR_OK &&
+        lpr_spool_get_counter(sp, LPR_CTR_CAMERA_FPS_X10, &cam->fps_x10) == LPR_OK;
+    lpr_health_gps *gps = &in.gps;
+    gps->age_ms = -1;
+    if (lpr_spool_get_counter(sp, LPR_CTR_GPS_MODE, &gps->mode) == LPR_OK) {
+        gps->present = 1;
+        lpr_spool_get_counter(sp, LPR_CTR_GPS_SATS, &gps->sats);
+        lpr_spool_get_counter(sp, LPR_CTR_GPS_FIX_AGE_MS, &gps->age_ms);
+        lpr_spool_get_counter(sp, LPR_CTR_GPS_CONNECTED, &gps->connected);
     }
-    if (lpr_spool_get_counter(u->spool, LPR_CTR_GPS_MODE, &v) == LPR_OK) {
-        int64_t sats = 0, age = -1, gpsd = 0;
-        lpr_spool_get_counter(u->spool, LPR_CTR_GPS_SATS, &sats);
-        lpr_spool_get_counter(u->spool, LPR_CTR_GPS_FIX_AGE_MS, &age);
-        lpr_spool_get_counter(u->spool, LPR_CTR_GPS_CONNECTED, &gpsd);
-        const char *mode = v < 0 ? "none" : lpr_fix_mode_name((lpr_fix_mode)v);
-        json_t *g = json_pack("{s:s,s:I,s:b}", "fix", mode, "sats", (json_int_t)sats, "gpsd",
-                              (int)gpsd);
-        if (age >= 0)
-            json_object_set_new(g, "age_s", json_real((double)age / 1000.0));
-        json_object_set_new(h, "gps", g);
-        if (v < 0 || (lpr_fix_mode)v == LPR_FIX_NONE) {
-            snprintf(line, sizeof line, "gps: no fix (%s): reads carry no position",
-                     gpsd ? "gpsd has none" : "gpsd not reachable");
-            json_array_append_new(problems, json_string(line));
-        }
-    }
-    if (lpr_spool_get_counter(u->spool, LPR_CTR_CLOCK_SOURCE, &v) == LPR_OK) {
-        json_object_set_new(h, "clock", json_string(lpr_time_source_name((lpr_time_source)v)));
-        if ((lpr_time_source)v > LPR_TIME_NTP) {
-            snprintf(line, sizeof line, "clock: not synchronised (%s): read times are uncertain",
-                     lpr_time_source_name((lpr_time_source)v));
-            json_array_append_new(problems, json_string(line));
-        }
-    }
-    if (json_array_size(problems))
-        json_object_set_new(h, "state", json_string("degraded"));
-    json_object_set_new(h, "problems", problems);
-    return h;
+    in.have_clock = lpr_spool_get_counter(sp, LPR_CTR_CLOCK_SOURCE, &in.clock_source) == LPR_OK;
+    return lpr_health_build(&in);
 }
 
 /* The retained status: "online", or "degraded" with the health's problems
@@ -522,13 +461,9 @@ static void publish_status(lpr_uplink *u, const json_t *health)
     lpr_format_utc_ms(lpr_realtime_ms(), since, sizeof since);
     json_t *problems = health ? json_object_get(health, "problems") : NULL;
     int degraded = problems && json_array_size(problems) > 0;
-    json_t *s = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "state",
-                          degraded ? "degraded" : "online", "device", u->cfg.device.id, "kid",
-                          lpr_signer_kid(u->signer), "since", since, "owner", u->cfg.device.owner,
-                          "model", u->cfg.device.model, "version", LPR_VERSION);
-    if (degraded)
-        json_object_set(s, "problems", problems);
-    char *text = json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_t *s = lpr_status_build(u->cfg.device.id, lpr_signer_kid(u->signer), since,
+                                 u->cfg.device.owner, u->cfg.device.model, LPR_VERSION, problems);
+    char *text = s ? json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (text) {
         publish_simple(u, u->topic_status, text, 1);
         free(text);
