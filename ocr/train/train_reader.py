@@ -20,7 +20,8 @@ Data, all from ../shared/training (never ../shared/datasets):
 With --pseudo FILE, the real European crops that have no text
 (plates/eu-unlabelled) join them, labelled by the shipped reader where it
 read the clean crop with confidence >= 90 (pseudo_labels.py; the file is
-committed): the reader learns to read them small and degraded.
+committed): the reader learns to read them small and degraded. Tried, not
+shipped: no held-out gain (ocr/models/README.md).
 
 Noisy labels: after two thirds of the epochs, real training crops whose reading
 differs from their label by more than two characters are dropped (the
