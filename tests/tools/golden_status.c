@@ -20,6 +20,19 @@ static void show(const char *what, json_t *j)
     free(s);
 }
 
+/* A health message, then the retained status that goes with it. */
+static void health_and_status(const char *what, const char *status, const lpr_health_in *in)
+{
+    json_t *h = lpr_health_build(in);
+    show(what, h);
+    json_t *st = lpr_status_build("cam-golden", "ed570eb6eaef022705ecd848e639ed2d",
+                                  "2026-08-11T05:50:00.000Z", "City of Example \"Traffic\"",
+                                  "Pi 4 + HQ camera", "9.9.9", json_object_get(h, "problems"));
+    show(status, st);
+    json_decref(st);
+    json_decref(h);
+}
+
 int main(void)
 {
     const int64_t now = 1786427554217; /* 2026-08-11T05:52:34.217Z */
@@ -33,14 +46,7 @@ int main(void)
     ok.gps = (lpr_health_gps){1, LPR_FIX_3D, 11, 800, 1};
     ok.have_clock = 1;
     ok.clock_source = LPR_TIME_NTP;
-    json_t *h = lpr_health_build(&ok);
-    show("health, all well", h);
-    json_t *st = lpr_status_build("cam-golden", "ed570eb6eaef022705ecd848e639ed2d",
-                                  "2026-08-11T05:50:00.000Z", "City of Example \"Traffic\"",
-                                  "Pi 4 + HQ camera", "9.9.9", json_object_get(h, "problems"));
-    show("status, online", st);
-    json_decref(st);
-    json_decref(h);
+    health_and_status("health, all well", "status, online", &ok);
 
     lpr_health_in bad = ok;
     bad.cpu_temp_c = -1000;
@@ -50,21 +56,15 @@ int main(void)
     bad.camera.updated_ms = now - 45300;
     bad.gps = (lpr_health_gps){1, LPR_FIX_NONE, 0, -1, 0};
     bad.clock_source = LPR_TIME_UNSYNCED;
-    h = lpr_health_build(&bad);
-    show("health, degraded: camera dead, no fix and no gpsd, clock unsynchronised, refused", h);
-    st = lpr_status_build("cam-golden", "ed570eb6eaef022705ecd848e639ed2d",
-                          "2026-08-11T05:50:00.000Z", "City of Example \"Traffic\"",
-                          "Pi 4 + HQ camera", "9.9.9", json_object_get(h, "problems"));
-    show("status, degraded", st);
-    json_decref(st);
-    json_decref(h);
+    health_and_status("health, degraded: camera dead, no fix and no gpsd, clock unsynchronised, "
+                      "refused", "status, degraded", &bad);
 
     lpr_health_in none = ok;
     none.camera.present = 0;
     none.gps.present = 0;
     none.have_clock = 0;
     none.spool = (lpr_spool_stats){0};
-    h = lpr_health_build(&none);
+    json_t *h = lpr_health_build(&none);
     show("health, before lprd ever ran", h);
     json_decref(h);
 
