@@ -54,7 +54,8 @@ json_t *lpr_plate_json(const lpr_plate *p, const lpr_box *box)
     json_object_set_new(plate, "region", json_string(lpr_region_name(p->region)));
     for (int i = 0; i < p->n_candidates; i++)
         json_array_append_new(cands, json_pack("{s:s,s:o}", "text", p->candidates[i].text,
-                                               "confidence", rounded(p->candidates[i].confidence, 10)));
+                                               "confidence",
+                                               rounded(p->candidates[i].confidence, 10)));
     json_object_set_new(plate, "candidates", cands);
     return plate;
 }

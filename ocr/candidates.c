@@ -198,7 +198,7 @@ static int add_candidate(lpr_candidate *out, int count, int max,
     return count;
 }
 
-static void sort_candidates(lpr_candidate *c, int n)
+void lpr_sort_candidates(lpr_candidate *c, int n)
 {
     for (int i = 1; i < n; i++) {
         lpr_candidate t = c[i];
@@ -310,7 +310,7 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
             }
         }
     }
-    sort_candidates(out, count);
+    lpr_sort_candidates(out, count);
     if (count > 0 && lpr_region_format_match(region, out[0].text))
         *quality = out[0].confidence;
     return count;

@@ -104,16 +104,10 @@ void lpr_confidence_apply(lpr_confidence *c, lpr_plate *p)
     }
     for (int k = 0; k < p->n_candidates; k++)
         p->candidates[k].confidence = conf[k];
-    /* most confident first; a stable sort, so equal confidences keep the
-     * reader's order (the values themselves stay probabilities: a tie-break
-     * subtracted from them once made "-0.0" in reads) */
-    for (int i = 1; i < p->n_candidates; i++) {
-        lpr_candidate t = p->candidates[i];
-        int j = i;
-        for (; j > 0 && p->candidates[j - 1].confidence < t.confidence; j--)
-            p->candidates[j] = p->candidates[j - 1];
-        p->candidates[j] = t;
-    }
+    /* a stable sort: equal confidences keep the reader's order, and the
+     * values stay probabilities (a tie-break subtracted from them once made
+     * "-0.0" in reads) */
+    lpr_sort_candidates(p->candidates, p->n_candidates);
     memcpy(p->text, p->candidates[0].text, sizeof p->text);
     p->confidence = p->candidates[0].confidence;
 }

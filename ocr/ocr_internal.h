@@ -95,6 +95,9 @@ int lpr_candidates(const lpr_charpos *pos, int n, lpr_region region,
 /* Fills 'pos' with the usual visual confusions of 'c' (O/0, I/1, B/8 ...)
  * appended after the existing alternatives, scaled by 'factor'. */
 void lpr_add_confusions(lpr_charpos *pos, float factor);
+/* Sorts candidates most confident first; stable: equal confidences keep
+ * their order (candidates.c). */
+void lpr_sort_candidates(lpr_candidate *c, int n);
 
 /* 1 if text matches one of the region's formats (L letter, N digit). */
 int lpr_region_format_match(lpr_region region, const char *text);
