@@ -1,5 +1,6 @@
 /*
- * common.c - lpr_strerror, the line logger and clock helpers declared in
+ * common.c - lpr_strerror, the line logger, clock and time-text helpers
+ * and base64 (mbedTLS's, the library the signatures use) declared in
  * lpr_common.h. The logger writes whole lines with one write() so lines from
  * threads never interleave.
  */
@@ -14,6 +15,8 @@
 #include <sys/timex.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <mbedtls/base64.h>
 
 const char *lpr_strerror(lpr_err err)
 {
@@ -212,6 +215,42 @@ void lpr_format_utc_ms(int64_t epoch_ms, char *buf, unsigned buflen)
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
+lpr_err lpr_parse_iso8601(const char *s, int64_t *ms)
+{
+    struct tm tm;
+    int y, mo, d, h, mi, sec, frac = 0, n = 0;
+    char tail[8] = "";
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+        return LPR_EINVAL;
+    const char *p = s + n;
+    if (*p == '.') {
+        int digits = 0;
+        p++;
+        while (*p >= '0' && *p <= '9') {
+            if (digits < 3) {
+                frac = frac * 10 + (*p - '0');
+                digits++;
+            }
+            p++;
+        }
+        while (digits++ < 3)
+            frac *= 10;
+    }
+    snprintf(tail, sizeof tail, "%s", p);
+    if (strcmp(tail, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+        sec > 60)
+        return LPR_EINVAL;
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = sec;
+    *ms = (int64_t)timegm(&tm) * 1000 + frac;
+    return LPR_OK;
+}
+
 long lpr_peak_rss_kb(void)
 {
     struct rusage ru;
@@ -229,4 +268,19 @@ static int cmp_double(const void *a, const void *b)
 void lpr_sort_doubles(double *v, size_t n)
 {
     qsort(v, n, sizeof v[0], cmp_double);
+}
+
+lpr_err lpr_base64_encode(const unsigned char *in, size_t len, char *out, size_t outlen)
+{
+    size_t olen;
+    return mbedtls_base64_encode((unsigned char *)out, outlen, &olen, in, len) == 0
+               ? LPR_OK
+               : LPR_EINVAL;
+}
+
+lpr_err lpr_base64_decode(const char *in, unsigned char *out, size_t outlen, size_t *len)
+{
+    return mbedtls_base64_decode(out, outlen, len, (const unsigned char *)in, strlen(in)) == 0
+               ? LPR_OK
+               : LPR_EINVAL;
 }

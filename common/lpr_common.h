@@ -91,10 +91,18 @@ int lpr_clock_synced(void);
 /* Formats epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 25). */
 void lpr_format_utc_ms(int64_t epoch_ms, char *buf, unsigned buflen);
 
+/* Parses "YYYY-MM-DDTHH:MM:SS[.mmm]Z" into epoch ms; LPR_EINVAL if not. */
+lpr_err lpr_parse_iso8601(const char *s, int64_t *ms);
+
 /* Peak resident set size of this process in kilobytes (getrusage). */
 long lpr_peak_rss_kb(void);
 
 /* Sorts v[0..n) ascending (for the medians and percentiles of latencies). */
 void lpr_sort_doubles(double *v, size_t n);
+
+/* Base64 (standard alphabet, padded): images in reads, signatures in MQTT
+ * user properties. LPR_EINVAL on bad input or too small an out. */
+lpr_err lpr_base64_encode(const unsigned char *in, size_t len, char *out, size_t outlen);
+lpr_err lpr_base64_decode(const char *in, unsigned char *out, size_t outlen, size_t *len);
 
 #endif

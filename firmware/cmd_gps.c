@@ -11,8 +11,8 @@
 #include <jansson.h>
 
 #include "lpr_gps.h"
+#include "lpr_read_json.h"
 #include "lpr_tool.h"
-#include "readjson.h"
 
 static void print_fix(const lpr_fix *f, int json, lpr_time_source ts, const char *note)
 {

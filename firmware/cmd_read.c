@@ -13,8 +13,8 @@
 #include <jansson.h>
 
 #include "lpr_ocr.h"
+#include "lpr_read_json.h"
 #include "lpr_tool.h"
-#include "readjson.h"
 
 static void read_usage(FILE *f)
 {

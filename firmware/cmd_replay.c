@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "lpr_gps.h"
+#include "lpr_read_json.h"
 #include "lpr_spool.h"
 #include "lpr_tool.h"
 #include "pipeline.h"
-#include "readjson.h"
 
 typedef struct replay_ctx {
     lpr_config cfg;
@@ -53,34 +53,22 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
         /* no GPS: say so; never invent a position */
         m.pos = (lpr_position){LPR_FIX_NONE, NAN, NAN, NAN, NAN, NAN, NAN, -1};
     }
-    json_t *o = lpr_read_build(r, jpeg, len, &m);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    json_t *o = lpr_read_build(&r->plate, r->frames, jpeg, len, &m);
+    char *text = lpr_read_dumps(o);
     if (c->spool && text) {
         int64_t seq;
-        char id[96];
+        char id[LPR_READ_ID_MAX];
         if (lpr_spool_append(c->spool, text, strlen(text), &seq, id, sizeof id) != LPR_OK) {
             fprintf(stderr, "lpr replay: read %s not spooled\n", r->plate.text);
             c->failed = 1;
         } else {
-            /* print it as spooled: seq, epoch and id right after device */
-            json_t *p = json_object();
-            const char *k;
-            json_t *v;
-            json_object_foreach(o, k, v) {
-                json_object_set(p, k, v);
-                if (!strcmp(k, "device")) {
-                    json_object_set_new(p, "seq", json_integer(seq));
-                    json_object_set_new(p, "epoch", json_string(lpr_spool_epoch(c->spool)));
-                    json_object_set_new(p, "id", json_string(id));
-                }
-            }
+            /* print it as the spool stored it: the same stamp */
             free(text);
-            text = json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-            json_decref(p);
+            text = lpr_read_stamp(o, c->cfg.device.id, lpr_spool_epoch(c->spool), seq, NULL, 0);
             if (scene && scene_len) {
                 /* the full scene travels as its own message, keyed by the read */
                 json_t *so = lpr_scene_build(id, scene, scene_len, &m);
-                char *st = json_dumps(so, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                char *st = lpr_read_dumps(so);
                 if (!st || lpr_spool_append(c->spool, st, strlen(st), NULL, NULL, 0) != LPR_OK) {
                     fprintf(stderr, "lpr replay: scene image of %s not spooled\n", id);
                     c->failed = 1;

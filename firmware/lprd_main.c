@@ -23,9 +23,9 @@
 
 #include "lpr_gps.h"
 #include "lpr_ocr.h"
+#include "lpr_read_json.h"
 #include "lpr_spool.h"
 #include "pipeline.h"
-#include "readjson.h"
 
 static volatile sig_atomic_t stop_flag, reload_flag, run_stop;
 
@@ -57,7 +57,7 @@ static void spool_scene(daemon_ctx *d, const char *id, const uint8_t *scene, siz
                         const lpr_read_meta *m)
 {
     json_t *o = lpr_scene_build(id, scene, scene_len, m);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = lpr_read_dumps(o);
     if (!text || lpr_spool_append(d->spool, text, strlen(text), NULL, NULL, 0) != LPR_OK) {
         d->spool_errors++;
         LPR_ERROR("lprd", "scene image of %s could not be spooled", id);
@@ -74,9 +74,9 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
     lpr_read_meta m = {&d->cfg, 0, LPR_TIME_UNSYNCED, {0}};
     m.observed_ms = lpr_time_stamp(d->gps, wall, &m.time_source);
     lpr_gps_at(d->gps, wall, &m.pos);
-    json_t *o = lpr_read_build(r, jpeg, len, &m);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-    char id[96] = "";
+    json_t *o = lpr_read_build(&r->plate, r->frames, jpeg, len, &m);
+    char *text = lpr_read_dumps(o);
+    char id[LPR_READ_ID_MAX] = "";
     if (!text || lpr_spool_append(d->spool, text, strlen(text), NULL, id, sizeof id) != LPR_OK) {
         d->spool_errors++;
         LPR_ERROR("lprd", "read %s could not be spooled", r->plate.text);

@@ -90,9 +90,10 @@ void lpr_spool_close(lpr_spool *spool); /* NULL is a no-op */
 /* The spool's epoch: 16 hex digits, in every read's "epoch" and id. */
 const char *lpr_spool_epoch(const lpr_spool *spool);
 
-/* Appends one read given as a JSON object text. The spool sets "schema"
- * (when absent), "device", "seq", "epoch" and "id" and stores the compact JSON it
- * serialises; *seq_out and id (may be NULL) get what was assigned.
+/* Appends one read given as a JSON object text. The spool stamps it with
+ * lpr_read_stamp ("schema" when absent, "device", "seq", "epoch", "id";
+ * lpr_read.h) and stores that text; *seq_out and id (may be NULL, room for
+ * LPR_READ_ID_MAX) get what was assigned.
  * LPR_EFORMAT if json is not a JSON object. Runs the quotas afterwards. */
 lpr_err lpr_spool_append(lpr_spool *spool, const char *json, size_t len,
                          int64_t *seq_out, char *id, size_t idlen);

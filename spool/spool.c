@@ -40,6 +40,7 @@
 #include <sqlite3.h>
 
 #include "lpr_config.h"
+#include "lpr_read.h"
 #include "lpr_spool.h"
 
 #define WAL_PAGES 128 /* 512 KiB of 4 KiB pages: checkpoint and WAL size limit */
@@ -411,40 +412,12 @@ const char *lpr_spool_epoch(const lpr_spool *s)
     return s->epoch;
 }
 
-/* Builds the stored payload: schema, device, seq, epoch, id first, then
- * the rest. */
-static char *stamp_payload(const json_t *in, const char *device, const char *epoch, int64_t seq,
-                           char *id, size_t idlen)
-{
-    char idbuf[96];
-    const char *key;
-    json_t *value;
-    snprintf(idbuf, sizeof idbuf, "%s-%s-%lld", device, epoch, (long long)seq);
-    if (id)
-        snprintf(id, idlen, "%s", idbuf);
-    json_t *o = json_object();
-    json_t *schema = json_object_get(in, "schema");
-    json_object_set_new(o, "schema", schema ? json_copy(schema) : json_string("lpr.read/1"));
-    json_object_set_new(o, "device", json_string(device));
-    json_object_set_new(o, "seq", json_integer((json_int_t)seq));
-    json_object_set_new(o, "epoch", json_string(epoch));
-    json_object_set_new(o, "id", json_string(idbuf));
-    json_object_foreach((json_t *)in, key, value) {
-        if (strcmp(key, "schema") && strcmp(key, "device") && strcmp(key, "seq") &&
-            strcmp(key, "epoch") && strcmp(key, "id"))
-            json_object_set(o, key, value);
-    }
-    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
-    json_decref(o);
-    return text;
-}
-
 static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, char *id,
                            size_t idlen)
 {
     sqlite3_stmt *st = NULL;
     char *payload = NULL;
-    char idbuf[96];
+    char idbuf[LPR_READ_ID_MAX];
     int64_t seq = 0;
     lpr_err rc = LPR_OK;
 
@@ -459,7 +432,7 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
     seq = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     st = NULL;
-    payload = stamp_payload(obj, s->device, s->epoch, seq, idbuf, sizeof idbuf);
+    payload = lpr_read_stamp(obj, s->device, s->epoch, seq, idbuf, sizeof idbuf);
     if (!payload) {
         rc = LPR_ENOMEM;
         goto out;

@@ -44,8 +44,4 @@ const char *lpr_verifier_kid(const lpr_verifier *v);
 lpr_err lpr_verify(lpr_verifier *v, const void *data, size_t len, const unsigned char *sig,
                    size_t sig_len);
 
-/* Base64 (standard alphabet, padded). Return LPR_EINVAL on bad input. */
-lpr_err lpr_base64_encode(const unsigned char *in, size_t len, char *out, size_t outlen);
-lpr_err lpr_base64_decode(const char *in, unsigned char *out, size_t outlen, size_t *len);
-
 #endif

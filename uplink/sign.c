@@ -12,7 +12,6 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include <mbedtls/base64.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/entropy.h>
@@ -291,19 +290,4 @@ lpr_err lpr_verify(lpr_verifier *v, const void *data, size_t len, const unsigned
     return mbedtls_pk_verify(&v->pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, sig_len) == 0
                ? LPR_OK
                : LPR_ECRYPTO;
-}
-
-lpr_err lpr_base64_encode(const unsigned char *in, size_t len, char *out, size_t outlen)
-{
-    size_t olen;
-    return mbedtls_base64_encode((unsigned char *)out, outlen, &olen, in, len) == 0
-               ? LPR_OK
-               : LPR_EINVAL;
-}
-
-lpr_err lpr_base64_decode(const char *in, unsigned char *out, size_t outlen, size_t *len)
-{
-    return mbedtls_base64_decode(out, outlen, len, (const unsigned char *)in, strlen(in)) == 0
-               ? LPR_OK
-               : LPR_EINVAL;
 }

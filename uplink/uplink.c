@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "lpr_gps.h"
+#include "lpr_read.h"
 #include "lpr_sign.h"
 #include "lpr_spool.h"
 #include "health.h"
@@ -635,11 +636,10 @@ static void fill_inflight(lpr_uplink *u)
         int slot = slot_find(u, 0);
         /* full-scene messages (opt-in) go to their own topic, so a store can
          * keep them apart (and for less long) than the reads */
-        static const char scene_schema[] = "{\"schema\":\"lpr.scene/";
-        const char *topic = r->payload_len > sizeof scene_schema &&
-                                    !memcmp(r->payload, scene_schema, sizeof scene_schema - 1)
-                                ? u->topic_scene
-                                : u->topic_read;
+        const char *topic =
+            lpr_read_kind_of((const char *)r->payload, r->payload_len) == LPR_READ_KIND_SCENE
+                ? u->topic_scene
+                : u->topic_read;
         int prc = slot >= 0 ? MQTTAsync_sendMessage(u->client, topic, &msg, &ro)
                             : MQTTASYNC_FAILURE;
         MQTTProperties_free(&props);

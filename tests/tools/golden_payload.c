@@ -7,8 +7,8 @@
  * tests/golden/payload/read.chk.
  *
  * Every step is the product's own code: lpr_read_build / lpr_scene_build
- * (firmware/readjson.c), lpr_spool_append and lpr_spool_fetch (the spool
- * stamps schema, device, seq, epoch and id), lpr_sign (ES256; mbedTLS signs
+ * (read/read_json.c), lpr_spool_append and lpr_spool_fetch (the spool
+ * stamps schema, device, seq, epoch and id with read/record.c), lpr_sign (ES256; mbedTLS signs
  * deterministically, RFC 6979, so a fixed key and payload give fixed
  * bytes), and each signature is checked with the public key before it is
  * printed. Only the epoch is set by hand (63 random bits in a real spool).
@@ -27,9 +27,10 @@
 #include <unistd.h>
 
 #include "lpr_config.h"
+#include "lpr_read_json.h"
 #include "lpr_sign.h"
 #include "lpr_spool.h"
-#include "readjson.h"
+#include "tracker.h"
 
 #define EPOCH "0x0123456789abcdef" /* the spool's epoch, fixed for the golden */
 
@@ -76,7 +77,7 @@ static int fix_epoch(const char *path)
 static int emit(lpr_spool *sp, lpr_signer *sg, lpr_verifier *vf, json_t *obj, const char *kind,
                 char *id, size_t idlen)
 {
-    char *text = json_dumps(obj, JSON_COMPACT);
+    char *text = lpr_read_dumps(obj);
     json_decref(obj);
     int64_t seq;
     if (!text || lpr_spool_append(sp, text, strlen(text), &seq, id, idlen) != LPR_OK) {
@@ -165,9 +166,9 @@ int main(int argc, char **argv)
                                .age_ms = 140}};
     static const uint8_t crop[] = {0xff, 0xd8, 0xff, 0xe0, 'p', 'l', 'a', 't', 'e', 0xff, 0xd9};
     static const uint8_t scene[] = {0xff, 0xd8, 0xff, 0xe0, 's', 'c', 'e', 'n', 'e', 0xff, 0xd9};
-    char id[96];
-    int rc = emit(sp, sg, vf, lpr_read_build(&r, crop, sizeof crop, &m), "lpr.read/1", id,
-                  sizeof id);
+    char id[LPR_READ_ID_MAX];
+    int rc = emit(sp, sg, vf, lpr_read_build(&r.plate, r.frames, crop, sizeof crop, &m),
+                  "lpr.read/1", id, sizeof id);
     if (rc == 0)
         rc = emit(sp, sg, vf, lpr_scene_build(id, scene, sizeof scene, &m), "lpr.scene/1", id,
                   sizeof id);
@@ -179,7 +180,8 @@ int main(int argc, char **argv)
         m.pos = (lpr_position){.fix = LPR_FIX_NONE, .lat = NAN, .lon = NAN, .alt_m = NAN,
                                .err_m = NAN, .speed_mps = NAN, .heading_deg = NAN, .age_ms = -1};
         cfg.camera.bearing_deg = -1;
-        rc = emit(sp, sg, vf, lpr_read_build(&r, NULL, 0, &m), "lpr.read/1, no fix", id, sizeof id);
+        rc = emit(sp, sg, vf, lpr_read_build(&r.plate, r.frames, NULL, 0, &m),
+                  "lpr.read/1, no fix", id, sizeof id);
     }
     lpr_spool_close(sp);
     lpr_signer_free(sg);

@@ -1,5 +1,5 @@
 /*
- * readjson.c - builds the read record (see readjson.h, ARCHITECTURE.md).
+ * read_json.c - builds the read record (see lpr_read_json.h, ARCHITECTURE.md).
  */
 #include <math.h>
 #include <stdio.h>
@@ -7,8 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "lpr_sign.h"
-#include "readjson.h"
+#include "lpr_read_json.h"
 
 static json_t *rounded(double v, double scale)
 {
@@ -32,7 +31,7 @@ json_t *lpr_scene_build(const char *read_id, const uint8_t *jpeg, size_t jpeg_le
     char when[32];
     lpr_format_utc_ms(m->observed_ms, when, sizeof when);
     json_t *o = json_object();
-    json_object_set_new(o, "schema", json_string("lpr.scene/1"));
+    json_object_set_new(o, "schema", json_string(LPR_SCHEMA_SCENE));
     json_object_set_new(o, "device", json_string(m->cfg->device.id));
     json_object_set_new(o, "read_id", json_string(read_id));
     json_object_set_new(o, "observed_at", json_string(when));
@@ -60,18 +59,18 @@ json_t *lpr_plate_json(const lpr_plate *p, const lpr_box *box)
     return plate;
 }
 
-json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg_len,
+json_t *lpr_read_build(const lpr_plate *plate, int frames, const uint8_t *jpeg, size_t jpeg_len,
                        const lpr_read_meta *m)
 {
     char when[32];
     json_t *o = json_object();
     lpr_format_utc_ms(m->observed_ms, when, sizeof when);
-    json_object_set_new(o, "schema", json_string("lpr.read/1"));
+    json_object_set_new(o, "schema", json_string(LPR_SCHEMA_READ));
     json_object_set_new(o, "device", json_string(m->cfg->device.id));
     json_object_set_new(o, "observed_at", json_string(when));
     json_object_set_new(o, "time_source", json_string(lpr_time_source_name(m->time_source)));
 
-    json_object_set_new(o, "plate", lpr_plate_json(&r->plate, NULL));
+    json_object_set_new(o, "plate", lpr_plate_json(plate, NULL));
     json_object_set_new(o, "location", lpr_position_json(&m->pos));
 
     json_t *cam = json_object();
@@ -82,9 +81,9 @@ json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg
                                                 ? json_real(m->cfg->camera.bearing_deg)
                                                 : json_null());
     json_object_set_new(o, "camera", cam);
-    json_object_set_new(o, "box", json_pack("[iiii]", r->plate.box.x, r->plate.box.y,
-                                            r->plate.box.w, r->plate.box.h));
-    json_object_set_new(o, "frames", json_integer(r->frames));
+    json_object_set_new(o, "box", json_pack("[iiii]", plate->box.x, plate->box.y,
+                                            plate->box.w, plate->box.h));
+    json_object_set_new(o, "frames", json_integer(frames));
     json_t *images = json_object();
     json_t *b64 = jpeg && jpeg_len ? base64_json(jpeg, jpeg_len) : NULL;
     if (b64)
@@ -112,40 +111,4 @@ json_t *lpr_position_json(const lpr_position *p)
     json_object_set_new(o, "fix", json_string(lpr_fix_mode_name(p->fix)));
     json_object_set_new(o, "age_ms", json_integer(p->age_ms));
     return o;
-}
-
-lpr_err lpr_parse_iso8601(const char *s, int64_t *ms)
-{
-    struct tm tm;
-    int y, mo, d, h, mi, sec, frac = 0, n = 0;
-    char tail[8] = "";
-    memset(&tm, 0, sizeof tm);
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
-        return LPR_EINVAL;
-    const char *p = s + n;
-    if (*p == '.') {
-        int digits = 0;
-        p++;
-        while (*p >= '0' && *p <= '9') {
-            if (digits < 3) {
-                frac = frac * 10 + (*p - '0');
-                digits++;
-            }
-            p++;
-        }
-        while (digits++ < 3)
-            frac *= 10;
-    }
-    snprintf(tail, sizeof tail, "%s", p);
-    if (strcmp(tail, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60)
-        return LPR_EINVAL;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
-    *ms = (int64_t)timegm(&tm) * 1000 + frac;
-    return LPR_OK;
 }

@@ -1,8 +1,12 @@
 /*
- * readjson.h - the read record of ARCHITECTURE.md as JSON (jansson).
+ * lpr_read_json.h - builds the read record of ARCHITECTURE.md as JSON
+ * (jansson) from what the camera saw: a plate, where and when. lprd and
+ * `lpr replay` build reads here, `lpr read` and `lpr gps` print plates and
+ * positions with the same code and rounding; the spool stamps them
+ * (lpr_read.h).
  */
-#ifndef LPR_READJSON_H
-#define LPR_READJSON_H
+#ifndef LPR_READ_JSON_H
+#define LPR_READ_JSON_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -10,7 +14,8 @@
 
 #include "lpr_config.h"
 #include "lpr_gps.h"
-#include "tracker.h"
+#include "lpr_ocr.h"
+#include "lpr_read.h"
 
 typedef struct lpr_read_meta {
     const lpr_config *cfg;      /* device and camera identity */
@@ -19,9 +24,10 @@ typedef struct lpr_read_meta {
     lpr_position pos;
 } lpr_read_meta;
 
-/* Builds the read object (without seq/id, which the spool assigns).
- * Caller owns the result (json_decref). */
-json_t *lpr_read_build(const lpr_track_read *r, const uint8_t *jpeg, size_t jpeg_len,
+/* Builds the read object of a vehicle's plate, voted over `frames` frames
+ * (without seq/epoch/id, which the spool stamps); the plate image if jpeg
+ * is not NULL. Caller owns the result (json_decref). */
+json_t *lpr_read_build(const lpr_plate *plate, int frames, const uint8_t *jpeg, size_t jpeg_len,
                        const lpr_read_meta *m);
 
 /* The full-scene message of a read (only with [camera] scene_images):
@@ -38,8 +44,5 @@ json_t *lpr_plate_json(const lpr_plate *p, const lpr_box *box);
 
 /* Location object: lat/lon only with a fix; unknown values null. */
 json_t *lpr_position_json(const lpr_position *p);
-
-/* Parses "YYYY-MM-DDTHH:MM:SS[.mmm]Z" into epoch ms; LPR_EINVAL if not. */
-lpr_err lpr_parse_iso8601(const char *s, int64_t *ms);
 
 #endif

@@ -1,0 +1,45 @@
+/*
+ * lpr_read.h - the read record as it travels: its schema names, how the
+ * spool stamps a read with its device, seq, epoch and id, and what kind of
+ * message a stored payload is (a read, or a read's full-scene image). The
+ * one owner of those rules: lprd and `lpr replay` stamp through the spool,
+ * which calls lpr_read_stamp; `lpr replay` prints what the spool stored;
+ * lpr-uplink picks a topic by lpr_read_kind_of. Depends on jansson only, so
+ * the uplink process links no camera code. The builders of a read from the
+ * camera's plates and positions are in lpr_read_json.h.
+ */
+#ifndef LPR_READ_H
+#define LPR_READ_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LPR_SCHEMA_READ "lpr.read/1"   /* a read (ARCHITECTURE.md) */
+#define LPR_SCHEMA_SCENE "lpr.scene/1" /* the full scene of a read (opt-in) */
+
+typedef enum lpr_read_kind {
+    LPR_READ_KIND_READ,  /* schema lpr.read/N, or none (a read) */
+    LPR_READ_KIND_SCENE, /* schema lpr.scene/N */
+    LPR_READ_KIND_OTHER, /* another schema, or not a JSON object */
+} lpr_read_kind;
+
+/* What a stored payload is, by its "schema" member. */
+lpr_read_kind lpr_read_kind_of(const char *payload, size_t len);
+
+/* The longest id lpr_read_stamp makes, with its NUL. */
+#define LPR_READ_ID_MAX 96
+
+/* The payload as the spool stores, signs and sends it: "schema" (the
+ * object's own, else lpr.read/1), "device", "seq", "epoch" and "id"
+ * (DEVICE-EPOCH-SEQ) first, then the object's other members in order,
+ * compact. id (may be NULL) gets the id. NULL if out of memory. Caller
+ * frees. */
+char *lpr_read_stamp(const json_t *read, const char *device, const char *epoch, int64_t seq,
+                     char *id, size_t idlen);
+
+/* Serialises a read object the way every payload is serialised (compact,
+ * members in order, reals to 12 digits). Caller frees. */
+char *lpr_read_dumps(const json_t *read);
+
+#endif
