@@ -25,7 +25,8 @@
  * Plate-free set (--negatives DIR, every image): plates per image; each one
  * is a false read.
  *
- * --tsv FILE appends one line per returned plate (set, confidence, right)
+ * --tsv FILE appends one line per returned plate (set, confidence, right,
+ *   image, text)
  * so scripts/bench-ocr can pool the reliability over every set.
  *
  * usage: bench_ocr [--model NAME] [--model-dir DIR] [--reader FILE|none]
@@ -165,7 +166,8 @@ int main(int argc, char **argv)
                 for (int k = 0; k < N_LEVELS; k++)
                     conf_n[k] += r.plates[p].confidence >= conf_levels[k];
                 if (tsv)
-                    fprintf(tsv, "%s\t%.2f\t0\n", set, r.plates[p].confidence);
+                    fprintf(tsv, "%s\t%.2f\t0\t%s\t%s\n", set, r.plates[p].confidence, img,
+                            r.plates[p].text);
                 if (misses)
                     printf("false %s %s %.1f (%d,%d,%d,%d)\n", img, r.plates[p].text,
                            r.plates[p].confidence, r.plates[p].box.x, r.plates[p].box.y,
@@ -217,7 +219,7 @@ int main(int argc, char **argv)
                 conf_right[k] += right && pl->confidence >= conf_levels[k];
             }
             if (tsv)
-                fprintf(tsv, "%s\t%.2f\t%d\n", set, pl->confidence, right);
+                fprintf(tsv, "%s\t%.2f\t%d\t%s\t%s\n", set, pl->confidence, right, img, pl->text);
         }
         if (misses && !hit_first) {
             printf("miss %s want %s atbox %d got", img, want, hit_box);
