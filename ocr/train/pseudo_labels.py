@@ -21,7 +21,7 @@ Nothing from ../shared/datasets is read. The output is committed
 does not depend on which reader is installed.
 
 usage: pseudo_labels.py LPR OUT.tsv [--training DIR] [--min-confidence C]
-  LPR   the lpr tool of a release build (build-rel/firmware/lpr)
+  LPR   the lpr tool of a release build (build-rel/tool/lpr)
 writes FILE <TAB> TEXT <TAB> CONFIDENCE, one line per labelled crop.
 """
 import argparse

@@ -7,7 +7,8 @@
 # usage: ocr/train/train.sh [OUT_MODEL]   (default: ocr/models/lpr-chars.clf)
 # env:   LPR_TRAINING (default ../shared/training/openalpr-train),
 #        BUILD (default build-train), EPOCHS (default 8), RENDERS (default 3000),
-#        SEED (renders, default 7)
+#        SEED (renders, default 7), BENCH=0 (skip the benchmark:
+#        train-networks.sh runs it once at its end)
 # needs: python3-numpy python3-pil and the fonts render_plates.py lists
 #        (fonts-dejavu-extra fonts-liberation fonts-roboto fonts-noto-core
 #        fonts-bebas-neue fonts-freefont-ttf)
@@ -53,8 +54,8 @@ done
   --epochs "${EPOCHS:-8}" --seed 1 --crop-weight 1.5 --synth-weight 0.3
 
 # 3. report: held-out plates read whole, then the benchmark (measurement only)
-"$py" ocr/train/eval_crops.py "$build/firmware/lpr" "$train" --char-model "$out"
-if [ -d "${LPR_DATASETS:-$top/../shared/datasets}/openalpr-endtoend" ]; then
+"$py" ocr/train/eval_crops.py "$build/tool/lpr" "$train" --char-model "$out"
+if [ "${BENCH:-1}" != 0 ] && [ -d "${LPR_DATASETS:-$top/../shared/datasets}/openalpr-endtoend" ]; then
   if [ "$out" = "$top/ocr/models/lpr-chars.clf" ]; then
     scripts/bench-ocr "$build"
   else

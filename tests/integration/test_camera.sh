@@ -9,7 +9,7 @@ B=$1
 scenario=$2
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-LPR=$B/firmware/lpr
+LPR=$B/tool/lpr
 LPRD=$B/firmware/lprd
 DATA=${LPR_DATASETS:-$here/../../../shared/datasets}
 NMEA=$DATA/nmea/quectel-l76k-nmea.log

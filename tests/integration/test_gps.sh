@@ -7,7 +7,7 @@ B=$1
 scenario=$2
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-LPR=$B/firmware/lpr
+LPR=$B/tool/lpr
 DATA=${LPR_DATASETS:-$here/../../../shared/datasets}/nmea
 T=$(mktemp -d /tmp/lpr-gps.XXXXXX)
 PIDS=()

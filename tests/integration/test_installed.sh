@@ -33,7 +33,7 @@ gst-launch-1.0 -q multifilesrc location="$T/frames/frame%05d.jpg" index=0 \
   filesink location="$T/footage/clip.mp4" > "$T/enc.log" 2>&1 || fail "encode: $(tail -2 "$T/enc.log")"
 chmod 644 "$T/footage/clip.mp4"
 texts() { python3 -c 'import json,sys; print(" ".join(sorted(json.loads(l)["plate"]["text"] for l in open(sys.argv[1]) if l.strip())))' "$1"; }
-"$B/firmware/lpr" replay --fixed 47.6,-122.3 --speed max --spool "$T/ref.db" "$T/footage/clip.mp4" \
+"$B/tool/lpr" replay --fixed 47.6,-122.3 --speed max --spool "$T/ref.db" "$T/footage/clip.mp4" \
   > "$T/ref.jsonl" 2> /dev/null
 ref=$(texts "$T/ref.jsonl")
 [ -n "$ref" ] || fail "the build tree reads nothing in the footage"
@@ -219,7 +219,7 @@ T=$T SRC=$src B=$B DEB=$deb PORT=$PORT unshare -m --propagation private bash "$T
 host_after=$(dpkg-query -W -f='${Status}' lpr-edge 2>/dev/null || true; getent passwd lpr-uplink || true)
 [ "$host_before" = "$host_after" ] || fail "the install leaked out of its overlay: $host_after"
 sleep 1
-"$B/firmware/lpr" verify --pub "$T/device.pub.pem" "$T/store.out" > "$T/verify.out" ||
+"$B/tool/lpr" verify --pub "$T/device.pub.pem" "$T/store.out" > "$T/verify.out" ||
   fail "reads do not verify: $(grep -m3 INVALID "$T/verify.out")"
 n=$(awk '$1=="valid"{print $2}' "$T/verify.out" | sort -u | wc -l)
 [ "$n" -ge 1 ] || fail "no read reached the store"

@@ -10,7 +10,7 @@ B=$1
 scenario=$2
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
-LPR=$B/firmware/lpr
+LPR=$B/tool/lpr
 UPLINK=$B/uplink/lpr-uplink
 scratch lpr-it '$scenario' .
 
