@@ -10,6 +10,7 @@
 #include <leptonica/allheaders.h>
 #include <pthread.h>
 
+#include "lpr_pix.h"
 #include "models.h"
 #include "pipeline.h"
 
@@ -241,31 +242,9 @@ static PIX *crop_plate(const lpr_frame *f, lpr_box b)
     int mx = b.w / 8, my = b.h / 6;
     lpr_box c = lpr_box_clip((lpr_box){b.x - mx, b.y - my, b.w + 2 * mx, b.h + 2 * my}, f->width,
                              f->height);
-    int x0 = c.x, y0 = c.y, x1 = c.x + c.w, y1 = c.y + c.h;
-    if (x1 - x0 < 2 || y1 - y0 < 2)
+    if (c.w < 2 || c.h < 2)
         return NULL;
-    PIX *p = pixCreate(x1 - x0, y1 - y0, 8);
-    if (!p)
-        return NULL;
-    for (int y = y0; y < y1; y++) {
-        l_uint32 *line = pixGetData(p) + (size_t)(y - y0) * (size_t)pixGetWpl(p);
-        for (int x = x0; x < x1; x++)
-            SET_DATA_BYTE(line, x - x0, f->pixels[(size_t)y * (size_t)f->stride + (size_t)x]);
-    }
-    return p;
-}
-
-static PIX *frame_pix(const lpr_frame *f)
-{
-    PIX *p = pixCreate(f->width, f->height, 8);
-    if (!p)
-        return NULL;
-    for (int y = 0; y < f->height; y++) {
-        l_uint32 *line = pixGetData(p) + (size_t)y * (size_t)pixGetWpl(p);
-        for (int x = 0; x < f->width; x++)
-            SET_DATA_BYTE(line, x, f->pixels[(size_t)y * (size_t)f->stride + (size_t)x]);
-    }
-    return p;
+    return lpr_pix_from_grey(f->pixels, f->stride, c);
 }
 
 static void free_image(void *arg)
@@ -322,7 +301,10 @@ static void *worker_main(void *arg)
             ox = roi.x;
             oy = roi.y;
         }
+        PIX *scene = NULL; /* the whole frame, copied once and shared by its plates */
         if (r && lpr_ocr_read_grey(ocr, px, w, h, f.stride, &o) == LPR_OK) {
+            if (s->cfg->scene_images && o.n_plates > 0)
+                scene = lpr_pix_from_grey(f.pixels, f.stride, (lpr_box){0, 0, f.width, f.height});
             for (int i = 0; i < o.n_plates && r->n < LPR_MAX_PLATES; i++) {
                 lpr_plate p = o.plates[i];
                 p.box.x += ox;
@@ -333,12 +315,13 @@ static void *worker_main(void *arg)
                 obs_image *im = calloc(1, sizeof *im);
                 if (im) {
                     im->crop = crop_plate(&f, p.box);
-                    im->scene = s->cfg->scene_images ? frame_pix(&f) : NULL;
+                    im->scene = scene ? pixClone(scene) : NULL;
                 }
                 r->images[r->n] = im;
                 r->n++;
             }
         }
+        pixDestroy(&scene); /* the plates keep their clones */
         lpr_frame_clear(&f);
         if (r)
             push_result(s, r);

@@ -20,6 +20,7 @@
 
 #include "lpr_config.h"
 #include "lpr_ocr.h"
+#include "lpr_pix.h"
 #include "source.h"
 #ifdef LPR_WITH_LIBCAMERA
 #include "libcamera_shim.h"
@@ -394,17 +395,10 @@ static lpr_err read_still(lpr_source *s, lpr_frame *out)
             continue;
         }
         int w = pixGetWidth(g), h = pixGetHeight(g);
-        out->pixels = malloc((size_t)w * (size_t)h);
-        if (!out->pixels) {
-            pixDestroy(&g);
-            return LPR_ENOMEM;
-        }
-        for (int y = 0; y < h; y++) {
-            l_uint32 *line = pixGetData(g) + (size_t)y * (size_t)pixGetWpl(g);
-            for (int x = 0; x < w; x++)
-                out->pixels[(size_t)y * (size_t)w + (size_t)x] = (uint8_t)GET_DATA_BYTE(line, x);
-        }
+        out->pixels = lpr_grey_from_pix(g);
         pixDestroy(&g);
+        if (!out->pixels)
+            return LPR_ENOMEM;
         out->width = w;
         out->height = h;
         out->stride = w;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "confidence.h"
+#include "lpr_pix.h"
 #include "reader.h"
 #include "recognize.h"
 #include "verify.h"
@@ -578,15 +579,9 @@ lpr_err lpr_ocr_read_grey(lpr_ocr *ocr, const uint8_t *pixels, int width,
         return LPR_EINVAL;
     if ((long)width * height > ocr->cfg.max_pixels)
         return LPR_ETOOBIG;
-    PIX *grey = pixCreate(width, height, 8);
+    PIX *grey = lpr_pix_from_grey(pixels, stride, (lpr_box){0, 0, width, height});
     if (!grey)
         return LPR_ENOMEM;
-    for (int y = 0; y < height; y++) {
-        l_uint32 *line = pixGetData(grey) + (size_t)y * (size_t)pixGetWpl(grey);
-        const uint8_t *src = pixels + (size_t)y * (size_t)stride;
-        for (int x = 0; x < width; x++)
-            SET_DATA_BYTE(line, x, src[x]);
-    }
     lpr_err rc = read_grey(ocr, grey, out);
     pixDestroy(&grey);
     return rc;

@@ -21,11 +21,15 @@
  * each component's first pixel in raster order), so the locator's results
  * are exactly those it had. tests/unit/test_pixels.c checks all three
  * against brute force or Leptonica on random and real images.
+ *
+ * Also the copies between grey buffers and PIX of lpr_pix.h, with the same
+ * word-at-a-time row moves.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lpr_pix.h"
 #include "ocr_internal.h"
 
 #define MAX_HALF 64 /* the widest window the mean takes: 129 x 129 */
@@ -54,6 +58,44 @@ static void pack_row(const uint8_t *row, int w, l_uint32 *line)
 #endif
         line[i] = v;
     }
+}
+
+PIX *lpr_pix_from_grey(const uint8_t *pixels, int stride, lpr_box region)
+{
+    if (!pixels || region.w <= 0 || region.h <= 0)
+        return NULL;
+    PIX *p = pixCreate(region.w, region.h, 8);
+    if (!p)
+        return NULL;
+    int full = region.w / 4 * 4, wpl = pixGetWpl(p);
+    for (int y = 0; y < region.h; y++) {
+        const uint8_t *row =
+            pixels + (size_t)(region.y + y) * (size_t)stride + (size_t)region.x;
+        l_uint32 *line = pixGetData(p) + (size_t)y * (size_t)wpl;
+        pack_row(row, full, line); /* whole words: reads no byte past the row */
+        for (int x = full; x < region.w; x++)
+            SET_DATA_BYTE(line, x, row[x]);
+    }
+    return p;
+}
+
+uint8_t *lpr_grey_from_pix(PIX *grey)
+{
+    if (!grey || pixGetDepth(grey) != 8)
+        return NULL;
+    int w = pixGetWidth(grey), h = pixGetHeight(grey), wpl = pixGetWpl(grey);
+    uint8_t *out = malloc((size_t)w * (size_t)h);
+    if (!out)
+        return NULL;
+    int full = w / 4 * 4;
+    for (int y = 0; y < h; y++) {
+        const l_uint32 *line = pixGetData(grey) + (size_t)y * (size_t)wpl;
+        uint8_t *row = out + (size_t)y * (size_t)w;
+        unpack_row(line, full, row); /* whole words: writes no byte past the row */
+        for (int x = full; x < w; x++)
+            row[x] = (uint8_t)GET_DATA_BYTE(line, x);
+    }
+    return out;
 }
 
 /* The running window sums of lpr_box_mean, one row at a time. Each grey

@@ -9,7 +9,9 @@
  * pixConnCompBB(bin, 8) gives (the same boxes in the same order) on random
  * binary images of awkward widths and densities, on full and empty
  * images, with garbage in the row padding, and on the golden photos
- * binarised as the locator does; it refuses what is not 1 bpp.
+ * binarised as the locator does; it refuses what is not 1 bpp;
+ * lpr_pix_from_grey and lpr_grey_from_pix copy every pixel of a region
+ * exactly, at widths that are and are not whole words.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "lpr_pix.h"
 #include "ocr_internal.h"
 
 /* Both functions over the image; Leptonica's sees the padding cleared,
@@ -255,9 +258,45 @@ static void test_box_mean(void **state)
     }
 }
 
+/* A buffer of distinct-ish bytes, a region of it to a PIX and back. */
+static void test_grey_pix_copies(void **state)
+{
+    (void)state;
+    enum { W = 37, H = 11, STRIDE = 41 };
+    uint8_t buf[STRIDE * H];
+    for (int i = 0; i < STRIDE * H; i++)
+        buf[i] = (uint8_t)(i * 7 + 3);
+    static const lpr_box regions[] = {{0, 0, W, H}, {3, 2, 8, 5}, {5, 1, 13, 9}, {36, 10, 1, 1}};
+    for (unsigned k = 0; k < sizeof regions / sizeof regions[0]; k++) {
+        lpr_box r = regions[k];
+        PIX *p = lpr_pix_from_grey(buf, STRIDE, r);
+        assert_non_null(p);
+        assert_int_equal(pixGetWidth(p), r.w);
+        assert_int_equal(pixGetHeight(p), r.h);
+        assert_int_equal(pixGetDepth(p), 8);
+        for (int y = 0; y < r.h; y++)
+            for (int x = 0; x < r.w; x++) {
+                l_uint32 v = 0;
+                pixGetPixel(p, x, y, &v);
+                assert_int_equal(v, buf[(r.y + y) * STRIDE + r.x + x]);
+            }
+        uint8_t *back = lpr_grey_from_pix(p);
+        assert_non_null(back);
+        for (int y = 0; y < r.h; y++)
+            assert_memory_equal(back + y * r.w, buf + (r.y + y) * STRIDE + r.x, (size_t)r.w);
+        free(back);
+        pixDestroy(&p);
+    }
+    assert_null(lpr_pix_from_grey(buf, STRIDE, (lpr_box){0, 0, 0, 4}));
+    PIX *bin = pixCreate(8, 8, 1);
+    assert_null(lpr_grey_from_pix(bin)); /* not 8 bpp */
+    pixDestroy(&bin);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grey_pix_copies),
         cmocka_unit_test(test_random_images),
         cmocka_unit_test(test_full_and_empty),
         cmocka_unit_test(test_golden_photos),
