@@ -270,6 +270,17 @@ void lpr_sort_doubles(double *v, size_t n)
     qsort(v, n, sizeof v[0], cmp_double);
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+void lpr_sort_floats(float *v, size_t n)
+{
+    qsort(v, n, sizeof v[0], cmp_float);
+}
+
 lpr_err lpr_base64_encode(const unsigned char *in, size_t len, char *out, size_t outlen)
 {
     size_t olen;

@@ -99,6 +99,8 @@ long lpr_peak_rss_kb(void);
 
 /* Sorts v[0..n) ascending (for the medians and percentiles of latencies). */
 void lpr_sort_doubles(double *v, size_t n);
+/* The same for floats (medians of character heights and positions). */
+void lpr_sort_floats(float *v, size_t n);
 
 /* Base64 (standard alphabet, padded): images in reads, signatures in MQTT
  * user properties. LPR_EINVAL on bad input or too small an out. */

@@ -38,12 +38,6 @@ static int cmp_comp_x(const void *a, const void *b)
     return (ca->x > cb->x) - (ca->x < cb->x);
 }
 
-static int cmp_float(const void *a, const void *b)
-{
-    float fa = *(const float *)a, fb = *(const float *)b;
-    return (fa > fb) - (fa < fb);
-}
-
 static int char_like(int w, int h)
 {
     if (h < MIN_CHAR_H || h > MAX_CHAR_H)
@@ -107,7 +101,7 @@ static void line_from_group(const comp *cs, const int *idx, int n, float scale,
         if (b.y + b.h > y1) y1 = b.y + b.h;
     }
     line->box = (lpr_box){x0, y0, x1 - x0, y1 - y0};
-    qsort(hs, (size_t)n, sizeof hs[0], cmp_float);
+    lpr_sort_floats(hs, (size_t)n);
     line->char_h = hs[n / 2];
     line->angle_deg = baseline_angle(chars, n);
 

@@ -181,10 +181,7 @@ static PIX *without_long_runs(PIX *b, int hlen, int vlen)
 /* The median of v[0..n-1] (n > 0), sorting v in place. */
 static float median(float *v, int n)
 {
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            float t = v[j]; v[j] = v[j - 1]; v[j - 1] = t;
-        }
+    lpr_sort_floats(v, (size_t)n);
     return v[n / 2];
 }
 
