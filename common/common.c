@@ -55,7 +55,10 @@ static void log_init(void)
         log_level = LPR_LOG_ERROR;
 }
 
-void lpr_log_set_level(lpr_log_level level) { log_level = (int)level; }
+void lpr_log_set_level(lpr_log_level level)
+{
+    log_level = (int)level;
+}
 
 lpr_log_level lpr_log_get_level(void)
 {
@@ -69,8 +72,10 @@ static size_t utf8_seq(const unsigned char *s)
 {
     if (s[0] < 0x80)
         return 1;
-    size_t n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3
-             : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+    size_t n = s[0] >= 0xc2 && s[0] <= 0xdf   ? 2
+               : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+               : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+                                              : 0;
     for (size_t i = 1; i < n; i++)
         if ((s[i] & 0xc0) != 0x80)
             return 0;
@@ -127,8 +132,7 @@ void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
 
     if ((int)level < (int)lpr_log_get_level())
         return;
-    n = snprintf(line, sizeof line, "%s: %s: ", component ? component : "lpr",
-                 names[level]);
+    n = snprintf(line, sizeof line, "%s: %s: ", component ? component : "lpr", names[level]);
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
@@ -211,8 +215,8 @@ void lpr_format_utc_ms(int64_t epoch_ms, char *buf, unsigned buflen)
         secs -= 1;
     }
     gmtime_r(&secs, &tm);
-    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    snprintf(buf, buflen, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 }
 
 lpr_err lpr_parse_iso8601(const char *s, int64_t *ms)
@@ -238,8 +242,7 @@ lpr_err lpr_parse_iso8601(const char *s, int64_t *ms)
             frac *= 10;
     }
     snprintf(tail, sizeof tail, "%s", p);
-    if (strcmp(tail, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-        sec > 60)
+    if (strcmp(tail, "Z") || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
         return LPR_EINVAL;
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
@@ -284,9 +287,8 @@ void lpr_sort_floats(float *v, size_t n)
 lpr_err lpr_base64_encode(const unsigned char *in, size_t len, char *out, size_t outlen)
 {
     size_t olen;
-    return mbedtls_base64_encode((unsigned char *)out, outlen, &olen, in, len) == 0
-               ? LPR_OK
-               : LPR_EINVAL;
+    return mbedtls_base64_encode((unsigned char *)out, outlen, &olen, in, len) == 0 ? LPR_OK
+                                                                                    : LPR_EINVAL;
 }
 
 lpr_err lpr_base64_decode(const char *in, unsigned char *out, size_t outlen, size_t *len)

@@ -30,8 +30,10 @@ typedef struct key_def {
     double min, max;
 } key_def;
 
+/* clang-format off */
 #define K(sec, nm, type, field, lo, hi) \
     {sec, nm, type, offsetof(lpr_config, field), sizeof(((lpr_config *)0)->field), lo, hi}
+/* clang-format on */
 
 static const key_def keys[] = {
     K("device", "id", T_ID, device.id, 0, 0),
@@ -148,9 +150,8 @@ static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
     case T_ID:
         if (!value[0] || strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                                        "0123456789_-") != strlen(value)) {
-            snprintf(ctx->msg, sizeof ctx->msg,
-                     "[%s] %s: '%s' must be letters, digits, '_' or '-'", k->section,
-                     k->name, value);
+            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' must be letters, digits, '_' or '-'",
+                     k->section, k->name, value);
             return 0;
         }
         /* fall through */
@@ -161,7 +162,8 @@ static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
             if (lpr_parse_position(value, &la, &lo, &al) != LPR_OK) {
                 snprintf(ctx->msg, sizeof ctx->msg,
                          "[%s] %s: '%s' is not LAT,LON[,ALT] (latitude -90..90, longitude "
-                         "-180..180 degrees, altitude in metres)", k->section, k->name, value);
+                         "-180..180 degrees, altitude in metres)",
+                         k->section, k->name, value);
                 return 0;
             }
         }
@@ -186,8 +188,8 @@ static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
         else if (!strcmp(value, "false") || !strcmp(value, "no") || !strcmp(value, "0"))
             *(int *)base = 0;
         else {
-            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' is not true or false",
-                     k->section, k->name, value);
+            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' is not true or false", k->section,
+                     k->name, value);
             return 0;
         }
         return 1;
@@ -208,8 +210,8 @@ static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
         if (sscanf(value, "%d , %d , %d , %d %c", &v[0], &v[1], &v[2], &v[3], &extra) != 4 ||
             v[0] < 0 || v[1] < 0 || v[2] <= 0 || v[3] <= 0 || v[0] > k->max || v[1] > k->max ||
             v[2] > k->max || v[3] > k->max) {
-            snprintf(ctx->msg, sizeof ctx->msg,
-                     "[%s] %s: '%s' is not X,Y,WIDTH,HEIGHT in pixels", k->section, k->name, value);
+            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' is not X,Y,WIDTH,HEIGHT in pixels",
+                     k->section, k->name, value);
             return 0;
         }
         memcpy(base, v, sizeof v);
@@ -281,8 +283,10 @@ static lpr_err finish(parse_ctx *ctx, int rc, const char *name, char *err, size_
         return LPR_EINVAL;
     }
     if (lpr_device_id_reserved(cfg->device.id)) {
-        snprintf(err, errlen, "%s: [device] id '%s' is reserved for the fleet's own services "
-                 "(the broker's ACL gives it powers no camera may have)", name, cfg->device.id);
+        snprintf(err, errlen,
+                 "%s: [device] id '%s' is reserved for the fleet's own services "
+                 "(the broker's ACL gives it powers no camera may have)",
+                 name, cfg->device.id);
         return LPR_EINVAL;
     }
     if (!cfg->uplink.topic_prefix[0])
@@ -290,7 +294,8 @@ static lpr_err finish(parse_ctx *ctx, int rc, const char *name, char *err, size_
                  cfg->device.id);
     const char *tp = cfg->uplink.topic_prefix;
     if (strpbrk(tp, "#+") || tp[0] == '$' || tp[0] == '/' || tp[strlen(tp) - 1] != '/') {
-        snprintf(err, errlen, "%s: [uplink] topic_prefix '%s' must be a topic path ending in "
+        snprintf(err, errlen,
+                 "%s: [uplink] topic_prefix '%s' must be a topic path ending in "
                  "'/', without the wildcards '#' and '+' and not starting with '$' or '/'",
                  name, tp);
         return LPR_EINVAL;
@@ -315,8 +320,10 @@ static int check_lines(const char *text, size_t len, const char *name, char *err
         if (i == len || text[i] == '\n') {
             size_t n = i - start - (i > start && text[i - 1] == '\r');
             if (n > MAX_LINE) {
-                snprintf(err, errlen, "%s:%d: line longer than %d characters (%zu): shorten the "
-                         "value", name, line, MAX_LINE, n);
+                snprintf(err, errlen,
+                         "%s:%d: line longer than %d characters (%zu): shorten the "
+                         "value",
+                         name, line, MAX_LINE, n);
                 return 0;
             }
             line++;
@@ -327,8 +334,8 @@ static int check_lines(const char *text, size_t len, const char *name, char *err
 }
 
 /* text[len] is 0; a NUL before it is refused by check_lines */
-static lpr_err load_text(const char *text, size_t len, const char *name, lpr_config *cfg,
-                         char *err, size_t errlen)
+static lpr_err load_text(const char *text, size_t len, const char *name, lpr_config *cfg, char *err,
+                         size_t errlen)
 {
     parse_ctx ctx = {cfg, "", {0}};
     lpr_config_defaults(cfg);
@@ -338,8 +345,8 @@ static lpr_err load_text(const char *text, size_t len, const char *name, lpr_con
     return finish(&ctx, rc, name, err, errlen);
 }
 
-lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
-                               char *err, size_t errlen)
+lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg, char *err,
+                               size_t errlen)
 {
     return load_text(text, strlen(text), name, cfg, err, errlen);
 }
@@ -404,8 +411,8 @@ lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen)
         return LPR_EINVAL;
     }
     if (st.st_mode & 077) {
-        snprintf(err, errlen, "%s: mode %04o lets group or others read it; chmod 600 it",
-                 path, (unsigned)(st.st_mode & 07777));
+        snprintf(err, errlen, "%s: mode %04o lets group or others read it; chmod 600 it", path,
+                 (unsigned)(st.st_mode & 07777));
         return LPR_EPERM;
     }
     uid_t me = geteuid();
@@ -416,9 +423,11 @@ lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen)
         struct passwd *self = getpwuid(me);
         char sn[64];
         snprintf(sn, sizeof sn, "%s", self ? self->pw_name : "?");
-        snprintf(err, errlen, "%s: owned by %s (uid %u), but this runs as %s (uid %u), which "
+        snprintf(err, errlen,
+                 "%s: owned by %s (uid %u), but this runs as %s (uid %u), which "
                  "cannot read a 0600 key of another user; chown %s it (lpr provision run as root "
-                 "does)", path, on, (unsigned)st.st_uid, sn, (unsigned)me, sn);
+                 "does)",
+                 path, on, (unsigned)st.st_uid, sn, (unsigned)me, sn);
         return LPR_EPERM;
     }
     return LPR_OK;

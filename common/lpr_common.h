@@ -16,19 +16,19 @@
 
 typedef enum lpr_err {
     LPR_OK = 0,
-    LPR_EINVAL,    /* bad argument, bad input data or bad config value */
-    LPR_EIO,       /* read/write/open failed */
-    LPR_ENOMEM,    /* allocation failed */
-    LPR_ENOENT,    /* file, device or key not found */
-    LPR_ETOOBIG,   /* input exceeds a configured limit */
-    LPR_EFORMAT,   /* input is not in the expected format (corrupt image, bad JSON) */
-    LPR_EPERM,     /* unsafe permissions (e.g. key readable by others) */
-    LPR_ENET,      /* network / broker error */
-    LPR_ECRYPTO,   /* signing or verification failed */
-    LPR_EDB,       /* spool database error */
-    LPR_EFULL,     /* quota or disk full */
-    LPR_EEXIST,    /* refusing to overwrite */
-    LPR_EINTERNAL  /* a library we call failed unexpectedly */
+    LPR_EINVAL,   /* bad argument, bad input data or bad config value */
+    LPR_EIO,      /* read/write/open failed */
+    LPR_ENOMEM,   /* allocation failed */
+    LPR_ENOENT,   /* file, device or key not found */
+    LPR_ETOOBIG,  /* input exceeds a configured limit */
+    LPR_EFORMAT,  /* input is not in the expected format (corrupt image, bad JSON) */
+    LPR_EPERM,    /* unsafe permissions (e.g. key readable by others) */
+    LPR_ENET,     /* network / broker error */
+    LPR_ECRYPTO,  /* signing or verification failed */
+    LPR_EDB,      /* spool database error */
+    LPR_EFULL,    /* quota or disk full */
+    LPR_EEXIST,   /* refusing to overwrite */
+    LPR_EINTERNAL /* a library we call failed unexpectedly */
 } lpr_err;
 
 /* Static English description of an error code; never NULL. */
@@ -58,8 +58,8 @@ void lpr_log(lpr_log_level level, const char *component, const char *fmt, ...)
 #define LPR_DEFAULT_MIN_CONFIDENCE 20.0
 
 #define LPR_DEBUG(comp, ...) lpr_log(LPR_LOG_DEBUG, comp, __VA_ARGS__)
-#define LPR_INFO(comp, ...)  lpr_log(LPR_LOG_INFO, comp, __VA_ARGS__)
-#define LPR_WARN(comp, ...)  lpr_log(LPR_LOG_WARN, comp, __VA_ARGS__)
+#define LPR_INFO(comp, ...) lpr_log(LPR_LOG_INFO, comp, __VA_ARGS__)
+#define LPR_WARN(comp, ...) lpr_log(LPR_LOG_WARN, comp, __VA_ARGS__)
 #define LPR_ERROR(comp, ...) lpr_log(LPR_LOG_ERROR, comp, __VA_ARGS__)
 
 /* The byte offset of the first byte of s that is not valid UTF-8, or -1. */

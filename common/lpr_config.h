@@ -17,44 +17,44 @@
 
 typedef struct lpr_config {
     struct {
-        char id[64];            /* required: [A-Za-z0-9_-], used in topics and read ids */
+        char id[64]; /* required: [A-Za-z0-9_-], used in topics and read ids */
         char owner[128];
         char model[128];
     } device;
     struct {
-        char source[LPR_CFG_STR];   /* libcamera[:N] | v4l2:/dev/videoN | gst:... | file:... */
-        char id[64];                /* camera id in reads; default "cam0" */
-        double bearing_deg;         /* -1 = unknown */
-        int scene_images;           /* 0/1: full scene in a separate message */
-        int width, height;          /* requested frame size (libcamera); 0: camera's */
-        int exposure_us;            /* manual exposure (libcamera); 0: automatic */
-        double gain;                /* manual analogue gain (libcamera); 0: automatic */
-        int roi[4];                 /* region of interest x,y,w,h in pixels; w 0: whole frame */
-        int min_frames;             /* a vehicle seen on fewer frames gives no read; default 2 */
+        char source[LPR_CFG_STR]; /* libcamera[:N] | v4l2:/dev/videoN | gst:... | file:... */
+        char id[64];              /* camera id in reads; default "cam0" */
+        double bearing_deg;       /* -1 = unknown */
+        int scene_images;         /* 0/1: full scene in a separate message */
+        int width, height;        /* requested frame size (libcamera); 0: camera's */
+        int exposure_us;          /* manual exposure (libcamera); 0: automatic */
+        double gain;              /* manual analogue gain (libcamera); 0: automatic */
+        int roi[4];               /* region of interest x,y,w,h in pixels; w 0: whole frame */
+        int min_frames;           /* a vehicle seen on fewer frames gives no read; default 2 */
     } camera;
     struct {
-        char model[128];            /* traineddata name */
+        char model[128]; /* traineddata name */
         char model_dir[LPR_CFG_STR];
-        char char_model[LPR_CFG_STR]; /* character classifier file, "none", or empty: shipped */
-        char verifier[LPR_CFG_STR];   /* plate verifier network, "none", or empty: shipped */
-        char reader[LPR_CFG_STR];     /* whole-plate reader network, "none", or empty: shipped */
+        char char_model[LPR_CFG_STR];  /* character classifier file, "none", or empty: shipped */
+        char verifier[LPR_CFG_STR];    /* plate verifier network, "none", or empty: shipped */
+        char reader[LPR_CFG_STR];      /* whole-plate reader network, "none", or empty: shipped */
         char calibration[LPR_CFG_STR]; /* confidence model, "none", or empty: shipped */
-        double min_confidence;      /* plates below are not read; default LPR_DEFAULT_MIN_CONFIDENCE */
-        char region[8];             /* us | eu | br | auto */
+        double min_confidence; /* plates below are not read; default LPR_DEFAULT_MIN_CONFIDENCE */
+        char region[8];        /* us | eu | br | auto */
     } ocr;
     struct {
-        char server[256];           /* host:port of gpsd; default LPR_GPSD_SERVER */
-        char fixed[128];            /* "LAT,LON[,ALT]" for a fixed site, or empty */
-        int max_extrapolate_ms;     /* default 2000 */
+        char server[256];       /* host:port of gpsd; default LPR_GPSD_SERVER */
+        char fixed[128];        /* "LAT,LON[,ALT]" for a fixed site, or empty */
+        int max_extrapolate_ms; /* default 2000 */
     } gps;
     struct {
-        char path[LPR_CFG_STR];     /* default /var/lib/lpr/spool.db */
-        double max_mb;              /* default 512 */
-        double max_age_days;        /* default 30 */
+        char path[LPR_CFG_STR]; /* default /var/lib/lpr/spool.db */
+        double max_mb;          /* default 512 */
+        double max_age_days;    /* default 30 */
     } spool;
     struct {
         char host[256];
-        int port;                   /* default 8883 */
+        int port; /* default 8883 */
         char ca[LPR_CFG_STR], cert[LPR_CFG_STR], key[LPR_CFG_STR];
         char sign_key[LPR_CFG_STR]; /* device signing key (ECDSA P-256 PEM, 0600) */
         char topic_prefix[256];     /* default lpr/v1/<device id>/ */
@@ -77,8 +77,8 @@ lpr_err lpr_config_load(const char *path, lpr_config *cfg, char *err, size_t err
 int lpr_device_id_reserved(const char *id);
 
 /* Same, from a string (tests); 'name' stands for the file in messages. */
-lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg,
-                               char *err, size_t errlen);
+lpr_err lpr_config_load_string(const char *text, const char *name, lpr_config *cfg, char *err,
+                               size_t errlen);
 
 /* Parses a position "LAT,LON[,ALT]" (degrees, metres; alt_m NAN when not
  * given): LPR_EINVAL unless latitude is in -90..90 and longitude in
@@ -94,13 +94,12 @@ lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen);
  * board/systemd/). */
 #define LPR_USER_CAMERA "lpr-camera"
 #define LPR_USER_UPLINK "lpr-uplink"
-#define LPR_GROUP "lpr"
-
-/* Whether user may access path as want (R_OK, W_OK, X_OK ored), judged by
+/* Whether user may access path as want (R_OK, W_OK, X_OK ored), judged by *
  * path's owner, group and mode bits against the user's uid and groups (the
- * folders above are not checked): 1 yes, 0 no, -1 no such user or path.
- * Lets root (`lpr doctor`, `lpr provision`) say what a service user will
+ * * folders above are not checked): 1 yes, 0 no, -1 no such user or path. *
+ * Lets root (`lpr doctor`, `lpr provision`) say what a service user will *
  * be able to do. */
+#define LPR_GROUP "lpr"
 int lpr_user_may(const char *path, const char *user, int want);
 
 #endif

@@ -186,8 +186,8 @@ static int run_once(const lpr_config *cfg)
     if (lpr_source_open(d.cfg.camera.source, &so_cam, &src) != LPR_OK)
         goto out;
     sd_notify(0, "READY=1\nSTATUS=reading plates");
-    LPR_INFO("lprd", "device %s camera %s source %s spool %s", d.cfg.device.id,
-             d.cfg.camera.id, d.cfg.camera.source, d.cfg.spool.path);
+    LPR_INFO("lprd", "device %s camera %s source %s spool %s", d.cfg.device.id, d.cfg.camera.id,
+             d.cfg.camera.source, d.cfg.spool.path);
     pthread_t wd;
     int wd_started = pthread_create(&wd, NULL, watchdog_main, &d) == 0;
     lpr_pipeline_stats ps;
@@ -205,7 +205,8 @@ static int run_once(const lpr_config *cfg)
     done_frames += ps.frames;
     done_dropped += ps.dropped;
     done_reads += d.reads;
-    LPR_INFO("lprd", "%lld frames (%.1f/s), %lld dropped, %lld gated, %lld reads spooled; "
+    LPR_INFO("lprd",
+             "%lld frames (%.1f/s), %lld dropped, %lld gated, %lld reads spooled; "
              "frame->spool latency p50 %.0f ms; peak RSS %.0f MB",
              (long long)ps.frames, ps.seconds > 0 ? (double)ps.frames / ps.seconds : 0.0,
              (long long)ps.dropped, (long long)ps.gated, (long long)d.reads,
@@ -271,8 +272,10 @@ int main(int argc, char **argv)
             if (load_checked(path, &next) == 0)
                 cur = next;
             else
-                LPR_ERROR("lprd", "%s: not reloaded; still running the configuration it "
-                          "started with", path);
+                LPR_ERROR("lprd",
+                          "%s: not reloaded; still running the configuration it "
+                          "started with",
+                          path);
             continue;
         }
         sd_notify(0, "STOPPING=1");

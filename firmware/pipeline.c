@@ -15,8 +15,8 @@
 #include "pipeline.h"
 
 #define MAX_WORKERS 16
-#define GATE_STEP 8          /* motion gate samples every 8th pixel */
-#define GATE_THRESHOLD 2.0   /* mean absolute change (grey levels) that counts as motion */
+#define GATE_STEP 8        /* motion gate samples every 8th pixel */
+#define GATE_THRESHOLD 2.0 /* mean absolute change (grey levels) that counts as motion */
 
 /* What the tracker keeps of an observation: the plate crop, and the whole
  * frame when scene images are on. */
@@ -66,7 +66,8 @@ void lpr_pipeline_config_apply(lpr_pipeline_config *pc, const lpr_config *c)
 {
     lpr_region_parse(c->ocr.region, &pc->ocr.region);
     pc->ocr.model = c->ocr.model[0] ? c->ocr.model : "eng";
-    pc->ocr.model_dir = c->ocr.model_dir[0] ? c->ocr.model_dir : lpr_default_model_dir(pc->ocr.model);
+    pc->ocr.model_dir =
+        c->ocr.model_dir[0] ? c->ocr.model_dir : lpr_default_model_dir(pc->ocr.model);
     pc->ocr.char_model = c->ocr.char_model[0] ? c->ocr.char_model : NULL;
     pc->ocr.verifier = c->ocr.verifier[0] ? c->ocr.verifier : NULL;
     pc->ocr.reader = c->ocr.reader[0] ? c->ocr.reader : NULL;
@@ -158,8 +159,10 @@ static void *capture_main(void *arg)
         if (roi->w > 0 && (roi->x + roi->w > f.width || roi->y + roi->h > f.height)) {
             /* reading the whole frame instead would read where the site
              * chose not to: stop, and say why */
-            LPR_ERROR("pipeline", "[camera] roi %d,%d,%d,%d reaches outside the camera's %dx%d "
-                      "frame", roi->x, roi->y, roi->w, roi->h, f.width, f.height);
+            LPR_ERROR("pipeline",
+                      "[camera] roi %d,%d,%d,%d reaches outside the camera's %dx%d "
+                      "frame",
+                      roi->x, roi->y, roi->w, roi->h, f.width, f.height);
             s->capture_err = LPR_EINVAL;
             lpr_frame_clear(&f);
             break;
@@ -452,8 +455,8 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
             break;
         next++;
         e.now_captured = r->captured_mono;
-        lpr_tracker_add(tr, r->t_ms, r->wall_ms, r->plates, (void **)r->images, r->n,
-                        on_track_read, &e);
+        lpr_tracker_add(tr, r->t_ms, r->wall_ms, r->plates, (void **)r->images, r->n, on_track_read,
+                        &e);
         pthread_mutex_lock(&s.mu);
         s.tracks_open = lpr_tracker_count_open(tr);
         lpr_pipeline_stats snap = s.st;
@@ -462,7 +465,8 @@ lpr_err lpr_pipeline_run(const lpr_pipeline_config *cfg, lpr_source *src,
         if (cfg->on_stats && lpr_monotonic_ms() >= next_stats) {
             snap.seconds = (lpr_monotonic_ms() - t0) / 1000.0;
             cfg->on_stats(ctx, &snap);
-            next_stats = lpr_monotonic_ms() + (cfg->stats_interval_ms > 0 ? cfg->stats_interval_ms : 10000);
+            next_stats =
+                lpr_monotonic_ms() + (cfg->stats_interval_ms > 0 ? cfg->stats_interval_ms : 10000);
         }
     }
     if (!cap_err)

@@ -28,13 +28,13 @@ struct lpr_pipeline_stats;
 typedef struct lpr_pipeline_config {
     lpr_ocr_config ocr;
     lpr_tracker_config tracker;
-    int workers;            /* OCR threads; default: number of cores */
-    int queue_len;          /* frames waiting for a worker; default 2 x workers */
-    lpr_box roi;            /* region of interest; w == 0: whole frame */
-    int motion_gate;        /* 1: skip unchanged frames while nothing is tracked */
-    int realtime;           /* footage: pace frames at their timestamps (speed 1) */
-    int scene_images;       /* keep the best frame whole: on_read gets it as JPEG too */
-    int64_t *progress;      /* if set, frames captured so far (atomic; for watchdogs) */
+    int workers;       /* OCR threads; default: number of cores */
+    int queue_len;     /* frames waiting for a worker; default 2 x workers */
+    lpr_box roi;       /* region of interest; w == 0: whole frame */
+    int motion_gate;   /* 1: skip unchanged frames while nothing is tracked */
+    int realtime;      /* footage: pace frames at their timestamps (speed 1) */
+    int scene_images;  /* keep the best frame whole: on_read gets it as JPEG too */
+    int64_t *progress; /* if set, frames captured so far (atomic; for watchdogs) */
     /* if set, called every stats_interval_ms (default 10 s) with the counters
      * so far, on the thread that runs the pipeline */
     void (*on_stats)(void *ctx, const struct lpr_pipeline_stats *st);
@@ -42,12 +42,12 @@ typedef struct lpr_pipeline_config {
 } lpr_pipeline_config;
 
 typedef struct lpr_pipeline_stats {
-    int64_t frames;         /* captured */
-    int64_t read;           /* given to the reader */
-    int64_t dropped;        /* dropped because the workers were behind */
-    int64_t gated;          /* skipped by the motion gate */
-    int64_t reads;          /* reads emitted */
-    double seconds;         /* wall time of the run */
+    int64_t frames;  /* captured */
+    int64_t read;    /* given to the reader */
+    int64_t dropped; /* dropped because the workers were behind */
+    int64_t gated;   /* skipped by the motion gate */
+    int64_t reads;   /* reads emitted */
+    double seconds;  /* wall time of the run */
     double capture_to_read_ms_p50, capture_to_read_ms_max; /* frame capture -> read emitted */
 } lpr_pipeline_stats;
 

@@ -37,8 +37,8 @@ struct lpr_source {
     /* GStreamer */
     GstElement *pipeline;
     GstAppSink *sink;
-    int timeout_ms;         /* live: give up after this long without a frame */
-    int64_t duration_ms;    /* from the container, -1 unknown */
+    int timeout_ms;      /* live: give up after this long without a frame */
+    int64_t duration_ms; /* from the container, -1 unknown */
     int64_t last_pts_ms;
 #ifdef LPR_WITH_LIBCAMERA
     lpr_lc *lc;
@@ -68,8 +68,8 @@ static char *bus_error(GstElement *pipeline, GstClockTime timeout)
     GstBus *bus = gst_element_get_bus(pipeline);
     char *text = NULL, *missing = NULL;
     GstMessage *m;
-    while (!text && (m = gst_bus_timed_pop_filtered(bus, timeout, GST_MESSAGE_ERROR |
-                                                                      GST_MESSAGE_ELEMENT))) {
+    while (!text && (m = gst_bus_timed_pop_filtered(bus, timeout,
+                                                    GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT))) {
         if (GST_MESSAGE_TYPE(m) == GST_MESSAGE_ELEMENT) {
             if (!missing && gst_is_missing_plugin_message(m))
                 missing = gst_missing_plugin_message_get_description(m);
@@ -78,7 +78,8 @@ static char *bus_error(GstElement *pipeline, GstClockTime timeout)
             gst_message_parse_error(m, &err, NULL);
             if (missing)
                 text = g_strdup_printf("no GStreamer plug-in for %s (install gstreamer1.0-libav "
-                                       "and gstreamer1.0-plugins-bad)", missing);
+                                       "and gstreamer1.0-plugins-bad)",
+                                       missing);
             else
                 text = g_strdup(err ? err->message : "unknown error");
             g_clear_error(&err);
@@ -104,10 +105,10 @@ static int64_t avi_header_duration_ms(const char *path)
     if (n < sizeof h || memcmp(h, "RIFF", 4) || memcmp(h + 8, "AVI ", 4) ||
         memcmp(h + 24, "avih", 4))
         return -1;
-    uint32_t usec = (uint32_t)h[32] | (uint32_t)h[33] << 8 | (uint32_t)h[34] << 16 |
-                    (uint32_t)h[35] << 24;
-    uint32_t frames = (uint32_t)h[48] | (uint32_t)h[49] << 8 | (uint32_t)h[50] << 16 |
-                      (uint32_t)h[51] << 24;
+    uint32_t usec =
+        (uint32_t)h[32] | (uint32_t)h[33] << 8 | (uint32_t)h[34] << 16 | (uint32_t)h[35] << 24;
+    uint32_t frames =
+        (uint32_t)h[48] | (uint32_t)h[49] << 8 | (uint32_t)h[50] << 16 | (uint32_t)h[51] << 24;
     if (usec == 0 || frames == 0)
         return -1;
     return (int64_t)frames * usec / 1000;
@@ -117,18 +118,28 @@ static int64_t avi_header_duration_ms(const char *path)
  * project's configs and README use; NULL if not known. */
 static const char *element_package(const char *element)
 {
-    static const struct { const char *prefix, *package; } known[] = {
-        {"h264parse", "gstreamer1.0-plugins-bad"}, {"h265parse", "gstreamer1.0-plugins-bad"},
-        {"avdec_", "gstreamer1.0-libav"},          {"rtspsrc", "gstreamer1.0-plugins-good"},
-        {"rtph26", "gstreamer1.0-plugins-good"},   {"v4l2src", "gstreamer1.0-plugins-good"},
-        {"jpegdec", "gstreamer1.0-plugins-good"},  {"avidemux", "gstreamer1.0-plugins-good"},
-        {"qtdemux", "gstreamer1.0-plugins-good"},  {"matroskademux", "gstreamer1.0-plugins-good"},
-        {"multifilesrc", "gstreamer1.0-plugins-good"}, {"libcamerasrc", "gstreamer1.0-libcamera"},
+    static const struct {
+        const char *prefix, *package;
+    } known[] = {
+        {"h264parse", "gstreamer1.0-plugins-bad"},
+        {"h265parse", "gstreamer1.0-plugins-bad"},
+        {"avdec_", "gstreamer1.0-libav"},
+        {"rtspsrc", "gstreamer1.0-plugins-good"},
+        {"rtph26", "gstreamer1.0-plugins-good"},
+        {"v4l2src", "gstreamer1.0-plugins-good"},
+        {"jpegdec", "gstreamer1.0-plugins-good"},
+        {"avidemux", "gstreamer1.0-plugins-good"},
+        {"qtdemux", "gstreamer1.0-plugins-good"},
+        {"matroskademux", "gstreamer1.0-plugins-good"},
+        {"multifilesrc", "gstreamer1.0-plugins-good"},
+        {"libcamerasrc", "gstreamer1.0-libcamera"},
         {"nvarguscamerasrc", "the Jetson's nvidia-l4t-gstreamer"},
         {"nvv4l2decoder", "the Jetson's nvidia-l4t-gstreamer"},
         {"nvvidconv", "the Jetson's nvidia-l4t-gstreamer"},
-        {"videoconvert", "gstreamer1.0-plugins-base"}, {"appsink", "gstreamer1.0-plugins-base"},
-        {"uridecodebin", "gstreamer1.0-plugins-base"}, {"decodebin", "gstreamer1.0-plugins-base"},
+        {"videoconvert", "gstreamer1.0-plugins-base"},
+        {"appsink", "gstreamer1.0-plugins-base"},
+        {"uridecodebin", "gstreamer1.0-plugins-base"},
+        {"decodebin", "gstreamer1.0-plugins-base"},
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strncmp(element, known[i].prefix, strlen(known[i].prefix)))
@@ -311,8 +322,10 @@ static lpr_err open_spec(const char *spec, const lpr_source_options *opts, int c
         (void)opts;
         GstElementFactory *f = gst_element_factory_find("libcamerasrc");
         if (!f) {
-            LPR_ERROR("source", "%s: libcamera is not available (built without it, and no "
-                                "gstreamer1.0-libcamera)", spec);
+            LPR_ERROR("source",
+                      "%s: libcamera is not available (built without it, and no "
+                      "gstreamer1.0-libcamera)",
+                      spec);
             rc = LPR_ENOENT;
             goto fail;
         }
@@ -377,9 +390,18 @@ void lpr_source_close(lpr_source *s)
     free(s);
 }
 
-int lpr_source_is_live(const lpr_source *s) { return s->live; }
-void lpr_source_set_timeout(lpr_source *s, int timeout_ms) { s->timeout_ms = timeout_ms; }
-int64_t lpr_source_skipped(const lpr_source *s) { return s->skipped; }
+int lpr_source_is_live(const lpr_source *s)
+{
+    return s->live;
+}
+void lpr_source_set_timeout(lpr_source *s, int timeout_ms)
+{
+    s->timeout_ms = timeout_ms;
+}
+int64_t lpr_source_skipped(const lpr_source *s)
+{
+    return s->skipped;
+}
 
 static lpr_err read_still(lpr_source *s, lpr_frame *out)
 {

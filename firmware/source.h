@@ -19,11 +19,11 @@
 #include "lpr_common.h"
 
 typedef struct lpr_frame {
-    uint8_t *pixels;     /* owned; free with lpr_frame_clear */
+    uint8_t *pixels; /* owned; free with lpr_frame_clear */
     int width, height, stride;
-    int64_t pts_ms;      /* position in the footage, or time since start (live) */
-    int64_t wall_ms;     /* system realtime at capture (live sources); 0 for files */
-    uint64_t index;      /* 0, 1, 2 ... in capture order */
+    int64_t pts_ms;  /* position in the footage, or time since start (live) */
+    int64_t wall_ms; /* system realtime at capture (live sources); 0 for files */
+    uint64_t index;  /* 0, 1, 2 ... in capture order */
 } lpr_frame;
 
 void lpr_frame_clear(lpr_frame *f);
@@ -32,9 +32,9 @@ typedef struct lpr_source lpr_source;
 
 /* Camera settings for sources that take them (libcamera); zero: automatic. */
 typedef struct lpr_source_options {
-    int width, height;   /* requested frame size */
-    int exposure_us;     /* manual exposure: moving plates want ~1000 us or less */
-    double gain;         /* manual analogue gain */
+    int width, height; /* requested frame size */
+    int exposure_us;   /* manual exposure: moving plates want ~1000 us or less */
+    double gain;       /* manual analogue gain */
 } lpr_source_options;
 
 struct lpr_config;

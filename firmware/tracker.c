@@ -40,7 +40,10 @@ static int char_index(char c)
     return -1;
 }
 
-static char index_char(int i) { return i < 26 ? (char)('A' + i) : (char)('0' + i - 26); }
+static char index_char(int i)
+{
+    return i < 26 ? (char)('A' + i) : (char)('0' + i - 26);
+}
 
 /* Levenshtein distance of a to b; with free_ends, a may start and end
  * anywhere in b (the distance of a to b's closest part). */

@@ -36,7 +36,7 @@ typedef struct lpr_track_read {
     int64_t best_ms;      /* frame time of the best observation */
     int64_t best_wall_ms; /* its capture realtime (live), 0 for footage */
     int64_t first_ms, last_ms;
-    void *image;          /* the best observation's image (caller's), owned by the callback */
+    void *image; /* the best observation's image (caller's), owned by the callback */
 } lpr_track_read;
 
 typedef void (*lpr_track_emit)(void *ctx, lpr_track_read *read);

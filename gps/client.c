@@ -76,8 +76,9 @@ static void take_report(lpr_gps *g, const struct gps_data_t *d)
     memset(&f, 0, sizeof f);
     f.recv_ms = lpr_realtime_ms();
     f.time_ms = (int64_t)d->fix.time.tv_sec * 1000 + d->fix.time.tv_nsec / 1000000;
-    f.mode = d->fix.mode >= MODE_3D ? LPR_FIX_3D : d->fix.mode == MODE_2D ? LPR_FIX_2D
-                                                                          : LPR_FIX_NONE;
+    f.mode = d->fix.mode >= MODE_3D   ? LPR_FIX_3D
+             : d->fix.mode == MODE_2D ? LPR_FIX_2D
+                                      : LPR_FIX_NONE;
     f.lat = f.mode ? d->fix.latitude : NAN;
     f.lon = f.mode ? d->fix.longitude : NAN;
     if (!isfinite(f.lat) || !isfinite(f.lon)) { /* a mode without a position is no fix */

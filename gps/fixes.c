@@ -79,8 +79,14 @@ void lpr_fixes_add(lpr_fixes *t, const lpr_fix *f)
     }
 }
 
-int lpr_fixes_count(const lpr_fixes *t) { return t->count; }
-int64_t lpr_fixes_first_ms(const lpr_fixes *t) { return t->count ? at_index(t, 0)->time_ms : 0; }
+int lpr_fixes_count(const lpr_fixes *t)
+{
+    return t->count;
+}
+int64_t lpr_fixes_first_ms(const lpr_fixes *t)
+{
+    return t->count ? at_index(t, 0)->time_ms : 0;
+}
 int64_t lpr_fixes_last_ms(const lpr_fixes *t)
 {
     return t->count ? at_index(t, t->count - 1)->time_ms : 0;
@@ -176,8 +182,7 @@ static double lerp_angle(double a, double b, double w)
     return r;
 }
 
-void lpr_fixes_at(const lpr_fixes *t, int64_t instant_ms, int max_extrapolate_ms,
-                  lpr_position *out)
+void lpr_fixes_at(const lpr_fixes *t, int64_t instant_ms, int max_extrapolate_ms, lpr_position *out)
 {
     memset(out, 0, sizeof *out);
     if (t->count == 0) {
@@ -217,8 +222,8 @@ void lpr_fixes_at(const lpr_fixes *t, int64_t instant_ms, int max_extrapolate_ms
     out->lat = a->lat + (b->lat - a->lat) * w;
     out->lon = a->lon + (b->lon - a->lon) * w;
     out->alt_m = lerp(a->alt_m, b->alt_m, w);
-    out->err_m = isnan(a->err_m) || isnan(b->err_m) ? lerp(a->err_m, b->err_m, w)
-                                                    : fmax(a->err_m, b->err_m);
+    out->err_m =
+        isnan(a->err_m) || isnan(b->err_m) ? lerp(a->err_m, b->err_m, w) : fmax(a->err_m, b->err_m);
     out->speed_mps = lerp(a->speed_mps, b->speed_mps, w);
     out->heading_deg = lerp_angle(a->heading_deg, b->heading_deg, w);
     int64_t da = instant_ms - a->time_ms, db = b->time_ms - instant_ms;

@@ -26,21 +26,21 @@ typedef enum lpr_fix_mode {
 } lpr_fix_mode;
 
 typedef struct lpr_fix {
-    int64_t time_ms;       /* GPS time of the fix (UTC) */
-    int64_t recv_ms;       /* system realtime when it was received (0: replay) */
+    int64_t time_ms; /* GPS time of the fix (UTC) */
+    int64_t recv_ms; /* system realtime when it was received (0: replay) */
     lpr_fix_mode mode;
-    double lat, lon;       /* degrees */
-    double alt_m;          /* metres above mean sea level, NAN unknown */
-    double err_m;          /* horizontal error estimate, NAN unknown */
-    double speed_mps;      /* NAN unknown */
-    double heading_deg;    /* course over ground, NAN unknown */
+    double lat, lon;    /* degrees */
+    double alt_m;       /* metres above mean sea level, NAN unknown */
+    double err_m;       /* horizontal error estimate, NAN unknown */
+    double speed_mps;   /* NAN unknown */
+    double heading_deg; /* course over ground, NAN unknown */
     int sats_used, sats_seen;
 } lpr_fix;
 
 typedef struct lpr_position {
-    lpr_fix_mode fix;      /* LPR_FIX_NONE: no usable position (lat/lon NAN) */
+    lpr_fix_mode fix; /* LPR_FIX_NONE: no usable position (lat/lon NAN) */
     double lat, lon, alt_m, err_m, speed_mps, heading_deg;
-    int64_t age_ms;        /* distance in time to the nearest fix used */
+    int64_t age_ms; /* distance in time to the nearest fix used */
 } lpr_position;
 
 const char *lpr_fix_mode_name(lpr_fix_mode m); /* "none" "2d" "3d" "fixed" */
@@ -51,10 +51,11 @@ const char *lpr_fix_mode_name(lpr_fix_mode m); /* "none" "2d" "3d" "fixed" */
 #define LPR_FIX_MAX_SPEED_MPS 150.0 /* 540 km/h */
 #define LPR_FIX_MAX_ERR_M 10000.0   /* an error estimate beyond: unknown */
 #define LPR_FIX_MIN_ALT_M -500.0
-#define LPR_FIX_MAX_ALT_M 20000.0
 /* Clears (NAN) the speed, course, error and altitude of f that lie outside
- * those bounds, and a position outside the globe (mode none); returns how
- * many values it cleared. The NMEA reader and the gpsd client both use it. */
+ * * those bounds, and a position outside the globe (mode none); returns how
+ * * many values it cleared. The NMEA reader and the gpsd client both use
+ * it. */
+#define LPR_FIX_MAX_ALT_M 20000.0
 int lpr_fix_plausible(lpr_fix *f);
 
 /* ---- fix history ---- */
@@ -95,9 +96,9 @@ lpr_err lpr_nmea_load(const char *path, lpr_fixes *track, lpr_nmea_stats *st);
 
 /* ---- gpsd client ---- */
 typedef struct lpr_gps_config {
-    const char *server;        /* "host:port", default LPR_GPSD_SERVER */
-    const char *fixed;         /* "LAT,LON[,ALT]": fixed site, no gpsd */
-    int max_extrapolate_ms;    /* default 2000 */
+    const char *server;     /* "host:port", default LPR_GPSD_SERVER */
+    const char *fixed;      /* "LAT,LON[,ALT]": fixed site, no gpsd */
+    int max_extrapolate_ms; /* default 2000 */
 } lpr_gps_config;
 
 struct lpr_config;
@@ -105,10 +106,10 @@ struct lpr_config;
 lpr_gps_config lpr_gps_config_from(const struct lpr_config *c);
 
 typedef struct lpr_gps_status {
-    int connected;             /* to gpsd */
+    int connected; /* to gpsd */
     int64_t reconnects;
-    int64_t fixes;             /* fixes received */
-    lpr_fix last;              /* last report (mode may be none) */
+    int64_t fixes; /* fixes received */
+    lpr_fix last;  /* last report (mode may be none) */
     int have_last;
 } lpr_gps_status;
 
@@ -129,9 +130,9 @@ lpr_err lpr_parse_fixed(const char *s, lpr_fix *out);
 
 /* ---- time source ---- */
 typedef enum lpr_time_source {
-    LPR_TIME_GPS = 0,   /* clock disciplined by GPS/PPS, or GPS-derived stamp */
-    LPR_TIME_NTP,       /* clock synchronised by network time */
-    LPR_TIME_RTC,       /* not synchronised; set from the hardware clock */
+    LPR_TIME_GPS = 0, /* clock disciplined by GPS/PPS, or GPS-derived stamp */
+    LPR_TIME_NTP,     /* clock synchronised by network time */
+    LPR_TIME_RTC,     /* not synchronised; set from the hardware clock */
     LPR_TIME_UNSYNCED
 } lpr_time_source;
 const char *lpr_time_source_name(lpr_time_source s);

@@ -25,9 +25,9 @@
 
 typedef struct epoch {
     int active;
-    long tod_ms;           /* UTC time of day */
-    int valid;             /* RMC A or GGA quality > 0 */
-    int invalid;           /* RMC V or GGA quality 0 seen */
+    long tod_ms; /* UTC time of day */
+    int valid;   /* RMC A or GGA quality > 0 */
+    int invalid; /* RMC V or GGA quality 0 seen */
     int have_pos;
     double lat, lon, alt, speed, track, hdop, gst_err;
     int gsa_mode, sats;
@@ -49,9 +49,15 @@ lpr_nmea *lpr_nmea_new(void)
     return n;
 }
 
-void lpr_nmea_free(lpr_nmea *n) { free(n); }
+void lpr_nmea_free(lpr_nmea *n)
+{
+    free(n);
+}
 
-void lpr_nmea_get_stats(const lpr_nmea *n, lpr_nmea_stats *st) { *st = n->st; }
+void lpr_nmea_get_stats(const lpr_nmea *n, lpr_nmea_stats *st)
+{
+    *st = n->st;
+}
 
 static int hexv(int c)
 {
@@ -87,8 +93,10 @@ static double coord(const char *v, const char *hemi, int maxdeg)
     if (d > maxdeg)
         return NAN;
     switch (hemi[0]) {
-    case 'N': case 'E': return d;
-    case 'S': case 'W': return -d;
+    case 'N':
+    case 'E': return d;
+    case 'S':
+    case 'W': return -d;
     default: return NAN;
     }
 }
@@ -161,7 +169,7 @@ static int finish(lpr_nmea *n, lpr_fix *out)
         out->speed_mps = e->speed;
         out->heading_deg = e->track;
         out->err_m = !isnan(e->gst_err) ? e->gst_err : e->hdop * UERE_M;
-        out->mode = e->gsa_mode == 2 ? LPR_FIX_2D
+        out->mode = e->gsa_mode == 2                     ? LPR_FIX_2D
                     : e->gsa_mode == 3 || !isnan(e->alt) ? LPR_FIX_3D
                                                          : LPR_FIX_2D;
         out->sats_used = e->sats;
@@ -197,8 +205,7 @@ static int timed(lpr_nmea *n, long t, lpr_fix *out, int *emitted)
 /* For RMC and GGA (time in field 1, at least 10 fields): the epoch the
  * sentence belongs to, completing the previous one if the time moved on;
  * NULL (counted as unparsed) if the sentence is malformed. */
-static epoch *open_epoch(lpr_nmea *n, const char *time_field, int nf, lpr_fix *out,
-                         int *emitted)
+static epoch *open_epoch(lpr_nmea *n, const char *time_field, int nf, lpr_fix *out, int *emitted)
 {
     long t = tod(time_field);
     if (t < 0 || nf < 10) {
@@ -336,7 +343,10 @@ int lpr_nmea_feed(lpr_nmea *n, const char *line, lpr_fix *out)
     return emitted;
 }
 
-int lpr_nmea_flush(lpr_nmea *n, lpr_fix *out) { return finish(n, out); }
+int lpr_nmea_flush(lpr_nmea *n, lpr_fix *out)
+{
+    return finish(n, out);
+}
 
 lpr_err lpr_nmea_load(const char *path, lpr_fixes *track, lpr_nmea_stats *st)
 {

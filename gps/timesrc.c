@@ -43,9 +43,8 @@ static int chrony_refclock(void)
         char *name = strtok_r(NULL, ",", &save);
         char *stratum = strtok_r(NULL, ",", &save);
         if (id && name && stratum)
-            ref = atoi(stratum) == 1 &&
-                  (strstr(name, "GPS") || strstr(name, "PPS") || strstr(name, "NMEA") ||
-                   strstr(name, "SHM"));
+            ref = atoi(stratum) == 1 && (strstr(name, "GPS") || strstr(name, "PPS") ||
+                                         strstr(name, "NMEA") || strstr(name, "SHM"));
     }
     pclose(p);
     return ref;

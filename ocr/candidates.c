@@ -8,7 +8,8 @@
  * LLLNLNN) constrain the letter/digit class per position, so "ABC1Z34"
  * becomes "ABC1234" only where a br plate must have a digit; eu prefers the
  * commonest European series (LLNNNLL, LLNNLLL, NNNNLLL) where the length
- * fits one; us and other eu plates are ranked by length only. Pure functions: no Leptonica, no Tesseract.
+ * fits one; us and other eu plates are ranked by length only. Pure functions: no Leptonica, no
+ * Tesseract.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -72,10 +73,9 @@ int lpr_region_format_match(lpr_region region, const char *text)
 /* Pairs of characters read for each other on plates, both directions. The
  * first TWINS are drawn alike in plate fonts (a letter slot's 0 is an O);
  * the others only look alike when blurred, and count for less. */
-static const char *const confusions[] = {
-    "O0", "I1", "B8", "S5", "Z2",
-    "OD", "OQ", "0D", "0Q", "IT", "1T", "G6", "A4", "E6", "L4", "UV", "MN", "HM", "KX",
-    "B3", "J1", "Y7", "PR", "CG", "F7", NULL};
+static const char *const confusions[] = {"O0", "I1", "B8", "S5", "Z2", "OD", "OQ", "0D", "0Q",
+                                         "IT", "1T", "G6", "A4", "E6", "L4", "UV", "MN", "HM",
+                                         "KX", "B3", "J1", "Y7", "PR", "CG", "F7", NULL};
 #define TWINS 5
 
 void lpr_add_confusions(lpr_charpos *pos, float factor)
@@ -123,11 +123,9 @@ typedef struct beam_item {
     float sum;
 } beam_item;
 
-
 /* Beam search over positions; fmt (may be NULL) restricts each position's
  * class. Returns the number of complete strings written to out (sorted). */
-static int beam_search(const lpr_charpos *pos, int n, const char *fmt,
-                       beam_item *out, int max)
+static int beam_search(const lpr_charpos *pos, int n, const char *fmt, beam_item *out, int max)
 {
     beam_item cur[BEAM], next[BEAM * LPR_MAX_ALTS];
     int ncur = 1;
@@ -170,8 +168,7 @@ static int beam_search(const lpr_charpos *pos, int n, const char *fmt,
     return ncur;
 }
 
-static int add_candidate(lpr_candidate *out, int count, int max,
-                         const char *text, float conf)
+static int add_candidate(lpr_candidate *out, int count, int max, const char *text, float conf)
 {
     for (int i = 0; i < count; i++) {
         if (!strcmp(out[i].text, text)) {
@@ -223,9 +220,8 @@ static int series_of_len(const char *const *fmts, int len)
 /* Adds the best readings of pos that fit each series of length n, at
  * factor times their mean confidence; keeps at most beam per series.
  * Returns the new candidate count. */
-static int add_series_readings(const lpr_charpos *pos, int n, const char *const *fmts,
-                               int beam, float factor, lpr_candidate *out, int count,
-                               int max)
+static int add_series_readings(const lpr_charpos *pos, int n, const char *const *fmts, int beam,
+                               float factor, lpr_candidate *out, int count, int max)
 {
     beam_item items[BEAM];
     for (int f = 0; fmts[f]; f++) {
@@ -233,23 +229,23 @@ static int add_series_readings(const lpr_charpos *pos, int n, const char *const 
             continue;
         int k = beam_search(pos, n, fmts[f], items, beam);
         for (int i = 0; i < k; i++)
-            count = add_candidate(out, count, max, items[i].text,
-                                  factor * items[i].sum / (float)n);
+            count = add_candidate(out, count, max, items[i].text, factor * items[i].sum / (float)n);
     }
     return count;
 }
 
 /* Candidates under one region's rules. Returns count, *quality = how well
  * the best candidate fits the region (its confidence, or -1 if none fit). */
-static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
-                             lpr_candidate *out, int max, float *quality)
+static int region_candidates(const lpr_charpos *pos, int n, lpr_region region, lpr_candidate *out,
+                             int max, float *quality)
 {
     beam_item items[BEAM];
     int count = 0;
 
     *quality = -1.0f;
-    const char *const *fmts = region == LPR_REGION_BR ? br_formats
-                              : region == LPR_REGION_EU ? eu_formats : NULL;
+    const char *const *fmts = region == LPR_REGION_BR   ? br_formats
+                              : region == LPR_REGION_EU ? eu_formats
+                                                        : NULL;
     int formats_of_len = series_of_len(fmts, n);
     if (region == LPR_REGION_BR) {
         count = add_series_readings(pos, n, br_formats, BEAM, 1.0f, out, count, max);
@@ -270,9 +266,10 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
     /* one or two positions too many for every series (an emblem, a bolt
      * or the frame read as a character): the readings without them that
      * fit a series, ranked a little lower for each position dropped */
-    int drop = formats_of_len ? 0
-               : series_of_len(fmts, n - 1) ? 1
-               : region == LPR_REGION_EU && series_of_len(fmts, n - 2) ? 2 : 0;
+    int drop = formats_of_len                                          ? 0
+               : series_of_len(fmts, n - 1)                            ? 1
+               : region == LPR_REGION_EU && series_of_len(fmts, n - 2) ? 2
+                                                                       : 0;
     if (drop > 0 && n <= LPR_MAX_TEXT) {
         lpr_charpos fewer[LPR_MAX_TEXT];
         int m = n - drop;
@@ -316,9 +313,8 @@ static int region_candidates(const lpr_charpos *pos, int n, lpr_region region,
     return count;
 }
 
-int lpr_candidates(const lpr_charpos *pos, int n, lpr_region region,
-                   float line_aspect, lpr_candidate *out, int max,
-                   lpr_region *region_out)
+int lpr_candidates(const lpr_charpos *pos, int n, lpr_region region, float line_aspect,
+                   lpr_candidate *out, int max, lpr_region *region_out)
 {
     if (max > LPR_MAX_CANDIDATES)
         max = LPR_MAX_CANDIDATES;

@@ -33,8 +33,7 @@ struct lpr_charclf {
     float *blob;
 };
 
-int lpr_glyph_features(PIX *bin, int x, int y, int w, int h, float char_h,
-                       float *feat)
+int lpr_glyph_features(PIX *bin, int x, int y, int w, int h, float char_h, float *feat)
 {
     if (!bin || pixGetDepth(bin) != 1 || w <= 0 || h <= 0 || char_h <= 0)
         return -1;
@@ -197,8 +196,8 @@ static float dot(const float *x, const float *y, int n)
     return s;
 }
 
-int lpr_charclf_classify(const lpr_charclf *clf, const float *feat, char *chars,
-                         float *probs, int k)
+int lpr_charclf_classify(const lpr_charclf *clf, const float *feat, char *chars, float *probs,
+                         int k)
 {
     float a[MAX_DIM], b[MAX_DIM];
     int n0 = clf->dims[0];

@@ -18,12 +18,10 @@
 #define LPR_GLYPH_W 20
 #define LPR_GLYPH_H 28
 /* grid + aspect (w/h) + height relative to the line's character height */
-#define LPR_GLYPH_FEATS (LPR_GLYPH_W * LPR_GLYPH_H + 2)
-
-/* Features of the ink of 1 bpp 'bin' inside (x, y, w, h); char_h is the
+/* Features of the ink of 1 bpp 'bin' inside (x, y, w, h); char_h is the *
  * line's character height in the same pixels. Returns 0, -1 on bad input. */
-int lpr_glyph_features(PIX *bin, int x, int y, int w, int h, float char_h,
-                       float *feat);
+#define LPR_GLYPH_FEATS (LPR_GLYPH_W * LPR_GLYPH_H + 2)
+int lpr_glyph_features(PIX *bin, int x, int y, int w, int h, float char_h, float *feat);
 
 typedef struct lpr_charclf lpr_charclf;
 
@@ -34,7 +32,7 @@ void lpr_charclf_free(lpr_charclf *clf);
 
 /* Scores one glyph: writes the k best classes and their probabilities
  * (0..1, best first). Returns the number written. */
-int lpr_charclf_classify(const lpr_charclf *clf, const float *feat, char *chars,
-                         float *probs, int k);
+int lpr_charclf_classify(const lpr_charclf *clf, const float *feat, char *chars, float *probs,
+                         int k);
 
 #endif

@@ -14,8 +14,9 @@ struct lpr_confidence {
 
 lpr_err lpr_confidence_load(const char *path, lpr_confidence **out)
 {
-    const lpr_nn_shape shapes[2] = {{"confidence model", LPR_CONF_FEATS, 1, 1, 1},
-                                    {"confidence model's text model", LPR_TEXT_C, 1, LPR_TEXT_W, 1}};
+    const lpr_nn_shape shapes[2] = {
+        {"confidence model", LPR_CONF_FEATS, 1, 1, 1},
+        {"confidence model's text model", LPR_TEXT_C, 1, LPR_TEXT_W, 1}};
     lpr_nn *nn[2];
     *out = NULL;
     lpr_err rc = lpr_nn_load_all(path, "confidence model", 2, shapes, nn);

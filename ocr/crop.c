@@ -11,7 +11,7 @@
 #include "ocr_internal.h"
 #include "tuning.h"
 
-#define MAX_CROP_W 512  /* columns a crop may have (column taps on the stack) */
+#define MAX_CROP_W 512 /* columns a crop may have (column taps on the stack) */
 
 /* Where output sample i of a line of n spans [p0, p0 + n * step) falls in
  * an image side of 'size' pixels: the two pixels around it (clamped to the
@@ -24,16 +24,18 @@ typedef struct tap {
 static tap tap_at(float p0, float step, int i, int size)
 {
     float f = p0 + ((float)i + 0.5f) * step - 0.5f;
-    if (f < 0) f = 0;
-    if (f > (float)(size - 1)) f = (float)(size - 1);
+    if (f < 0)
+        f = 0;
+    if (f > (float)(size - 1))
+        f = (float)(size - 1);
     tap t = {(int)f, 0, 0};
     t.b = t.a + 1 < size ? t.a + 1 : t.a;
     t.wb = f - (float)t.a;
     return t;
 }
 
-int lpr_line_crop(PIX *grey, const lpr_textline *line, float side_pad, float half_h,
-                  int deskew, int out_h, int out_w, float *out)
+int lpr_line_crop(PIX *grey, const lpr_textline *line, float side_pad, float half_h, int deskew,
+                  int out_h, int out_w, float *out)
 {
     int iw = pixGetWidth(grey), ih = pixGetHeight(grey);
     float ch = line->char_h > 0 ? line->char_h : (float)line->box.h;
@@ -46,7 +48,7 @@ int lpr_line_crop(PIX *grey, const lpr_textline *line, float side_pad, float hal
     float y0 = cy - half_h * ch, sy = 2.0f * half_h * ch / (float)out_h;
     const l_uint32 *data = pixGetData(grey);
     int wpl = pixGetWpl(grey);
-    tap cols[MAX_CROP_W]; /* the same for every row */
+    tap cols[MAX_CROP_W];    /* the same for every row */
     float shift[MAX_CROP_W]; /* rows each column's samples move down */
     float slope = deskew ? tanf(line->angle_deg * (float)M_PI / 180.0f) : 0.0f;
     float cx = (float)line->box.x + (float)line->box.w / 2.0f;

@@ -68,7 +68,10 @@ static float baseline_angle(const lpr_box *c, int n)
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (int i = 0; i < n; i++) {
         double x = c[i].x + c[i].w / 2.0, y = c[i].y + c[i].h;
-        sx += x; sy += y; sxx += x * x; sxy += x * y;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
     }
     double den = n * sxx - sx * sx;
     if (n < 2 || fabs(den) < 1e-9)
@@ -77,8 +80,8 @@ static float baseline_angle(const lpr_box *c, int n)
     return (float)(atan(slope) * 180.0 / M_PI);
 }
 
-static void line_from_group(const comp *cs, const int *idx, int n, float scale,
-                            int inverted, lpr_textline *line)
+static void line_from_group(const comp *cs, const int *idx, int n, float scale, int inverted,
+                            lpr_textline *line)
 {
     float hs[LPR_LINE_MAX_CHARS];
     lpr_box chars[LPR_LINE_MAX_CHARS]; /* left to right: the baseline's points */
@@ -91,14 +94,20 @@ static void line_from_group(const comp *cs, const int *idx, int n, float scale,
         const comp *c = &cs[idx[i]];
         lpr_box b = {(int)lroundf((float)c->x / scale), (int)lroundf((float)c->y / scale),
                      (int)lroundf((float)c->w / scale), (int)lroundf((float)c->h / scale)};
-        if (b.w < 1) b.w = 1;
-        if (b.h < 1) b.h = 1;
+        if (b.w < 1)
+            b.w = 1;
+        if (b.h < 1)
+            b.h = 1;
         chars[i] = b;
         hs[i] = (float)b.h;
-        if (b.x < x0) x0 = b.x;
-        if (b.y < y0) y0 = b.y;
-        if (b.x + b.w > x1) x1 = b.x + b.w;
-        if (b.y + b.h > y1) y1 = b.y + b.h;
+        if (b.x < x0)
+            x0 = b.x;
+        if (b.y < y0)
+            y0 = b.y;
+        if (b.x + b.w > x1)
+            x1 = b.x + b.w;
+        if (b.y + b.h > y1)
+            y1 = b.y + b.h;
     }
     line->box = (lpr_box){x0, y0, x1 - x0, y1 - y0};
     lpr_sort_floats(hs, (size_t)n);
@@ -122,8 +131,7 @@ static void line_from_group(const comp *cs, const int *idx, int n, float scale,
 /* Finds lines among the components of one binary image (foreground = the
  * characters' polarity) of a level scaled by 'scale' from the original.
  * Appends to out; returns lines appended or -1 on failure. */
-static int locate_pass(PIX *bin, float scale, int inverted, lpr_textline *out,
-                       int max)
+static int locate_pass(PIX *bin, float scale, int inverted, lpr_textline *out, int max)
 {
     BOXA *boxa = NULL;
     comp *cs = NULL;
@@ -236,7 +244,8 @@ int lpr_locate(PIX *grey, lpr_textline *lines, int max)
         PIX *bins[3] = {NULL, NULL, NULL};
         if (pixGetWidth(levels[l]) < 32 || pixGetHeight(levels[l]) < 32)
             continue;
-        if (lpr_binarize_local(levels[l], LOCATE_MEAN_HALF, &bins[0], &bins[1], l == 0 ? &bins[2] : NULL) != 0)
+        if (lpr_binarize_local(levels[l], LOCATE_MEAN_HALF, &bins[0], &bins[1],
+                               l == 0 ? &bins[2] : NULL) != 0)
             goto out;
         for (int b = 0; b < 3 && bins[b]; b++) {
             int n = locate_pass(bins[b], scales[l], b == 1, all + nall, MAX_LINES_PER_PASS);
@@ -266,8 +275,7 @@ out:
     return result;
 }
 
-lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region,
-                                int img_w, int img_h)
+lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region, int img_w, int img_h)
 {
     /* Plate geometry from the standards: us 12"x6" with 2.75" characters,
      * eu 520x110 mm with 75 mm characters, br 400x130 mm with 63 mm
@@ -275,18 +283,34 @@ lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region,
     float ch = line->char_h > 0 ? line->char_h : (float)line->box.h;
     float hfac, wfac, up;
     switch (region) {
-    case LPR_REGION_EU: hfac = 1.5f; wfac = 1.15f; up = 0.5f; break;
-    case LPR_REGION_BR: hfac = 2.0f; wfac = 1.12f; up = 0.65f; break;
-    default: hfac = 2.1f; wfac = 1.25f; up = 0.5f; break;
+    case LPR_REGION_EU:
+        hfac = 1.5f;
+        wfac = 1.15f;
+        up = 0.5f;
+        break;
+    case LPR_REGION_BR:
+        hfac = 2.0f;
+        wfac = 1.12f;
+        up = 0.65f;
+        break;
+    default:
+        hfac = 2.1f;
+        wfac = 1.25f;
+        up = 0.5f;
+        break;
     }
     float cx = (float)line->box.x + (float)line->box.w / 2.0f;
     float cy = (float)line->box.y + (float)line->box.h / 2.0f;
     float pw = (float)line->box.w * wfac, ph = ch * hfac;
     float x0 = cx - pw / 2.0f, y0 = cy - ph * up;
     float x1 = x0 + pw, y1 = y0 + ph;
-    if (x0 < 0) x0 = 0;
-    if (y0 < 0) y0 = 0;
-    if (x1 > (float)img_w) x1 = (float)img_w;
-    if (y1 > (float)img_h) y1 = (float)img_h;
+    if (x0 < 0)
+        x0 = 0;
+    if (y0 < 0)
+        y0 = 0;
+    if (x1 > (float)img_w)
+        x1 = (float)img_w;
+    if (y1 > (float)img_h)
+        y1 = (float)img_h;
     return (lpr_box){(int)x0, (int)y0, (int)(x1 - x0), (int)(y1 - y0)};
 }

@@ -57,59 +57,59 @@ typedef struct lpr_candidate {
 } lpr_candidate;
 
 typedef struct lpr_plate {
-    char text[LPR_MAX_TEXT];  /* best candidate's text */
-    float confidence;         /* best candidate's confidence, 0..100: with
-                                 the shipped calibration, the probability
-                                 in percent that the text is the plate's */
-    float plate_p;            /* verifier: probability the line is a plate
-                                 (0..1; 1 without a verifier) */
-    float char_min;           /* the line's least confident character, 0..100 */
-    float char_margin;        /* smallest lead of a position's best character
-                                 over its second, 0..100 */
+    char text[LPR_MAX_TEXT];        /* best candidate's text */
+    float confidence;               /* best candidate's confidence, 0..100: with
+                                       the shipped calibration, the probability
+                                       in percent that the text is the plate's */
+    float plate_p;                  /* verifier: probability the line is a plate
+                                       (0..1; 1 without a verifier) */
+    float char_min;                 /* the line's least confident character, 0..100 */
+    float char_margin;              /* smallest lead of a position's best character
+                                       over its second, 0..100 */
     char second_text[LPR_MAX_TEXT]; /* the second opinion's best text ("":
                                        none ran or it read nothing) */
-    int second_opinion;       /* 1: the second opinion read this line (it
-                                 runs only where the reader's read alone
-                                 might be returned, see ocr.c) */
-    lpr_box box;              /* estimated plate box in image pixels */
-    lpr_box text_box;         /* tight box around the character line */
-    lpr_region region;        /* region whose rules ranked the candidates */
-    int n_candidates;         /* 1..LPR_MAX_CANDIDATES, best first */
+    int second_opinion;             /* 1: the second opinion read this line (it
+                                       runs only where the reader's read alone
+                                       might be returned, see ocr.c) */
+    lpr_box box;                    /* estimated plate box in image pixels */
+    lpr_box text_box;               /* tight box around the character line */
+    lpr_region region;              /* region whose rules ranked the candidates */
+    int n_candidates;               /* 1..LPR_MAX_CANDIDATES, best first */
     lpr_candidate candidates[LPR_MAX_CANDIDATES];
 } lpr_plate;
 
 typedef struct lpr_ocr_result {
-    int width, height;   /* image size in pixels */
-    double ms;           /* time spent localising and reading (not decoding) */
-    int n_plates;        /* plates found, best first */
+    int width, height; /* image size in pixels */
+    double ms;         /* time spent localising and reading (not decoding) */
+    int n_plates;      /* plates found, best first */
     lpr_plate plates[LPR_MAX_PLATES];
 } lpr_ocr_result;
 
 typedef struct lpr_ocr_config {
-    const char *model_dir;  /* tessdata directory; NULL: Tesseract's default */
-    const char *model;      /* traineddata name without suffix; default "eng" */
-    const char *char_model; /* character classifier file; NULL: the shipped
-                               one (LPR_CHAR_MODEL) if installed; "none": off */
-    const char *verifier;   /* plate verifier network; NULL: the shipped
-                               lpr-verify.nn if installed; "none": every
-                               located line is read */
-    const char *reader;     /* whole-plate reader network; NULL: the shipped
-                               lpr-read.nn if installed; "none": the
-                               character classifier and Tesseract read */
-    int no_second_opinion;  /* 1: with the whole-plate reader, do not also
-                               read each line with the classifier and
-                               Tesseract (for measuring what they add; the
-                               shipped calibration expects them) */
+    const char *model_dir;   /* tessdata directory; NULL: Tesseract's default */
+    const char *model;       /* traineddata name without suffix; default "eng" */
+    const char *char_model;  /* character classifier file; NULL: the shipped
+                                one (LPR_CHAR_MODEL) if installed; "none": off */
+    const char *verifier;    /* plate verifier network; NULL: the shipped
+                                lpr-verify.nn if installed; "none": every
+                                located line is read */
+    const char *reader;      /* whole-plate reader network; NULL: the shipped
+                                lpr-read.nn if installed; "none": the
+                                character classifier and Tesseract read */
+    int no_second_opinion;   /* 1: with the whole-plate reader, do not also
+                                read each line with the classifier and
+                                Tesseract (for measuring what they add; the
+                                shipped calibration expects them) */
     const char *calibration; /* confidence model; NULL: the shipped
                                lpr-confidence.nn if installed; "none": the
                                reader's own score */
-    float min_confidence;   /* plates below this (0..100) are not returned;
-                               default LPR_DEFAULT_MIN_CONFIDENCE ([ocr]
-                               min_confidence, lpr_common.h) */
-    lpr_region region;      /* plate formats to apply; default auto */
-    int max_plates;         /* 1..LPR_MAX_PLATES; default LPR_MAX_PLATES */
-    int max_lines;          /* text lines read per image (bounds time); default 7 */
-    long max_pixels;        /* images larger than this are refused; default 50e6 */
+    float min_confidence;    /* plates below this (0..100) are not returned;
+                                default LPR_DEFAULT_MIN_CONFIDENCE ([ocr]
+                                min_confidence, lpr_common.h) */
+    lpr_region region;       /* plate formats to apply; default auto */
+    int max_plates;          /* 1..LPR_MAX_PLATES; default LPR_MAX_PLATES */
+    int max_lines;           /* text lines read per image (bounds time); default 7 */
+    long max_pixels;         /* images larger than this are refused; default 50e6 */
 } lpr_ocr_config;
 
 typedef struct lpr_ocr lpr_ocr;
@@ -140,12 +140,12 @@ void lpr_ocr_free(lpr_ocr *ocr); /* NULL is a no-op */
 lpr_err lpr_ocr_read_file(lpr_ocr *ocr, const char *path, lpr_ocr_result *out);
 
 /* Same for an encoded image in memory; 'name' is used in log lines. */
-lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len,
-                         const char *name, lpr_ocr_result *out);
+lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len, const char *name,
+                         lpr_ocr_result *out);
 
 /* Reads an 8-bit grey frame (e.g. the Y plane of a camera frame). */
-lpr_err lpr_ocr_read_grey(lpr_ocr *ocr, const uint8_t *pixels, int width,
-                          int height, int stride, lpr_ocr_result *out);
+lpr_err lpr_ocr_read_grey(lpr_ocr *ocr, const uint8_t *pixels, int width, int height, int stride,
+                          lpr_ocr_result *out);
 
 /* 1 if the file name has an image extension the reader decodes (JPEG, PNG,
  * BMP, TIFF, PNM/PGM/PPM, WebP), case-insensitive; used to pick images out

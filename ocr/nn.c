@@ -32,8 +32,8 @@ struct lpr_nn {
     int in_c, in_h, in_w, n_layers;
     layer l[MAX_LAYERS];
     float *blob;
-    float *buf[2];  /* ping-pong activations */
-    float *cols;    /* a convolution's input unrolled: (C*9) x (H*W), for sgemm */
+    float *buf[2]; /* ping-pong activations */
+    float *cols;   /* a convolution's input unrolled: (C*9) x (H*W), for sgemm */
 };
 
 static int read_u32(FILE *f, uint32_t *v)
@@ -57,8 +57,9 @@ static lpr_err load_one(FILE *f, const char *path, const char *what, int index, 
     *out = NULL;
     size_t got = fread(magic, 1, sizeof magic, f);
     if (got == 0 && index > 0) {
-        snprintf(ends, sizeof ends, "truncated file (it ends after network %d of the %d it should hold)",
-                 index, count);
+        snprintf(ends, sizeof ends,
+                 "truncated file (it ends after network %d of the %d it should hold)", index,
+                 count);
         why = ends;
         goto bad;
     }
@@ -75,8 +76,8 @@ static lpr_err load_one(FILE *f, const char *path, const char *what, int index, 
     for (int i = 0; i < 4; i++)
         if (read_u32(f, &hdr[i]))
             goto bad;
-    if (hdr[0] < 1 || hdr[0] > MAX_CHANNELS || hdr[1] < 1 || hdr[1] > MAX_SIDE ||
-        hdr[2] < 1 || hdr[2] > MAX_SIDE || hdr[3] < 1 || hdr[3] > MAX_LAYERS) {
+    if (hdr[0] < 1 || hdr[0] > MAX_CHANNELS || hdr[1] < 1 || hdr[1] > MAX_SIDE || hdr[2] < 1 ||
+        hdr[2] > MAX_SIDE || hdr[3] < 1 || hdr[3] > MAX_LAYERS) {
         why = "bad input shape or layer count";
         goto bad;
     }
@@ -181,7 +182,9 @@ static lpr_err load_one(FILE *f, const char *path, const char *what, int index, 
     for (int i = 0; i < nn->n_layers; i++) {
         layer *L = &nn->l[i];
         size_t nw = (size_t)L->out_c * (size_t)L->in_c *
-                    (L->kind == KIND_CONV ? 9u : L->kind == KIND_COLUMNS ? (size_t)L->in_h : 1u);
+                    (L->kind == KIND_CONV      ? 9u
+                     : L->kind == KIND_COLUMNS ? (size_t)L->in_h
+                                               : 1u);
         L->w = p;
         p += nw;
         L->b = p;
@@ -210,8 +213,8 @@ static int at_end(FILE *f, const char *path, const char *what)
 {
     if (fgetc(f) == EOF)
         return 1;
-    LPR_ERROR("ocr", "%s %s: trailing bytes after the weights (shapes do not match the file)",
-              what, path);
+    LPR_ERROR("ocr", "%s %s: trailing bytes after the weights (shapes do not match the file)", what,
+              path);
     return 0;
 }
 
@@ -237,10 +240,14 @@ static int shape_ok(const lpr_nn *nn, const char *path, const lpr_nn_shape *s)
     int in_ok = nn->in_c == s->c && nn->in_h == s->h && nn->in_w == s->w;
     int out_ok = lpr_nn_outputs(nn) == s->outputs;
     if (!in_ok || !out_ok)
-        LPR_ERROR("ocr", "%s %s: takes %dx%dx%d with %d outputs, this program gives %dx%dx%d "
-                  "and reads %d (the %s differ)", s->what, path, nn->in_c, nn->in_h, nn->in_w,
-                  lpr_nn_outputs(nn), s->c, s->h, s->w, s->outputs,
-                  in_ok ? "outputs" : out_ok ? "inputs" : "inputs and outputs");
+        LPR_ERROR("ocr",
+                  "%s %s: takes %dx%dx%d with %d outputs, this program gives %dx%dx%d "
+                  "and reads %d (the %s differ)",
+                  s->what, path, nn->in_c, nn->in_h, nn->in_w, lpr_nn_outputs(nn), s->c, s->h, s->w,
+                  s->outputs,
+                  in_ok    ? "outputs"
+                  : out_ok ? "inputs"
+                           : "inputs and outputs");
     return in_ok && out_ok;
 }
 
@@ -269,8 +276,8 @@ lpr_err lpr_nn_load_all(const char *path, const char *what, int n, const lpr_nn_
     return rc;
 }
 
-lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int w,
-                           int outputs, lpr_nn **out)
+lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int w, int outputs,
+                           lpr_nn **out)
 {
     const lpr_nn_shape s = {what, c, h, w, outputs};
     return lpr_nn_load_all(path, what, 1, &s, out);
@@ -346,8 +353,8 @@ static void conv3x3(const layer *L, float *cols, const float *in, float *out)
             }
     }
     fill_bias(out, L->b, L->out_c, HW);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L->out_c, HW, C * 9, 1.0f, L->w,
-                C * 9, cols, HW, 1.0f, out, HW);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L->out_c, HW, C * 9, 1.0f, L->w, C * 9,
+                cols, HW, 1.0f, out, HW);
 }
 
 void lpr_nn_run(lpr_nn *nn, const float *in, float *out)
@@ -383,15 +390,15 @@ void lpr_nn_run(lpr_nn *nn, const float *in, float *out)
             /* out (O x W) = weights (O x C*H) * in (C*H x W) + b */
             int CH = L->in_c * L->in_h, W = L->in_w;
             fill_bias(dst, L->b, L->out_c, W);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L->out_c, W, CH, 1.0f, L->w,
-                        CH, cur, W, 1.0f, dst, W);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L->out_c, W, CH, 1.0f, L->w, CH,
+                        cur, W, 1.0f, dst, W);
             if (L->flags & FLAG_RELU)
                 relu(dst, (size_t)L->out_c * (size_t)W);
         } else {
             /* out = weights (O x I) * in + b */
             fill_bias(dst, L->b, L->out_c, 1);
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, L->out_c, L->in_c, 1.0f, L->w, L->in_c, cur,
-                        1, 1.0f, dst, 1);
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, L->out_c, L->in_c, 1.0f, L->w, L->in_c, cur, 1,
+                        1.0f, dst, 1);
             if (L->flags & FLAG_RELU)
                 relu(dst, (size_t)L->out_c);
         }

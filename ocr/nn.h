@@ -41,8 +41,8 @@ void lpr_nn_free(lpr_nn *nn);
 
 /* lpr_nn_load, then refuses (one line, LPR_EFORMAT) a network whose input
  * is not c x h x w or whose output count is not 'outputs'. */
-lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int w,
-                           int outputs, lpr_nn **out);
+lpr_err lpr_nn_load_shaped(const char *path, const char *what, int c, int h, int w, int outputs,
+                           lpr_nn **out);
 
 /* The shape a model must have: c x h x w in, 'outputs' out; 'what' names
  * it in a log line ("text model"). */

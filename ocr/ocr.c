@@ -110,8 +110,8 @@ void lpr_ocr_config_init(lpr_ocr_config *cfg)
 
 int lpr_image_name(const char *name)
 {
-    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff",
-                                       ".pnm", ".pgm", ".ppm", ".webp", NULL};
+    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".bmp",  ".tif", ".tiff",
+                                       ".pnm", ".pgm",  ".ppm", ".webp", NULL};
     const char *dot = strrchr(name, '.');
     for (int i = 0; dot && exts[i]; i++)
         if (!strcasecmp(dot, exts[i]))
@@ -131,8 +131,7 @@ const char *lpr_region_name(lpr_region region)
 
 lpr_err lpr_region_parse(const char *name, lpr_region *out)
 {
-    static const lpr_region all[] = {LPR_REGION_AUTO, LPR_REGION_US,
-                                     LPR_REGION_EU, LPR_REGION_BR};
+    static const lpr_region all[] = {LPR_REGION_AUTO, LPR_REGION_US, LPR_REGION_EU, LPR_REGION_BR};
     for (unsigned i = 0; name && i < sizeof all / sizeof all[0]; i++) {
         if (!strcmp(name, lpr_region_name(all[i]))) {
             *out = all[i];
@@ -168,7 +167,7 @@ static const char *model_file(const char *configured, const char *file, char *bu
  * second opinion, or the reader when no whole-plate reader is configured. */
 static lpr_err load_line_reader(lpr_ocr *ocr)
 {
-    char *vars[] = {"load_system_dawg", "load_freq_dawg", "load_punc_dawg",
+    char *vars[] = {"load_system_dawg", "load_freq_dawg",    "load_punc_dawg",
                     "load_number_dawg", "load_unambig_dawg", "load_bigram_dawg"};
     char *vals[] = {"0", "0", "0", "0", "0", "0"};
     char path[4096];
@@ -182,8 +181,8 @@ static lpr_err load_line_reader(lpr_ocr *ocr)
     ocr->api = TessBaseAPICreate();
     if (!ocr->api)
         return LPR_ENOMEM;
-    if (TessBaseAPIInit4(ocr->api, ocr->cfg.model_dir, ocr->cfg.model, OEM_LSTM_ONLY,
-                         NULL, 0, vars, vals, sizeof vars / sizeof vars[0], 0) != 0) {
+    if (TessBaseAPIInit4(ocr->api, ocr->cfg.model_dir, ocr->cfg.model, OEM_LSTM_ONLY, NULL, 0, vars,
+                         vals, sizeof vars / sizeof vars[0], 0) != 0) {
         LPR_ERROR("ocr", "model '%s' in %s: Tesseract could not load it", ocr->cfg.model,
                   ocr->cfg.model_dir ? ocr->cfg.model_dir : "the default tessdata");
         return LPR_ENOENT;
@@ -308,8 +307,8 @@ float lpr_box_overlap(lpr_box a, lpr_box b)
 
 /* A line's characters with their look-alikes added, ranked as candidate
  * texts under the configured region's formats: the count written to out. */
-static int rank_line(const lpr_ocr *ocr, lpr_charpos *pos, int n, float aspect,
-                     lpr_candidate *out, lpr_region *region)
+static int rank_line(const lpr_ocr *ocr, lpr_charpos *pos, int n, float aspect, lpr_candidate *out,
+                     lpr_region *region)
 {
     for (int k = 0; k < n; k++)
         lpr_add_confusions(&pos[k], 0.6f);
@@ -357,11 +356,10 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
     memset(out, 0, sizeof *out);
     out->width = pixGetWidth(grey);
     out->height = pixGetHeight(grey);
-    int nl = lpr_locate(grey, lines, ocr->verifier ? (LPR_MAX_PROPOSALS > maxl ? LPR_MAX_PROPOSALS : maxl)
-                                                   : maxl);
+    int nl = lpr_locate(
+        grey, lines, ocr->verifier ? (LPR_MAX_PROPOSALS > maxl ? LPR_MAX_PROPOSALS : maxl) : maxl);
     if (nl < 0) {
-        LPR_ERROR("ocr", "plate localisation failed on a %dx%d image", out->width,
-                  out->height);
+        LPR_ERROR("ocr", "plate localisation failed on a %dx%d image", out->width, out->height);
         return LPR_EINTERNAL;
     }
     /* verify before reading: a line that is no plate costs no read and
@@ -377,9 +375,10 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
     nl = nv;
     for (int i = 0; i < nl && out->n_plates < LPR_MAX_PLATES; i++) {
         lpr_charpos pos[LPR_LINE_MAX_CHARS];
-        int n = ocr->reader ? lpr_plate_read_line(ocr->reader, grey, &lines[i], pos, LPR_LINE_MAX_CHARS)
-                            : lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos,
-                                                 LPR_LINE_MAX_CHARS);
+        int n =
+            ocr->reader
+                ? lpr_plate_read_line(ocr->reader, grey, &lines[i], pos, LPR_LINE_MAX_CHARS)
+                : lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos, LPR_LINE_MAX_CHARS);
         if (n < MIN_PLATE_CHARS)
             continue;
         float aspect = (float)lines[i].box.w / (lines[i].char_h > 0 ? lines[i].char_h : 1);
@@ -421,9 +420,8 @@ static lpr_err read_grey(lpr_ocr *ocr, PIX *grey, lpr_ocr_result *out)
                 lpr_region sreg;
                 int m = lpr_recognize_line(ocr->api, ocr->clf, grey, &lines[i], pos2,
                                            LPR_LINE_MAX_CHARS);
-                join_second_opinion(p, sec, m >= MIN_PLATE_CHARS
-                                                ? rank_line(ocr, pos2, m, aspect, sec, &sreg)
-                                                : 0);
+                join_second_opinion(
+                    p, sec, m >= MIN_PLATE_CHARS ? rank_line(ocr, pos2, m, aspect, sec, &sreg) : 0);
             }
         }
         if (ocr->calibration && !calibrated)
@@ -473,8 +471,8 @@ static int jpeg_truncated(const unsigned char *d, size_t len)
     return 1;
 }
 
-lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len,
-                         const char *name, lpr_ocr_result *out)
+lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len, const char *name,
+                         lpr_ocr_result *out)
 {
     l_int32 format, w, h, bps, spp, iscmap;
     PIX *pix = NULL, *grey = NULL;
@@ -487,16 +485,16 @@ lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len,
         LPR_ERROR("ocr", "%s: empty file", name);
         return LPR_EFORMAT;
     }
-    if (pixReadHeaderMem(data, len, &format, &w, &h, &bps, &spp, &iscmap) != 0 ||
-        w <= 0 || h <= 0) {
+    if (pixReadHeaderMem(data, len, &format, &w, &h, &bps, &spp, &iscmap) != 0 || w <= 0 ||
+        h <= 0) {
         LPR_ERROR("ocr", "%s: not a readable image (unknown or corrupt header)", name);
         return LPR_EFORMAT;
     }
     out->width = w;
     out->height = h;
     if ((long)w * (long)h > ocr->cfg.max_pixels) {
-        LPR_ERROR("ocr", "%s: image is %dx%d, over the limit of %ld pixels", name, w,
-                  h, ocr->cfg.max_pixels);
+        LPR_ERROR("ocr", "%s: image is %dx%d, over the limit of %ld pixels", name, w, h,
+                  ocr->cfg.max_pixels);
         return LPR_ETOOBIG;
     }
     if (jpeg_truncated(data, len)) {
@@ -506,9 +504,8 @@ lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len,
     /* a JPEG is decoded to its luminance only: the reader works in grey,
      * and the chroma and the colour conversion were a fifth of the time a
      * large photo took (profile of the br benchmark set) */
-    pix = format == IFF_JFIF_JPEG
-              ? pixReadMemJpeg(data, len, 0, 1, NULL, L_JPEG_READ_LUMINANCE)
-              : pixReadMem(data, len);
+    pix = format == IFF_JFIF_JPEG ? pixReadMemJpeg(data, len, 0, 1, NULL, L_JPEG_READ_LUMINANCE)
+                                  : pixReadMem(data, len);
     if (!pix) {
         LPR_ERROR("ocr", "%s: corrupt image data (decoder failed)", name);
         return LPR_EFORMAT;
@@ -571,8 +568,8 @@ lpr_err lpr_ocr_read_file(lpr_ocr *ocr, const char *path, lpr_ocr_result *out)
     return rc;
 }
 
-lpr_err lpr_ocr_read_grey(lpr_ocr *ocr, const uint8_t *pixels, int width,
-                          int height, int stride, lpr_ocr_result *out)
+lpr_err lpr_ocr_read_grey(lpr_ocr *ocr, const uint8_t *pixels, int width, int height, int stride,
+                          lpr_ocr_result *out)
 {
     memset(out, 0, sizeof *out);
     if (!pixels || width <= 0 || height <= 0 || stride < width)

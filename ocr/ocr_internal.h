@@ -15,12 +15,12 @@
 
 /* A line of character-like components: a plate candidate. */
 typedef struct lpr_textline {
-    lpr_box box;                          /* tight box of the chars, image px */
-    int n_chars;                          /* character-like components */
-    float char_h;                         /* median char height, px */
-    float angle_deg;                      /* baseline slope, + = clockwise */
-    int inverted;                         /* 1: light characters on dark */
-    float score;                          /* higher = more plate-like */
+    lpr_box box;     /* tight box of the chars, image px */
+    int n_chars;     /* character-like components */
+    float char_h;    /* median char height, px */
+    float angle_deg; /* baseline slope, + = clockwise */
+    int inverted;    /* 1: light characters on dark */
+    float score;     /* higher = more plate-like */
 } lpr_textline;
 
 /* Finds up to max text lines in an 8 bpp grey image, best first.
@@ -49,8 +49,7 @@ BOXA *lpr_components_bb(PIX *bin);
 
 /* Estimates the full plate box from a character line (plates are taller
  * than their characters: frame, state or city banner). Clipped to w x h. */
-lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region,
-                                int img_w, int img_h);
+lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region, int img_w, int img_h);
 
 /* The view of 'line' a learned model sees: the line with side_pad
  * character heights left and right and half_h above and below its middle,
@@ -59,8 +58,8 @@ lpr_box lpr_plate_box_from_line(const lpr_textline *line, lpr_region region,
  * unit spread (crop.c). With deskew, each column's samples follow the
  * line's baseline slope, so a tilted line comes out level. Returns 0, or -1
  * for an empty box. */
-int lpr_line_crop(PIX *grey, const lpr_textline *line, float side_pad, float half_h,
-                  int deskew, int out_h, int out_w, float *out);
+int lpr_line_crop(PIX *grey, const lpr_textline *line, float side_pad, float half_h, int deskew,
+                  int out_h, int out_w, float *out);
 
 /* Union-find over 0..n-1 (the locator's character groups, pixels.c's
  * runs): the root of i's set, halving the path on the way; parent[r] == r
@@ -79,7 +78,7 @@ float lpr_box_intersection(lpr_box a, lpr_box b);
 
 /* One recognised character position and its alternatives, best first. */
 typedef struct lpr_charpos {
-    int n;                    /* 1..LPR_MAX_ALTS */
+    int n; /* 1..LPR_MAX_ALTS */
     char ch[LPR_MAX_ALTS];
     float conf[LPR_MAX_ALTS]; /* 0..100 */
 } lpr_charpos;
@@ -88,9 +87,8 @@ typedef struct lpr_charpos {
  * region's plate formats. Writes up to max candidates (best first, distinct)
  * and returns the count; *region_out gets the region whose rule ranked best
  * (for LPR_REGION_AUTO the chosen one). */
-int lpr_candidates(const lpr_charpos *pos, int n, lpr_region region,
-                   float line_aspect, lpr_candidate *out, int max,
-                   lpr_region *region_out);
+int lpr_candidates(const lpr_charpos *pos, int n, lpr_region region, float line_aspect,
+                   lpr_candidate *out, int max, lpr_region *region_out);
 
 /* Fills 'pos' with the usual visual confusions of 'c' (O/0, I/1, B/8 ...)
  * appended after the existing alternatives, scaled by 'factor'. */

@@ -69,8 +69,7 @@ PIX *lpr_pix_from_grey(const uint8_t *pixels, int stride, lpr_box region)
         return NULL;
     int full = region.w / 4 * 4, wpl = pixGetWpl(p);
     for (int y = 0; y < region.h; y++) {
-        const uint8_t *row =
-            pixels + (size_t)(region.y + y) * (size_t)stride + (size_t)region.x;
+        const uint8_t *row = pixels + (size_t)(region.y + y) * (size_t)stride + (size_t)region.x;
         l_uint32 *line = pixGetData(p) + (size_t)y * (size_t)wpl;
         pack_row(row, full, line); /* whole words: reads no byte past the row */
         for (int x = full; x < region.w; x++)
@@ -164,7 +163,8 @@ static const uint8_t *mean_next(mean_rows *m, int y, uint8_t *out)
     else if (leave)
         for (int x = 0; x < w; x++)
             col[x] -= gone[x];
-    uint32_t rows = (uint32_t)((y + half < h ? y + half : h - 1) - (y - half > 0 ? y - half : 0) + 1);
+    uint32_t rows =
+        (uint32_t)((y + half < h ? y + half : h - 1) - (y - half > 0 ? y - half : 0) + 1);
     /* 1 / area as a 32-bit fixed-point multiplier, rounded up: exact for
      * every sum a window of 8-bit pixels can have (n < 2^32 / area) */
     uint64_t recip[2 * MAX_HALF + 2];
@@ -297,7 +297,7 @@ out:
 }
 
 typedef struct run {
-    int x0, x1;   /* first and last pixel, inclusive */
+    int x0, x1; /* first and last pixel, inclusive */
 } run;
 
 typedef struct set {
@@ -317,9 +317,12 @@ static void join(int *parent, set *s, int a, int b)
     }
     parent[b] = a;
     set *sa = &s[a], *sb = &s[b];
-    if (sb->x0 < sa->x0) sa->x0 = sb->x0;
-    if (sb->x1 > sa->x1) sa->x1 = sb->x1;
-    if (sb->y1 > sa->y1) sa->y1 = sb->y1;
+    if (sb->x0 < sa->x0)
+        sa->x0 = sb->x0;
+    if (sb->x1 > sa->x1)
+        sa->x1 = sb->x1;
+    if (sb->y1 > sa->y1)
+        sa->y1 = sb->y1;
 }
 
 /* The first pixel at or after x whose bit is 'on' (1) or off (0), or
@@ -340,8 +343,8 @@ static int next_bit(const l_uint32 *line, int wpl, int x, int on)
 
 /* Appends row y's runs to r and their one-run sets to s (growing both):
  * returns the new count, or -1 out of memory. */
-static int row_runs(const l_uint32 *line, int wpl, int w, int y, run **r, set **s,
-                    int **parent, int n, int *cap)
+static int row_runs(const l_uint32 *line, int wpl, int w, int y, run **r, set **s, int **parent,
+                    int n, int *cap)
 {
     for (int x = next_bit(line, wpl, 0, 1); x < w; x = next_bit(line, wpl, x, 1)) {
         int end = next_bit(line, wpl, x, 0);

@@ -12,7 +12,8 @@
 
 int lpr_plate_read_crop(PIX *grey, const lpr_textline *line, float *out)
 {
-    return lpr_line_crop(grey, line, READ_SIDE_PAD, READ_HALF_H, 1, LPR_READ_H_PX, LPR_READ_W_PX, out);
+    return lpr_line_crop(grey, line, READ_SIDE_PAD, READ_HALF_H, 1, LPR_READ_H_PX, LPR_READ_W_PX,
+                         out);
 }
 
 lpr_err lpr_plate_reader_load(const char *path, lpr_plate_reader **out)
@@ -77,8 +78,8 @@ int lpr_plate_read_decode(const float *logits, lpr_charpos *pos, int max)
     return n;
 }
 
-int lpr_plate_read_line(lpr_plate_reader *r, PIX *grey, const lpr_textline *line,
-                        lpr_charpos *pos, int max)
+int lpr_plate_read_line(lpr_plate_reader *r, PIX *grey, const lpr_textline *line, lpr_charpos *pos,
+                        int max)
 {
     float crop[LPR_READ_H_PX * LPR_READ_W_PX], logits[LPR_READ_STEPS * LPR_READ_CLASSES];
     if (lpr_plate_read_crop(grey, line, crop) != 0)

@@ -21,20 +21,19 @@
 #include "nn.h"
 #include "ocr_internal.h"
 
-#define LPR_READ_H_PX 32   /* crop the network sees, rows */
-#define LPR_READ_W_PX 128  /* columns */
+#define LPR_READ_H_PX 32    /* crop the network sees, rows */
+#define LPR_READ_W_PX 128   /* columns */
 #define LPR_READ_STEPS 32   /* output columns (the crop's width / 4) */
 #define LPR_READ_CLASSES 37 /* per column: 0-9, A-Z, then the blank */
 
 /* The characters of classes 0..35, in the network's order. */
-#define LPR_READ_ALPHABET "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-/* Cuts the reader's view of a located line out of the 8 bpp grey image:
+/* Cuts the reader's view of a located line out of the 8 bpp grey image: *
  * the line with 1.0 character heights each side (a character the localiser
- * missed at an end is still in view) and 0.9 above and below its middle,
- * following the line's slope (a tilted plate's end characters would
- * otherwise leave that narrow band), dark-on-light, LPR_READ_H_PX x
+ * * missed at an end is still in view) and 0.9 above and below its middle,
+ * * following the line's slope (a tilted plate's end characters would *
+ * otherwise leave that narrow band), dark-on-light, LPR_READ_H_PX x *
  * LPR_READ_W_PX, standardised. Returns 0, or -1 for an empty box. */
+#define LPR_READ_ALPHABET "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 int lpr_plate_read_crop(PIX *grey, const lpr_textline *line, float *out);
 
 /* The reader is a network of 1 x LPR_READ_H_PX x LPR_READ_W_PX in,
@@ -55,7 +54,7 @@ void lpr_plate_reader_free(lpr_plate_reader *r);
 int lpr_plate_read_decode(const float *logits, lpr_charpos *pos, int max);
 
 /* Reads a located line: crop, network, decode. Returns the count. */
-int lpr_plate_read_line(lpr_plate_reader *r, PIX *grey, const lpr_textline *line,
-                        lpr_charpos *pos, int max);
+int lpr_plate_read_line(lpr_plate_reader *r, PIX *grey, const lpr_textline *line, lpr_charpos *pos,
+                        int max);
 
 #endif

@@ -23,7 +23,6 @@
 #include "recognize.h"
 #include "tuning.h"
 
-
 /* Stretches the grey levels of a line crop in place so its darkest few
  * percent go black and its lightest few white: a dim or hazy plate then
  * binarises like a crisp one, and the white the deskew brings in at the
@@ -100,7 +99,9 @@ static int merge_cells(lpr_box *b, int n, int y0, int y1, int ca, int cb)
 {
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && b[j - 1].x > b[j].x; j--) {
-            lpr_box t = b[j]; b[j] = b[j - 1]; b[j - 1] = t;
+            lpr_box t = b[j];
+            b[j] = b[j - 1];
+            b[j - 1] = t;
         }
     int m = 0;
     for (int i = 0; i < n; i++) {
@@ -123,7 +124,8 @@ static int merge_cells(lpr_box *b, int n, int y0, int y1, int ca, int cb)
     for (int i = 0; i < m; i++) {
         int ya = b[i].y < lo ? lo : b[i].y;
         int yb = b[i].y + b[i].h > hi ? hi : b[i].y + b[i].h;
-        b[i] = (lpr_box){b[i].x + LINE_BORDER, ya - y0 + LINE_BORDER, b[i].w, yb > ya ? yb - ya : 0};
+        b[i] =
+            (lpr_box){b[i].x + LINE_BORDER, ya - y0 + LINE_BORDER, b[i].w, yb > ya ? yb - ya : 0};
     }
     return m;
 }
@@ -150,8 +152,8 @@ static int otsu_threshold(PIX *lg)
     l_int32 on = 0;
     if (ink && pixCountPixels(ink, &on, NULL) == 0 &&
         (float)on < MIN_INK * (float)pixGetWidth(ink) * (float)pixGetHeight(ink) &&
-        pixOtsuAdaptiveThreshold(inner, pixGetWidth(inner), pixGetHeight(inner), 0, 0, 0.1f,
-                                 &th, NULL) == 0 &&
+        pixOtsuAdaptiveThreshold(inner, pixGetWidth(inner), pixGetHeight(inner), 0, 0, 0.1f, &th,
+                                 NULL) == 0 &&
         th && pixGetPixel(th, 0, 0, &v) == 0)
         t = (int)v;
     pixDestroy(&th);
@@ -192,8 +194,8 @@ static float median(float *v, int n)
  * piece spanning the cut with a character's width is taken whole over the
  * character rows, painted into 'out' and added to segs. (x, y) is c's place
  * in 'out'. Returns the new cell count. */
-static int peel_frame(PIX *c, int x, int y, int ctop, int cbot, PIX *out, lpr_box *segs,
-                      int ns, int maxseg)
+static int peel_frame(PIX *c, int x, int y, int ctop, int cbot, PIX *out, lpr_box *segs, int ns,
+                      int maxseg)
 {
     float ch = (float)(cbot - ctop);
     int strip = (int)(0.15f * ch), first = ns;
@@ -260,8 +262,7 @@ static PIX *line_clean_binary(PIX *lg, int thresh, lpr_box *segs, int maxseg, in
          * frame's edges go, so characters touching the frame come apart
          * from it */
         PIX *local = NULL;
-        if (pixSauvolaBinarize(lg, TARGET_CHAR_H / 2, 0.3f, 1, NULL, NULL, NULL, &local) ||
-            !local)
+        if (pixSauvolaBinarize(lg, TARGET_CHAR_H / 2, 0.3f, 1, NULL, NULL, NULL, &local) || !local)
             return NULL;
         bin = without_long_runs(local, (int)(1.6f * TARGET_CHAR_H), (int)(1.3f * TARGET_CHAR_H));
         pixDestroy(&local);
@@ -277,8 +278,7 @@ static PIX *line_clean_binary(PIX *lg, int thresh, lpr_box *segs, int maxseg, in
     for (int i = 0; i < n && nh < 256; i++) {
         l_int32 x, y, bw, bh;
         boxaGetBoxGeometry(boxa, i, &x, &y, &bw, &bh);
-        if (bh >= 0.7f * TARGET_CHAR_H && bh <= 1.5f * TARGET_CHAR_H &&
-            bw <= 1.3f * bh) {
+        if (bh >= 0.7f * TARGET_CHAR_H && bh <= 1.5f * TARGET_CHAR_H && bw <= 1.3f * bh) {
             cys[nh] = (float)y + (float)bh / 2.0f;
             tops[nh] = (float)y;
             bots[nh] = (float)(y + bh);
@@ -369,8 +369,7 @@ static PIX *line_norm_grey(PIX *lg)
     return b;
 }
 
-static int read_pix(TessBaseAPI *api, PIX *pix, lpr_charpos *pos, int max,
-                    float *mean_conf)
+static int read_pix(TessBaseAPI *api, PIX *pix, lpr_charpos *pos, int max, float *mean_conf)
 {
     int n = 0;
     float sum = 0;
@@ -459,14 +458,22 @@ static void merge_reads(lpr_charpos *p, const lpr_charpos *o, int n, float wp, f
             }
             /* keep sorted so the weakest is last */
             for (int b = m.n - 1; b > 0 && m.conf[b - 1] < m.conf[b]; b--) {
-                float tc = m.conf[b]; m.conf[b] = m.conf[b - 1]; m.conf[b - 1] = tc;
-                char t = m.ch[b]; m.ch[b] = m.ch[b - 1]; m.ch[b - 1] = t;
+                float tc = m.conf[b];
+                m.conf[b] = m.conf[b - 1];
+                m.conf[b - 1] = tc;
+                char t = m.ch[b];
+                m.ch[b] = m.ch[b - 1];
+                m.ch[b - 1] = t;
             }
         }
         for (int a = 1; a < m.n; a++)
             for (int b = a; b > 0 && m.conf[b - 1] < m.conf[b]; b--) {
-                float tc = m.conf[b]; m.conf[b] = m.conf[b - 1]; m.conf[b - 1] = tc;
-                char t = m.ch[b]; m.ch[b] = m.ch[b - 1]; m.ch[b - 1] = t;
+                float tc = m.conf[b];
+                m.conf[b] = m.conf[b - 1];
+                m.conf[b - 1] = tc;
+                char t = m.ch[b];
+                m.ch[b] = m.ch[b - 1];
+                m.ch[b - 1] = t;
             }
         for (int a = 0; a < m.n; a++)
             if (m.conf[a] > 100)
@@ -486,8 +493,7 @@ static int char_cells(lpr_box *segs, int n)
     return m;
 }
 
-int lpr_segment_line(PIX *grey, const lpr_textline *line,
-                     float (*feat)[LPR_GLYPH_FEATS], int max)
+int lpr_segment_line(PIX *grey, const lpr_textline *line, float (*feat)[LPR_GLYPH_FEATS], int max)
 {
     lpr_box segs[LPR_LINE_MAX_CHARS * 2];
     int ns = 0, n = 0;
@@ -500,23 +506,23 @@ int lpr_segment_line(PIX *grey, const lpr_textline *line,
         return 0;
     ns = char_cells(segs, ns);
     for (int i = 0; i < ns && n < max; i++)
-        if (lpr_glyph_features(bin, segs[i].x, segs[i].y, segs[i].w, segs[i].h,
-                               TARGET_CHAR_H, feat[n]) == 0)
+        if (lpr_glyph_features(bin, segs[i].x, segs[i].y, segs[i].w, segs[i].h, TARGET_CHAR_H,
+                               feat[n]) == 0)
             n++;
     pixDestroy(&bin);
     return n;
 }
 
 /* The classifier's reading of the cells of 'bin'. */
-static int classify_cells(const lpr_charclf *clf, PIX *bin, lpr_box *segs, int ns,
-                          lpr_charpos *pos, int max, float *mean_conf)
+static int classify_cells(const lpr_charclf *clf, PIX *bin, lpr_box *segs, int ns, lpr_charpos *pos,
+                          int max, float *mean_conf)
 {
     float feat[LPR_GLYPH_FEATS], sum = 0;
     int n = 0;
     ns = char_cells(segs, ns);
     for (int i = 0; i < ns && n < max; i++) {
-        if (lpr_glyph_features(bin, segs[i].x, segs[i].y, segs[i].w, segs[i].h,
-                               TARGET_CHAR_H, feat) != 0)
+        if (lpr_glyph_features(bin, segs[i].x, segs[i].y, segs[i].w, segs[i].h, TARGET_CHAR_H,
+                               feat) != 0)
             continue;
         float pr[LPR_MAX_ALTS];
         lpr_charpos *p = &pos[n];
@@ -539,8 +545,7 @@ static int classify_cells(const lpr_charclf *clf, PIX *bin, lpr_box *segs, int n
  * the count, its mean confidence in *mean_conf and how many binarisations
  * agreed on it in *agree. */
 static int classify_line(const lpr_charclf *clf, PIX *lg, int t0, PIX *bin0, lpr_box *segs0,
-                         int nseg0, lpr_charpos *pos, int max, float *mean_conf,
-                         int *agree)
+                         int nseg0, lpr_charpos *pos, int max, float *mean_conf, int *agree)
 {
     static const int offsets[] = {0, -THRESH_STEP, THRESH_STEP};
     enum { NB = sizeof offsets / sizeof offsets[0] };
@@ -551,16 +556,16 @@ static int classify_line(const lpr_charclf *clf, PIX *lg, int t0, PIX *bin0, lpr
     for (int k = 0; k < NB; k++) {
         if (k == 0) {
             if (bin0)
-                counts[0] = classify_cells(clf, bin0, segs0, nseg0, reads[0],
-                                           LPR_LINE_MAX_CHARS, &means[0]);
+                counts[0] = classify_cells(clf, bin0, segs0, nseg0, reads[0], LPR_LINE_MAX_CHARS,
+                                           &means[0]);
             continue;
         }
         lpr_box segs[LPR_LINE_MAX_CHARS * 2];
         int nseg = 0;
         PIX *bin = line_clean_binary(lg, t0 + offsets[k], segs, LPR_LINE_MAX_CHARS * 2, &nseg);
         if (bin)
-            counts[k] = classify_cells(clf, bin, segs, nseg, reads[k], LPR_LINE_MAX_CHARS,
-                                       &means[k]);
+            counts[k] =
+                classify_cells(clf, bin, segs, nseg, reads[k], LPR_LINE_MAX_CHARS, &means[k]);
         pixDestroy(&bin);
     }
     if (counts[0] < 4 && counts[1] < 4 && counts[2] < 4) {
@@ -569,8 +574,8 @@ static int classify_line(const lpr_charclf *clf, PIX *lg, int t0, PIX *bin0, lpr
         int nseg = 0;
         PIX *bin = line_clean_binary(lg, LOCAL_THRESHOLD, segs, LPR_LINE_MAX_CHARS * 2, &nseg);
         if (bin)
-            counts[0] = classify_cells(clf, bin, segs, nseg, reads[0], LPR_LINE_MAX_CHARS,
-                                       &means[0]);
+            counts[0] =
+                classify_cells(clf, bin, segs, nseg, reads[0], LPR_LINE_MAX_CHARS, &means[0]);
         pixDestroy(&bin);
     }
     int best = -1;

@@ -20,7 +20,6 @@ int lpr_recognize_line(TessBaseAPI *api, const lpr_charclf *clf, PIX *grey,
 /* The glyph features of the character cells of 'line', left to right, as
  * the reader segments them (for the classifier's training data). Returns
  * the count. */
-int lpr_segment_line(PIX *grey, const lpr_textline *line,
-                     float (*feat)[LPR_GLYPH_FEATS], int max);
+int lpr_segment_line(PIX *grey, const lpr_textline *line, float (*feat)[LPR_GLYPH_FEATS], int max);
 
 #endif

@@ -9,7 +9,8 @@
 
 int lpr_plate_verify_crop(PIX *grey, const lpr_textline *line, float *out)
 {
-    return lpr_line_crop(grey, line, VERIFY_SIDE_PAD, VERIFY_HALF_H, 0, LPR_VERIFY_H_PX, LPR_VERIFY_W_PX, out);
+    return lpr_line_crop(grey, line, VERIFY_SIDE_PAD, VERIFY_HALF_H, 0, LPR_VERIFY_H_PX,
+                         LPR_VERIFY_W_PX, out);
 }
 
 lpr_err lpr_plate_verifier_load(const char *path, lpr_plate_verifier **out)

@@ -28,13 +28,12 @@ typedef enum lpr_read_kind {
 lpr_read_kind lpr_read_kind_of(const char *payload, size_t len);
 
 /* The longest id lpr_read_stamp makes, with its NUL. */
-#define LPR_READ_ID_MAX 96
-
-/* The payload as the spool stores, signs and sends it: "schema" (the
- * object's own, else lpr.read/1), "device", "seq", "epoch" and "id"
- * (DEVICE-EPOCH-SEQ) first, then the object's other members in order,
- * compact. id (may be NULL) gets the id. NULL if out of memory. Caller
+/* The payload as the spool stores, signs and sends it: "schema" (the *
+ * object's own, else lpr.read/1), "device", "seq", "epoch" and "id" *
+ * (DEVICE-EPOCH-SEQ) first, then the object's other members in order, *
+ * compact. id (may be NULL) gets the id. NULL if out of memory. Caller *
  * frees. */
+#define LPR_READ_ID_MAX 96
 char *lpr_read_stamp(const json_t *read, const char *device, const char *epoch, int64_t seq,
                      char *id, size_t idlen);
 

@@ -18,8 +18,8 @@
 #include "lpr_read.h"
 
 typedef struct lpr_read_meta {
-    const lpr_config *cfg;      /* device and camera identity */
-    int64_t observed_ms;        /* epoch ms of the best frame */
+    const lpr_config *cfg; /* device and camera identity */
+    int64_t observed_ms;   /* epoch ms of the best frame */
     lpr_time_source time_source;
     lpr_position pos;
 } lpr_read_meta;

@@ -52,9 +52,9 @@ json_t *lpr_plate_json(const lpr_plate *p, const lpr_box *box)
         json_object_set_new(plate, "box", json_pack("[iiii]", box->x, box->y, box->w, box->h));
     json_object_set_new(plate, "region", json_string(lpr_region_name(p->region)));
     for (int i = 0; i < p->n_candidates; i++)
-        json_array_append_new(cands, json_pack("{s:s,s:o}", "text", p->candidates[i].text,
-                                               "confidence",
-                                               rounded(p->candidates[i].confidence, 10)));
+        json_array_append_new(cands,
+                              json_pack("{s:s,s:o}", "text", p->candidates[i].text, "confidence",
+                                        rounded(p->candidates[i].confidence, 10)));
     json_object_set_new(plate, "candidates", cands);
     return plate;
 }
@@ -77,12 +77,12 @@ json_t *lpr_read_build(const lpr_plate *plate, int frames, const uint8_t *jpeg, 
     json_object_set_new(cam, "id", json_string(m->cfg->camera.id));
     json_object_set_new(cam, "owner", json_string(m->cfg->device.owner));
     json_object_set_new(cam, "model", json_string(m->cfg->device.model));
-    json_object_set_new(cam, "bearing_deg", m->cfg->camera.bearing_deg >= 0
-                                                ? json_real(m->cfg->camera.bearing_deg)
-                                                : json_null());
+    json_object_set_new(cam, "bearing_deg",
+                        m->cfg->camera.bearing_deg >= 0 ? json_real(m->cfg->camera.bearing_deg)
+                                                        : json_null());
     json_object_set_new(o, "camera", cam);
-    json_object_set_new(o, "box", json_pack("[iiii]", plate->box.x, plate->box.y,
-                                            plate->box.w, plate->box.h));
+    json_object_set_new(
+        o, "box", json_pack("[iiii]", plate->box.x, plate->box.y, plate->box.w, plate->box.h));
     json_object_set_new(o, "frames", json_integer(frames));
     json_t *images = json_object();
     json_t *b64 = jpeg && jpeg_len ? base64_json(jpeg, jpeg_len) : NULL;

@@ -43,7 +43,7 @@ char *lpr_read_stamp(const json_t *read, const char *device, const char *epoch, 
     json_object_set_new(o, "seq", json_integer((json_int_t)seq));
     json_object_set_new(o, "epoch", json_string(epoch));
     json_object_set_new(o, "id", json_string(idbuf));
-    json_object_foreach((json_t *)read, key, value) {
+    json_object_foreach ((json_t *)read, key, value) {
         if (strcmp(key, "schema") && strcmp(key, "device") && strcmp(key, "seq") &&
             strcmp(key, "epoch") && strcmp(key, "id"))
             json_object_set(o, key, value);

@@ -35,17 +35,17 @@ typedef struct lpr_spool lpr_spool;
 #define LPR_SPOOL_RESERVE_BYTES (512 * 1024)
 
 typedef struct lpr_spool_opts {
-    const char *device_id;   /* required for append; stamps device/seq/id */
-    double max_mb;           /* database size quota; <= 0: none */
-    double max_age_days;     /* age quota; <= 0: none */
-    int must_exist;          /* 1: LPR_ENOENT if there is no spool at path (tools that
-                              * only look: a mistyped path never makes a spool) */
-    int busy_ms;             /* how long a write waits for another process's lock
-                              * before failing; 0: 10 000 */
-    int read_only;           /* 1: look only (lpr spool stats/export): opened read-only,
-                              * never made, never migrated; implies must_exist */
-    int check;               /* 1: PRAGMA quick_check at open, LPR_EDB if it fails
-                              * (the daemons and lpr doctor at start) */
+    const char *device_id; /* required for append; stamps device/seq/id */
+    double max_mb;         /* database size quota; <= 0: none */
+    double max_age_days;   /* age quota; <= 0: none */
+    int must_exist;        /* 1: LPR_ENOENT if there is no spool at path (tools that
+                            * only look: a mistyped path never makes a spool) */
+    int busy_ms;           /* how long a write waits for another process's lock
+                            * before failing; 0: 10 000 */
+    int read_only;         /* 1: look only (lpr spool stats/export): opened read-only,
+                            * never made, never migrated; implies must_exist */
+    int check;             /* 1: PRAGMA quick_check at open, LPR_EDB if it fails
+                            * (the daemons and lpr doctor at start) */
 } lpr_spool_opts;
 
 /* PRAGMA application_id of a spool ("LPRS"): a SQLite file without it and
@@ -55,22 +55,22 @@ typedef struct lpr_spool_opts {
 typedef struct lpr_spool_row {
     int64_t seq;
     char id[96];
-    unsigned char *payload;  /* exact bytes to publish (JSON, UTF-8) */
+    unsigned char *payload; /* exact bytes to publish (JSON, UTF-8) */
     size_t payload_len;
-    unsigned char *sig;      /* DER ECDSA signature, NULL until signed */
+    unsigned char *sig; /* DER ECDSA signature, NULL until signed */
     size_t sig_len;
-    int64_t created_ms;      /* epoch ms when spooled */
-    int attempts;            /* publish attempts so far */
+    int64_t created_ms; /* epoch ms when spooled */
+    int attempts;       /* publish attempts so far */
 } lpr_spool_row;
 
 typedef struct lpr_spool_stats {
-    int64_t depth;           /* reads waiting */
-    int64_t bytes;           /* payload + signature bytes waiting */
-    int64_t db_bytes;        /* database pages in use and the WAL: what max_mb counts */
-    int64_t oldest_ms;       /* created_ms of the oldest read, 0 if empty */
-    int64_t dropped;         /* reads dropped by quotas, ever */
-    int64_t next_seq;        /* the seq the next append gets */
-    char epoch[17];          /* the spool's epoch (16 hex digits) */
+    int64_t depth;     /* reads waiting */
+    int64_t bytes;     /* payload + signature bytes waiting */
+    int64_t db_bytes;  /* database pages in use and the WAL: what max_mb counts */
+    int64_t oldest_ms; /* created_ms of the oldest read, 0 if empty */
+    int64_t dropped;   /* reads dropped by quotas, ever */
+    int64_t next_seq;  /* the seq the next append gets */
+    char epoch[17];    /* the spool's epoch (16 hex digits) */
 } lpr_spool_stats;
 
 struct lpr_config;
@@ -95,19 +95,18 @@ const char *lpr_spool_epoch(const lpr_spool *spool);
  * lpr_read.h) and stores that text; *seq_out and id (may be NULL, room for
  * LPR_READ_ID_MAX) get what was assigned.
  * LPR_EFORMAT if json is not a JSON object. Runs the quotas afterwards. */
-lpr_err lpr_spool_append(lpr_spool *spool, const char *json, size_t len,
-                         int64_t *seq_out, char *id, size_t idlen);
+lpr_err lpr_spool_append(lpr_spool *spool, const char *json, size_t len, int64_t *seq_out, char *id,
+                         size_t idlen);
 
 /* Oldest reads with seq > after_seq, up to max, into rows[]; *n gets the
  * count. Free each with lpr_spool_row_clear(). */
-lpr_err lpr_spool_fetch(lpr_spool *spool, int64_t after_seq, int max,
-                        lpr_spool_row *rows, int *n);
+lpr_err lpr_spool_fetch(lpr_spool *spool, int64_t after_seq, int max, lpr_spool_row *rows, int *n);
 void lpr_spool_row_clear(lpr_spool_row *row);
 
 /* Oldest unsigned reads with seq > after_seq and seq % modulo == rem (so
  * several signer threads share the work without overlap). */
-lpr_err lpr_spool_fetch_unsigned(lpr_spool *spool, int64_t after_seq, int modulo, int rem,
-                                 int max, lpr_spool_row *rows, int *n);
+lpr_err lpr_spool_fetch_unsigned(lpr_spool *spool, int64_t after_seq, int modulo, int rem, int max,
+                                 lpr_spool_row *rows, int *n);
 
 /* Stores the signatures of several reads (rows[i].sig, where not NULL) in
  * one transaction; reads that already have one keep it. */

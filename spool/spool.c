@@ -88,8 +88,8 @@ static int reserve_make(lpr_spool *s)
     if (rc != 0) {
         unlink(p);
         if (!s->reserve_missing_logged)
-            LPR_WARN("spool", "%s: no room for the %d KiB full-disk reserve (%s); will retry",
-                     p, LPR_SPOOL_RESERVE_BYTES / 1024, strerror(rc));
+            LPR_WARN("spool", "%s: no room for the %d KiB full-disk reserve (%s); will retry", p,
+                     LPR_SPOOL_RESERVE_BYTES / 1024, strerror(rc));
         s->reserve_missing_logged = 1;
         return -1;
     }
@@ -135,8 +135,7 @@ static const char *const schema_sql =
     "INSERT OR IGNORE INTO meta VALUES('dropped', 0);";
 
 /* A spool made before the age columns gets them (NULL in its old rows). */
-static const char *const age_columns[] = {"clock_synced INTEGER", "boot TEXT",
-                                           "boot_ms INTEGER"};
+static const char *const age_columns[] = {"clock_synced INTEGER", "boot TEXT", "boot_ms INTEGER"};
 
 lpr_spool_clock lpr_spool_clock_now(void)
 {
@@ -190,12 +189,13 @@ static int schema_ready(lpr_spool *s)
 {
     sqlite3_stmt *st;
     int ready = 0;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT (SELECT count(*) FROM sqlite_master WHERE type='table' AND "
-                           "name IN ('reads','meta')) = 2 AND (SELECT count(*) FROM meta WHERE key "
-                           "IN ('next_seq','dropped','epoch')) = 3 AND (SELECT count(*) FROM "
-                           "pragma_table_info('reads') WHERE name IN ('clock_synced','boot','boot_ms')) = 3",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT (SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+            "name IN ('reads','meta')) = 2 AND (SELECT count(*) FROM meta WHERE key "
+            "IN ('next_seq','dropped','epoch')) = 3 AND (SELECT count(*) FROM "
+            "pragma_table_info('reads') WHERE name IN ('clock_synced','boot','boot_ms')) = 3",
+            -1, &st, NULL) != SQLITE_OK) {
         /* no meta table yet: not ready */
         return 0;
     }
@@ -217,16 +217,19 @@ static lpr_err check_identity(lpr_spool *s, int read_only, int check)
         return sqlite3_errcode(s->db) == SQLITE_NOTADB ? LPR_EFORMAT : LPR_EDB;
     }
     tables = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type='table'", -1);
-    ours = query_int(s, "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
-                        "name IN ('reads','meta')", -1);
+    ours = query_int(s,
+                     "SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                     "name IN ('reads','meta')",
+                     -1);
     if (tables < 0) {
         LPR_ERROR("spool", "%s: not a spool: %s", s->path, sqlite3_errmsg(s->db));
         return LPR_EFORMAT;
     }
     if ((app != 0 && app != LPR_SPOOL_APP_ID) || (tables > 0 && ours != 2)) {
-        LPR_ERROR("spool", "%s: another program's SQLite database (application id %lld, %lld "
-                  "table(s)), not an lpr spool: left as it is", s->path, (long long)app,
-                  (long long)tables);
+        LPR_ERROR("spool",
+                  "%s: another program's SQLite database (application id %lld, %lld "
+                  "table(s)), not an lpr spool: left as it is",
+                  s->path, (long long)app, (long long)tables);
         return LPR_EFORMAT;
     }
     if (tables == 0 && read_only) {
@@ -241,9 +244,11 @@ static lpr_err check_identity(lpr_spool *s, int read_only, int check)
             sqlite3_finalize(st);
         }
         if (!res || strcmp(res, "ok")) {
-            LPR_ERROR("spool", "%s: corrupt (quick_check: %s); move it aside (its reads may be "
+            LPR_ERROR("spool",
+                      "%s: corrupt (quick_check: %s); move it aside (its reads may be "
                       "recoverable with sqlite3 .recover) and start again with a new spool, "
-                      "which starts a new epoch", s->path, res ? res : sqlite3_errmsg(s->db));
+                      "which starts a new epoch",
+                      s->path, res ? res : sqlite3_errmsg(s->db));
             free(res);
             return LPR_EDB;
         }
@@ -355,8 +360,10 @@ lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool *
     }
     if (read_only) {
         if (!schema_ready(s)) {
-            LPR_ERROR("spool", "%s: an lpr spool of an older version: open it once with lprd or "
-                      "lpr-uplink", path);
+            LPR_ERROR("spool",
+                      "%s: an lpr spool of an older version: open it once with lprd or "
+                      "lpr-uplink",
+                      path);
             lpr_spool_close(s);
             return LPR_EFORMAT;
         }
@@ -423,8 +430,8 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
 
     if (exec_sql(s, "BEGIN IMMEDIATE;") != SQLITE_OK)
         return db_error(s, "begin append");
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='next_seq'", -1, &st,
-                           NULL) != SQLITE_OK ||
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='next_seq'", -1, &st, NULL) !=
+            SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
         rc = db_error(s, "read next_seq");
         goto out;
@@ -437,10 +444,11 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
         rc = LPR_ENOMEM;
         goto out;
     }
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO reads(seq, id, payload, created_ms, clock_synced, boot, boot_ms)"
-                           " VALUES(?,?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            s->db,
+            "INSERT INTO reads(seq, id, payload, created_ms, clock_synced, boot, boot_ms)"
+            " VALUES(?,?,?,?,?,?,?)",
+            -1, &st, NULL) != SQLITE_OK) {
         rc = db_error(s, "prepare insert");
         goto out;
     }
@@ -499,8 +507,7 @@ static lpr_err drop_oldest(lpr_spool *s, int64_t n, int64_t *dropped)
     return LPR_OK;
 }
 
-static lpr_err enforce(lpr_spool *s, const lpr_spool_clock *now, int with_age,
-                       int64_t *dropped);
+static lpr_err enforce(lpr_spool *s, const lpr_spool_clock *now, int with_age, int64_t *dropped);
 
 /* Makes the reserve again; when the disk has no room for it (others filled
  * it), the oldest reads make the room, counted: without the reserve the
@@ -515,13 +522,15 @@ static void keep_reserve(lpr_spool *s)
         s->quiet_full = 0;
         if (rc != LPR_OK || d == 0)
             break;
-        LPR_WARN("spool", "%s: disk full: dropped the %lld oldest read(s) to make the full-disk "
-                 "reserve again", s->path, (long long)d);
+        LPR_WARN("spool",
+                 "%s: disk full: dropped the %lld oldest read(s) to make the full-disk "
+                 "reserve again",
+                 s->path, (long long)d);
     }
 }
 
-lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *seq_out,
-                         char *id, size_t idlen)
+lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *seq_out, char *id,
+                         size_t idlen)
 {
     json_error_t jerr;
     if (!s->device[0]) {
@@ -573,7 +582,6 @@ lpr_err lpr_spool_append(lpr_spool *s, const char *json, size_t len, int64_t *se
     json_decref(obj);
     return rc;
 }
-
 
 static int64_t wal_bytes(lpr_spool *s)
 {
@@ -675,8 +683,7 @@ static lpr_err enforce(lpr_spool *s, const lpr_spool_clock *now, int with_age, i
         }
     }
     if (d > 0)
-        LPR_WARN("spool", "%s: quota reached, dropped %lld oldest read(s)", s->path,
-                 (long long)d);
+        LPR_WARN("spool", "%s: quota reached, dropped %lld oldest read(s)", s->path, (long long)d);
     if (dropped)
         *dropped = d;
     return rc;
@@ -703,8 +710,8 @@ lpr_err lpr_spool_fetch(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row 
     return fetch_rows(s, st, max, rows, n);
 }
 
-lpr_err lpr_spool_fetch_unsigned(lpr_spool *s, int64_t after_seq, int modulo, int rem,
-                                 int max, lpr_spool_row *rows, int *n)
+lpr_err lpr_spool_fetch_unsigned(lpr_spool *s, int64_t after_seq, int modulo, int rem, int max,
+                                 lpr_spool_row *rows, int *n)
 {
     sqlite3_stmt *st;
     *n = 0;
@@ -777,7 +784,7 @@ typedef int (*batch_bind)(sqlite3_stmt *st, const void *items, int i);
 /* Runs one statement for each of n items in one IMMEDIATE transaction:
  * all or nothing, one fsync. */
 static lpr_err run_batch_once(lpr_spool *s, const char *sql, const void *items, int n,
-                         batch_bind bind, const char *what)
+                              batch_bind bind, const char *what)
 {
     sqlite3_stmt *st;
     if (n <= 0)
@@ -812,8 +819,8 @@ static lpr_err run_batch_once(lpr_spool *s, const char *sql, const void *items, 
 /* run_batch_once, and on a full disk once more after releasing the
  * reserve and truncating the WAL: signatures and deletes change pages in
  * place, so that room is enough, and the uplink keeps draining */
-static lpr_err run_batch(lpr_spool *s, const char *sql, const void *items, int n,
-                         batch_bind bind, const char *what)
+static lpr_err run_batch(lpr_spool *s, const char *sql, const void *items, int n, batch_bind bind,
+                         const char *what)
 {
     s->quiet_full = 1;
     lpr_err rc = run_batch_once(s, sql, items, n, bind, what);
@@ -854,8 +861,8 @@ static int bind_seq(sqlite3_stmt *st, const void *items, int i)
 
 lpr_err lpr_spool_note_attempt(lpr_spool *s, int64_t seq)
 {
-    return run_batch(s, "UPDATE reads SET attempts = attempts + 1 WHERE seq = ?", &seq, 1,
-                     bind_seq, "count attempt");
+    return run_batch(s, "UPDATE reads SET attempts = attempts + 1 WHERE seq = ?", &seq, 1, bind_seq,
+                     "count attempt");
 }
 
 lpr_err lpr_spool_delete(lpr_spool *s, const int64_t *seqs, int n)
@@ -884,8 +891,8 @@ lpr_err lpr_spool_put_counter(lpr_spool *s, const char *key, int64_t value)
     sqlite3_stmt *st;
     char name[96];
     snprintf(name, sizeof name, "counter.%s", key);
-    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &st,
+                           NULL) != SQLITE_OK)
         return db_error(s, "prepare counter");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, value);

@@ -82,7 +82,8 @@ static void check_keys(const lpr_config *cfg)
     else if (lpr_signer_load(cfg->uplink.sign_key, &s) != LPR_OK)
         result(0, "keys", "signing key %s: not an ECDSA P-256 private key", cfg->uplink.sign_key);
     else {
-        result(1, "keys", "signing key %s (0600), key id %s", cfg->uplink.sign_key, lpr_signer_kid(s));
+        result(1, "keys", "signing key %s (0600), key id %s", cfg->uplink.sign_key,
+               lpr_signer_kid(s));
         lpr_signer_free(s);
     }
     if (cfg->uplink.insecure) {
@@ -97,7 +98,8 @@ static void check_keys(const lpr_config *cfg)
              *(no = user_cannot(cfg->uplink.ca, LPR_USER_UPLINK, R_OK)))
         result(0, "keys", "TLS: %s", no);
     else if (access(cfg->uplink.cert, R_OK) || access(cfg->uplink.ca, R_OK))
-        result(0, "keys", "TLS certificate %s or CA %s not readable", cfg->uplink.cert, cfg->uplink.ca);
+        result(0, "keys", "TLS certificate %s or CA %s not readable", cfg->uplink.cert,
+               cfg->uplink.ca);
     else
         result(1, "keys", "TLS key %s (0600), certificate and CA readable", cfg->uplink.key);
 }
@@ -121,7 +123,8 @@ static void check_models(const lpr_config *cfg)
         if (!what[0]) {
             const char *d = lpr_model_dir_with(shipped[i]);
             if (!d) {
-                result(0, "models", "the shipped %s is not installed (share/lpr-edge/models beside "
+                result(0, "models",
+                       "the shipped %s is not installed (share/lpr-edge/models beside "
                        "the program): reads would be far worse without it; reinstall the package",
                        shipped[i]);
                 return;
@@ -214,11 +217,14 @@ static void check_gps(const lpr_config *cfg)
         if (!st.connected && !st.have_last)
             result(0, "gps", "gpsd at %s not reachable", cfg->gps.server);
         else if (!st.have_last || st.last.mode < LPR_FIX_2D)
-            result(0, "gps", "gpsd at %s reachable, but NO FIX within %.0f s (%lld reports, last with "
-                   "%d satellites used); reads will say fix none", cfg->gps.server,
-                   GPS_FIX_WAIT_MS / 1000.0, (long long)reports, st.have_last ? st.last.sats_used : 0);
+            result(0, "gps",
+                   "gpsd at %s reachable, but NO FIX within %.0f s (%lld reports, last with "
+                   "%d satellites used); reads will say fix none",
+                   cfg->gps.server, GPS_FIX_WAIT_MS / 1000.0, (long long)reports,
+                   st.have_last ? st.last.sats_used : 0);
         else
-            result(1, "gps", "%s fix %.6f,%.6f, %d satellites, error %s, after %.1f s (%lld reports)",
+            result(1, "gps",
+                   "%s fix %.6f,%.6f, %d satellites, error %s, after %.1f s (%lld reports)",
                    lpr_fix_mode_name(st.last.mode), st.last.lat, st.last.lon, st.last.sats_used,
                    isnan(st.last.err_m) ? "unknown" : "known", took, (long long)reports);
     }
@@ -231,7 +237,8 @@ static void check_clock(void)
     if (ts <= LPR_TIME_NTP)
         result(1, "clock", "synchronised (%s)", lpr_time_source_name(ts));
     else
-        result(0, "clock", "not synchronised (%s): reads use GPS time when gpsd has it, else say unsynced",
+        result(0, "clock",
+               "not synchronised (%s): reads use GPS time when gpsd has it, else say unsynced",
                lpr_time_source_name(ts));
 }
 
@@ -274,8 +281,8 @@ static void check_spool(const lpr_config *cfg)
     } else {
         const char *no = either_cannot(cfg->spool.path, R_OK | W_OK);
         if (*no) {
-            result(0, "spool", "%s (both %s and %s write the spool; chgrp %s and chmod 660 it)",
-                   no, LPR_USER_CAMERA, LPR_USER_UPLINK, LPR_GROUP);
+            result(0, "spool", "%s (both %s and %s write the spool; chgrp %s and chmod 660 it)", no,
+                   LPR_USER_CAMERA, LPR_USER_UPLINK, LPR_GROUP);
             return;
         }
         if (lpr_spool_open(cfg->spool.path, &so, &sp) != LPR_OK) {
@@ -285,17 +292,19 @@ static void check_spool(const lpr_config *cfg)
         lpr_spool_get_stats(sp, lpr_realtime_ms(), &st);
         lpr_spool_close(sp);
     }
-    double free_mb = statvfs(dir, &sv) == 0
-                         ? (double)sv.f_bavail * (double)sv.f_frsize / 1048576.0 : -1;
+    double free_mb =
+        statvfs(dir, &sv) == 0 ? (double)sv.f_bavail * (double)sv.f_frsize / 1048576.0 : -1;
     if (free_mb >= 0 && free_mb < cfg->spool.max_mb)
         result(0, "spool", "%s writable, but only %.0f MB free for a %.0f MB quota",
                cfg->spool.path, free_mb, cfg->spool.max_mb);
     else if (!exists)
-        result(1, "spool", "%s not made yet (lprd makes it at its first start); %s writable%s, "
-               "%.0f MB free", cfg->spool.path, dir, whom, free_mb);
+        result(1, "spool",
+               "%s not made yet (lprd makes it at its first start); %s writable%s, "
+               "%.0f MB free",
+               cfg->spool.path, dir, whom, free_mb);
     else
-        result(1, "spool", "%s writable%s, %lld reads waiting, %.0f MB free", cfg->spool.path,
-               whom, (long long)st.depth, free_mb);
+        result(1, "spool", "%s writable%s, %lld reads waiting, %.0f MB free", cfg->spool.path, whom,
+               (long long)st.depth, free_mb);
 }
 
 static void check_broker(const lpr_config *cfg)
@@ -318,16 +327,16 @@ static void check_broker(const lpr_config *cfg)
         return;
     }
     ok = lpr_uplink_probe(cfg, why, sizeof why);
-    result(ok, "broker", "%s:%d: TLS with our certificate; %s", cfg->uplink.host,
-           cfg->uplink.port, why);
+    result(ok, "broker", "%s:%d: TLS with our certificate; %s", cfg->uplink.host, cfg->uplink.port,
+           why);
 }
 
 /* The verdict line, or with --json the whole report; the exit status. */
 static int finish(const char *path)
 {
     if (json_checks) {
-        json_t *o = json_pack("{s:b,s:s,s:o}", "ok", failures == 0, "config", path, "checks",
-                              json_checks);
+        json_t *o =
+            json_pack("{s:b,s:s,s:o}", "ok", failures == 0, "config", path, "checks", json_checks);
         json_checks = NULL;
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (s)

@@ -20,18 +20,19 @@ static void print_fix(const lpr_fix *f, int json, lpr_time_source ts, const char
     if (f->time_ms > 0)
         lpr_format_utc_ms(f->time_ms, when, sizeof when);
     if (json) {
-        lpr_position p = {f->mode, f->lat, f->lon, f->alt_m, f->err_m, f->speed_mps,
+        lpr_position p = {f->mode,        f->lat,
+                          f->lon,         f->alt_m,
+                          f->err_m,       f->speed_mps,
                           f->heading_deg, f->recv_ms ? lpr_realtime_ms() - f->recv_ms : 0};
-        json_t *o = json_pack("{s:s,s:o,s:s,s:i}", "time", when, "location",
-                              lpr_position_json(&p), "time_source", lpr_time_source_name(ts),
-                              "sats_used", f->sats_used);
+        json_t *o = json_pack("{s:s,s:o,s:s,s:i}", "time", when, "location", lpr_position_json(&p),
+                              "time_source", lpr_time_source_name(ts), "sats_used", f->sats_used);
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
         puts(s);
         free(s);
         json_decref(o);
     } else if (f->mode == LPR_FIX_NONE) {
-        printf("%s  NO FIX   %s; satellites used %d, seen %d; clock %s\n", when, note,
-               f->sats_used, f->sats_seen, lpr_time_source_name(ts));
+        printf("%s  NO FIX   %s; satellites used %d, seen %d; clock %s\n", when, note, f->sats_used,
+               f->sats_seen, lpr_time_source_name(ts));
     } else {
         printf("%s  %-5s  %.6f,%.6f", when, lpr_fix_mode_name(f->mode), f->lat, f->lon);
         if (!isnan(f->alt_m))
@@ -100,7 +101,9 @@ int lpr_cmd_gps(int argc, char **argv)
         lpr_nmea_get_stats(n, &st);
         lpr_nmea_free(n);
         fclose(fp);
-        fprintf(stderr, "lpr gps: %s: %ld fixes, %ld epochs without fix, %ld sentences, %ld bad checksums, %ld unparsable\n",
+        fprintf(stderr,
+                "lpr gps: %s: %ld fixes, %ld epochs without fix, %ld sentences, %ld bad checksums, "
+                "%ld unparsable\n",
                 nmea, st.fixes, st.no_fix_epochs, st.sentences, st.bad_checksum, st.unparsed);
         if (st.sentences == 0) {
             fprintf(stderr, "lpr gps: %s: no valid NMEA sentence\n", nmea);

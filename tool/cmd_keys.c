@@ -77,8 +77,8 @@ static const char *parse_line(char *line, message *m)
         json_error_t e;
         json_t *j = json_loads(line, 0, &e);
         const char *p = NULL, *alg = "", *kid = "", *sig = "";
-        if (!j || json_unpack(j, "{s:s,s:{s?s,s?s,s?s}}", "payload", &p, "properties", "alg",
-                              &alg, "kid", &kid, "sig", &sig) != 0) {
+        if (!j || json_unpack(j, "{s:s,s:{s?s,s?s,s?s}}", "payload", &p, "properties", "alg", &alg,
+                              "kid", &kid, "sig", &sig) != 0) {
             json_decref(j);
             return "not a message (want payload and properties)";
         }
@@ -194,7 +194,8 @@ static read_kind verify_one(lpr_verifier *v, message *m, long lineno, int quiet,
         printf("INVALID %s: %s\n", where, why);
     } else if (kind == READ_CONFLICT) {
         printf("CONFLICT %s: validly signed, but another read came with this id and other "
-               "bytes (an id issued twice, or a key in other hands)\n", where);
+               "bytes (an id issued twice, or a key in other hands)\n",
+               where);
     } else if (kind == READ_REPEAT) {
         if (!quiet)
             printf("repeat  %s: the same signed bytes again (a redelivery)\n", where);
@@ -206,7 +207,9 @@ static read_kind verify_one(lpr_verifier *v, message *m, long lineno, int quiet,
         if (loc && json_object_get(loc, "lat"))
             printf(" pos=%.6f,%.6f fix=%s", json_real_value(json_object_get(loc, "lat")),
                    json_real_value(json_object_get(loc, "lon")),
-                   json_string_value(json_object_get(loc, "fix")) ? json_string_value(json_object_get(loc, "fix")) : "-");
+                   json_string_value(json_object_get(loc, "fix"))
+                       ? json_string_value(json_object_get(loc, "fix"))
+                       : "-");
         printf("\n");
     }
     json_decref(j);

@@ -118,7 +118,8 @@ static int conf_set(const char *path, conf_setting *set, int n)
     snprintf(tmp, sizeof tmp, "%s.provision-tmp", path);
     unlink(tmp); /* a leftover, or a planted symlink: never written through */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, st.st_mode & 07777);
-    int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len && fchmod(fd, st.st_mode & 07777) == 0 &&
+    int ok = fd >= 0 && write(fd, buf, len) == (ssize_t)len &&
+             fchmod(fd, st.st_mode & 07777) == 0 &&
              (geteuid() != 0 || fchown(fd, st.st_uid, st.st_gid) == 0) && fsync(fd) == 0;
     int e = errno;
     if (fd >= 0 && close(fd) != 0)
@@ -208,8 +209,10 @@ int lpr_cmd_provision(int argc, char **argv)
         return 2;
     }
     if (lpr_device_id_reserved(id)) {
-        fprintf(stderr, "lpr provision: --device-id '%s' is reserved for the fleet's own services "
-                "(the broker's ACL gives it powers no camera may have)\n", id);
+        fprintf(stderr,
+                "lpr provision: --device-id '%s' is reserved for the fleet's own services "
+                "(the broker's ACL gives it powers no camera may have)\n",
+                id);
         return 2;
     }
     char conf[1024], key[1100];
@@ -232,13 +235,14 @@ int lpr_cmd_provision(int argc, char **argv)
         }
         snprintf(kid, sizeof kid, "%s", lpr_signer_kid(s));
         lpr_signer_free(s);
-    } else if (lpr_keygen(dir, force, kid) != LPR_OK || lpr_make_tls_csr(dir, id, force) != LPR_OK) {
+    } else if (lpr_keygen(dir, force, kid) != LPR_OK ||
+               lpr_make_tls_csr(dir, id, force) != LPR_OK) {
         return 1; /* the reason was logged naming the file */
     }
     if (access(conf, F_OK) == 0) {
-        conf_setting set[] = {{"device", "id", "", 0},           {"uplink", "ca", "", 0},
-                              {"uplink", "cert", "", 0},         {"uplink", "key", "", 0},
-                              {"uplink", "sign_key", "", 0},     {"uplink", "host", "", 0}};
+        conf_setting set[] = {{"device", "id", "", 0},       {"uplink", "ca", "", 0},
+                              {"uplink", "cert", "", 0},     {"uplink", "key", "", 0},
+                              {"uplink", "sign_key", "", 0}, {"uplink", "host", "", 0}};
         snprintf(set[0].value, sizeof set[0].value, "%s", id);
         snprintf(set[1].value, sizeof set[1].value, "%s/fleet-ca.crt", dir);
         snprintf(set[2].value, sizeof set[2].value, "%s/device.crt", dir);
@@ -247,8 +251,10 @@ int lpr_cmd_provision(int argc, char **argv)
         snprintf(set[5].value, sizeof set[5].value, "%s", broker ? broker : "");
         if (conf_set(conf, set, broker ? 6 : 5) != 0)
             return 1;
-        fprintf(stderr, "lpr provision: %s kept; [device] id, %s[uplink] ca, cert, key and "
-                "sign_key set\n", conf, broker ? "[uplink] host, " : "");
+        fprintf(stderr,
+                "lpr provision: %s kept; [device] id, %s[uplink] ca, cert, key and "
+                "sign_key set\n",
+                conf, broker ? "[uplink] host, " : "");
     } else {
         int fd = open(conf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;

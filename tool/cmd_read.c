@@ -134,15 +134,17 @@ static void read_dir(read_ctx *ctx, const char *dir)
 
 int lpr_cmd_read(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},       {"region", required_argument, NULL, 'r'},
-        {"model", required_argument, NULL, 'm'}, {"model-dir", required_argument, NULL, 'd'},
-        {"max-plates", required_argument, NULL, 'n'},
-        {"char-model", required_argument, NULL, 'c'}, {"verifier", required_argument, NULL, 'v'},
-        {"reader", required_argument, NULL, 'R'},
-        {"min-confidence", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+                                         {"region", required_argument, NULL, 'r'},
+                                         {"model", required_argument, NULL, 'm'},
+                                         {"model-dir", required_argument, NULL, 'd'},
+                                         {"max-plates", required_argument, NULL, 'n'},
+                                         {"char-model", required_argument, NULL, 'c'},
+                                         {"verifier", required_argument, NULL, 'v'},
+                                         {"reader", required_argument, NULL, 'R'},
+                                         {"min-confidence", required_argument, NULL, 'f'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     lpr_ocr_config cfg;
     read_ctx ctx = {0};
     const char *model = NULL, *model_dir = NULL;
@@ -209,8 +211,7 @@ int lpr_cmd_read(int argc, char **argv)
         return 1;
     }
     if (!ctx.json)
-        printf("%-40s %-10s %5s  %-6s %-20s %6s\n", "FILE", "PLATE", "CONF", "REGION",
-               "BOX", "MS");
+        printf("%-40s %-10s %5s  %-6s %-20s %6s\n", "FILE", "PLATE", "CONF", "REGION", "BOX", "MS");
     for (int i = optind; i < argc; i++) {
         struct stat st;
         if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
@@ -220,7 +221,6 @@ int lpr_cmd_read(int argc, char **argv)
     }
     lpr_ocr_free(ctx.ocr);
     if (ctx.failed)
-        fprintf(stderr, "lpr read: %d input(s) failed, %d image(s) read\n", ctx.failed,
-                ctx.images);
+        fprintf(stderr, "lpr read: %d input(s) failed, %d image(s) read\n", ctx.failed, ctx.images);
     return ctx.failed ? 1 : 0;
 }

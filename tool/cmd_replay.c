@@ -20,7 +20,7 @@
 
 typedef struct replay_ctx {
     lpr_config cfg;
-    lpr_fixes *track;     /* recorded GPS, or NULL */
+    lpr_fixes *track; /* recorded GPS, or NULL */
     lpr_fix fixed;
     int have_fixed;
     int max_extrapolate_ms;
@@ -47,8 +47,10 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
         m.time_source = LPR_TIME_GPS;
         lpr_fixes_at(c->track, m.observed_ms, c->max_extrapolate_ms, &m.pos);
     } else if (c->have_fixed) {
-        m.pos = (lpr_position){LPR_FIX_FIXED, c->fixed.lat, c->fixed.lon, c->fixed.alt_m,
-                               c->fixed.err_m, 0, c->fixed.heading_deg, 0};
+        m.pos = (lpr_position){LPR_FIX_FIXED,        c->fixed.lat,
+                               c->fixed.lon,         c->fixed.alt_m,
+                               c->fixed.err_m,       0,
+                               c->fixed.heading_deg, 0};
     } else {
         /* no GPS: say so; never invent a position */
         m.pos = (lpr_position){LPR_FIX_NONE, NAN, NAN, NAN, NAN, NAN, NAN, -1};
@@ -88,25 +90,28 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
 
 static void replay_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: lpr replay [--gps LOG.nmea | --fixed LAT,LON] [--start ISO8601]\n"
-            "                  [--speed 1|max] [--spool PATH] [--config FILE] [--region R]\n"
-            "                  [--workers N] [--min-frames N] VIDEO|DIR\n"
-            "Runs the camera pipeline over recorded footage: a video file or a folder of\n"
-            "stills (10 frames/s). One JSON read per vehicle on stdout; into the spool\n"
-            "with --spool. Frame times are START + the frame's timestamp; START defaults\n"
-            "to the first fix of --gps (time_source gps), else 1970-01-01 (unsynced).\n");
+    fprintf(f, "usage: lpr replay [--gps LOG.nmea | --fixed LAT,LON] [--start ISO8601]\n"
+               "                  [--speed 1|max] [--spool PATH] [--config FILE] [--region R]\n"
+               "                  [--workers N] [--min-frames N] VIDEO|DIR\n"
+               "Runs the camera pipeline over recorded footage: a video file or a folder of\n"
+               "stills (10 frames/s). One JSON read per vehicle on stdout; into the spool\n"
+               "with --spool. Frame times are START + the frame's timestamp; START defaults\n"
+               "to the first fix of --gps (time_source gps), else 1970-01-01 (unsynced).\n");
 }
 
 int lpr_cmd_replay(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"gps", required_argument, NULL, 'g'},     {"fixed", required_argument, NULL, 'f'},
-        {"start", required_argument, NULL, 's'},   {"speed", required_argument, NULL, 'S'},
-        {"spool", required_argument, NULL, 'p'},   {"config", required_argument, NULL, 'c'},
-        {"region", required_argument, NULL, 'r'},  {"workers", required_argument, NULL, 'w'},
-        {"min-frames", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"gps", required_argument, NULL, 'g'},
+                                         {"fixed", required_argument, NULL, 'f'},
+                                         {"start", required_argument, NULL, 's'},
+                                         {"speed", required_argument, NULL, 'S'},
+                                         {"spool", required_argument, NULL, 'p'},
+                                         {"config", required_argument, NULL, 'c'},
+                                         {"region", required_argument, NULL, 'r'},
+                                         {"workers", required_argument, NULL, 'w'},
+                                         {"min-frames", required_argument, NULL, 'm'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     replay_ctx c;
     lpr_pipeline_config pc;
     const char *gps = NULL, *fixed = NULL, *start = NULL, *spool = NULL, *config = NULL;

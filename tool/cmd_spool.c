@@ -83,11 +83,11 @@ int lpr_cmd_spool(int argc, char **argv)
                    (long long)st.depth, st.oldest_ms ? (double)(now - st.oldest_ms) / 1000.0 : 0.0,
                    (long long)st.bytes, (long long)st.db_bytes, (long long)st.dropped,
                    (long long)st.next_seq, st.epoch);
-            static const char *const counters[] = {LPR_CTR_CAMERA_FRAMES, LPR_CTR_CAMERA_DROPPED,
-                                                   LPR_CTR_CAMERA_READS, LPR_CTR_CAMERA_FPS_X10,
-                                                   LPR_CTR_CAMERA_UPDATED_MS, LPR_CTR_GPS_MODE,
-                                                   LPR_CTR_GPS_SATS, LPR_CTR_GPS_FIX_AGE_MS,
-                                                   LPR_CTR_GPS_CONNECTED, LPR_CTR_CLOCK_SOURCE};
+            static const char *const counters[] = {
+                LPR_CTR_CAMERA_FRAMES,  LPR_CTR_CAMERA_DROPPED,    LPR_CTR_CAMERA_READS,
+                LPR_CTR_CAMERA_FPS_X10, LPR_CTR_CAMERA_UPDATED_MS, LPR_CTR_GPS_MODE,
+                LPR_CTR_GPS_SATS,       LPR_CTR_GPS_FIX_AGE_MS,    LPR_CTR_GPS_CONNECTED,
+                LPR_CTR_CLOCK_SOURCE};
             for (unsigned i = 0; i < sizeof counters / sizeof counters[0]; i++) {
                 int64_t v;
                 if (lpr_spool_get_counter(sp, counters[i], &v) == LPR_OK)

@@ -17,14 +17,14 @@ json_t *lpr_health_build(const lpr_health_in *in)
     int64_t now = in->now_ms;
     lpr_format_utc_ms(now, ts, sizeof ts);
     json_t *problems = json_array();
-    json_t *h = json_pack("{s:s,s:s,s:s,s:s,s:I,s:{s:I,s:f,s:I,s:I},s:I,s:I,s:I,s:I}", "device",
-                          in->device, "ts", ts, "version", in->version, "state", "ok",
-                          "uptime_s", (json_int_t)in->uptime_s, "spool", "depth",
-                          (json_int_t)st->depth, "oldest_age_s",
-                          st->oldest_ms ? (double)(now - st->oldest_ms) / 1000.0 : 0.0, "bytes",
-                          (json_int_t)st->bytes, "dropped", (json_int_t)st->dropped, "sent",
-                          (json_int_t)c->sent, "inflight", (json_int_t)c->inflight, "reconnects",
-                          (json_int_t)c->reconnects, "disk_free_mb", (json_int_t)in->disk_free_mb);
+    json_t *h =
+        json_pack("{s:s,s:s,s:s,s:s,s:I,s:{s:I,s:f,s:I,s:I},s:I,s:I,s:I,s:I}", "device", in->device,
+                  "ts", ts, "version", in->version, "state", "ok", "uptime_s",
+                  (json_int_t)in->uptime_s, "spool", "depth", (json_int_t)st->depth, "oldest_age_s",
+                  st->oldest_ms ? (double)(now - st->oldest_ms) / 1000.0 : 0.0, "bytes",
+                  (json_int_t)st->bytes, "dropped", (json_int_t)st->dropped, "sent",
+                  (json_int_t)c->sent, "inflight", (json_int_t)c->inflight, "reconnects",
+                  (json_int_t)c->reconnects, "disk_free_mb", (json_int_t)in->disk_free_mb);
     if (!h || !problems) {
         json_decref(h);
         json_decref(problems);
@@ -34,8 +34,9 @@ json_t *lpr_health_build(const lpr_health_in *in)
     /* acknowledged, but the spool has not managed to delete them yet */
     json_object_set_new(h, "undeleted", json_integer((json_int_t)in->undeleted));
     if (c->last_refusal)
-        json_object_set_new(h, "last_refusal",
-                            json_string(MQTTReasonCode_toString((enum MQTTReasonCodes)c->last_refusal)));
+        json_object_set_new(
+            h, "last_refusal",
+            json_string(MQTTReasonCode_toString((enum MQTTReasonCodes)c->last_refusal)));
     if (in->cpu_temp_c > -999)
         json_object_set_new(h, "cpu_temp_c", json_real(in->cpu_temp_c));
     /* the camera daemon's counters, as it last left them in the spool */
@@ -50,13 +51,16 @@ json_t *lpr_health_build(const lpr_health_in *in)
                                       "reads", (json_int_t)cam->reads, "age_s",
                                       (double)(now - cam->updated_ms) / 1000.0));
         if (!alive) {
-            snprintf(line, sizeof line, "camera: no heartbeat from lprd for %.0f s (not running, "
-                     "or its camera stopped)", (double)(now - cam->updated_ms) / 1000.0);
+            snprintf(line, sizeof line,
+                     "camera: no heartbeat from lprd for %.0f s (not running, "
+                     "or its camera stopped)",
+                     (double)(now - cam->updated_ms) / 1000.0);
             json_array_append_new(problems, json_string(line));
         }
     } else {
-        json_array_append_new(problems,
-                              json_string("camera: lprd has left no heartbeat in the spool (never started?)"));
+        json_array_append_new(
+            problems,
+            json_string("camera: lprd has left no heartbeat in the spool (never started?)"));
     }
     const lpr_health_gps *gps = &in->gps;
     if (gps->present) {
@@ -87,14 +91,13 @@ json_t *lpr_health_build(const lpr_health_in *in)
     return h;
 }
 
-json_t *lpr_status_build(const char *device, const char *kid, const char *since,
-                         const char *owner, const char *model, const char *version,
-                         const json_t *problems)
+json_t *lpr_status_build(const char *device, const char *kid, const char *since, const char *owner,
+                         const char *model, const char *version, const json_t *problems)
 {
     int degraded = problems && json_array_size(problems) > 0;
     json_t *s = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "state",
-                          degraded ? "degraded" : "online", "device", device, "kid", kid,
-                          "since", since, "owner", owner, "model", model, "version", version);
+                          degraded ? "degraded" : "online", "device", device, "kid", kid, "since",
+                          since, "owner", owner, "model", model, "version", version);
     if (s && degraded)
         json_object_set(s, "problems", (json_t *)problems);
     return s;
@@ -102,8 +105,8 @@ json_t *lpr_status_build(const char *device, const char *kid, const char *since,
 
 json_t *lpr_status_offline(const char *device, const char *connected_at, const char *ts)
 {
-    json_t *s = json_pack("{s:s,s:s,s:s,s:b}", "state", "offline", "device", device,
-                          "connected_at", connected_at, "clean", ts != NULL);
+    json_t *s = json_pack("{s:s,s:s,s:s,s:b}", "state", "offline", "device", device, "connected_at",
+                          connected_at, "clean", ts != NULL);
     if (s && ts)
         json_object_set_new(s, "ts", json_string(ts));
     return s;

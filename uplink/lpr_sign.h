@@ -13,8 +13,8 @@
 
 #include "lpr_common.h"
 
-#define LPR_SIG_MAX 80       /* DER ECDSA P-256 signature, at most 72 bytes */
-#define LPR_KID_LEN 33       /* 32 hex digits + NUL */
+#define LPR_SIG_MAX 80 /* DER ECDSA P-256 signature, at most 72 bytes */
+#define LPR_KID_LEN 33 /* 32 hex digits + NUL */
 
 typedef struct lpr_signer lpr_signer;
 typedef struct lpr_verifier lpr_verifier;
@@ -34,8 +34,7 @@ lpr_err lpr_signer_load(const char *key_path, lpr_signer **out);
 void lpr_signer_free(lpr_signer *s);
 const char *lpr_signer_kid(const lpr_signer *s);
 /* Signs data; sig gets the DER signature (LPR_SIG_MAX bytes room). */
-lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig,
-                 size_t *sig_len);
+lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig, size_t *sig_len);
 
 lpr_err lpr_verifier_load(const char *pub_path, lpr_verifier **out);
 void lpr_verifier_free(lpr_verifier *v);

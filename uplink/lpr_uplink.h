@@ -21,13 +21,13 @@
 typedef struct lpr_uplink lpr_uplink;
 
 typedef struct lpr_uplink_counters {
-    int64_t sent;         /* reads acknowledged by the broker */
-    int64_t published;    /* publish calls (incl. retries) */
-    int64_t reconnects;   /* successful connects after the first */
-    int64_t inflight;     /* now unacknowledged */
+    int64_t sent;                  /* reads acknowledged by the broker */
+    int64_t published;             /* publish calls (incl. retries) */
+    int64_t reconnects;            /* successful connects after the first */
+    int64_t inflight;              /* now unacknowledged */
     double ack_ms_p50, ack_ms_p99; /* publish -> PUBACK over the last 4096 */
-    int64_t refused;      /* publishes the broker refused (PUBACK reason >= 0x80) */
-    int last_refusal;     /* the last refusal's MQTT v5 reason code, 0 if none */
+    int64_t refused;               /* publishes the broker refused (PUBACK reason >= 0x80) */
+    int last_refusal;              /* the last refusal's MQTT v5 reason code, 0 if none */
 } lpr_uplink_counters;
 
 /* Checks the config (key permissions, TLS files) and opens the spool; does

@@ -103,8 +103,8 @@ int main(int argc, char **argv)
             "lpr-uplink: sent %lld, published %lld, refused %lld, reconnects %lld, PUBACK p50 "
             "%.1f ms p99 %.1f ms, peak RSS %.1f MB\n",
             (long long)cn.sent, (long long)cn.published, (long long)cn.refused,
-            (long long)cn.reconnects,
-            cn.ack_ms_p50, cn.ack_ms_p99, (double)lpr_peak_rss_kb() / 1024.0);
+            (long long)cn.reconnects, cn.ack_ms_p50, cn.ack_ms_p99,
+            (double)lpr_peak_rss_kb() / 1024.0);
     lpr_uplink_free(u);
     return rc == LPR_OK ? 0 : 1;
 }

@@ -84,8 +84,8 @@ static int write_file(const char *path, const unsigned char *data, size_t len, m
 static int new_p256_key(mbedtls_pk_context *pk, mbedtls_entropy_context *entropy,
                         mbedtls_ctr_drbg_context *drbg, const char *pers)
 {
-    return mbedtls_ctr_drbg_seed(drbg, mbedtls_entropy_func, entropy,
-                                 (const unsigned char *)pers, strlen(pers)) != 0 ||
+    return mbedtls_ctr_drbg_seed(drbg, mbedtls_entropy_func, entropy, (const unsigned char *)pers,
+                                 strlen(pers)) != 0 ||
            mbedtls_pk_setup(pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)) != 0 ||
            mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(*pk),
                                mbedtls_ctr_drbg_random, drbg) != 0;
@@ -208,8 +208,7 @@ lpr_err lpr_signer_load(const char *key_path, lpr_signer **out)
     int mrc = mbedtls_pk_parse_keyfile(&s->pk, key_path, NULL);
     if (mrc != 0 || !mbedtls_pk_can_do(&s->pk, MBEDTLS_PK_ECDSA) ||
         mbedtls_pk_ec(s->pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1) {
-        LPR_ERROR("sign", "signing key %s: not an ECDSA P-256 private key in PEM/DER",
-                  key_path);
+        LPR_ERROR("sign", "signing key %s: not an ECDSA P-256 private key in PEM/DER", key_path);
         lpr_signer_free(s);
         return LPR_EFORMAT;
     }
@@ -233,10 +232,12 @@ void lpr_signer_free(lpr_signer *s)
     free(s);
 }
 
-const char *lpr_signer_kid(const lpr_signer *s) { return s->kid; }
+const char *lpr_signer_kid(const lpr_signer *s)
+{
+    return s->kid;
+}
 
-lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig,
-                 size_t *sig_len)
+lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig, size_t *sig_len)
 {
     unsigned char hash[32];
     if (mbedtls_sha256_ret(data, len, hash, 0) != 0)
@@ -279,7 +280,10 @@ void lpr_verifier_free(lpr_verifier *v)
     free(v);
 }
 
-const char *lpr_verifier_kid(const lpr_verifier *v) { return v->kid; }
+const char *lpr_verifier_kid(const lpr_verifier *v)
+{
+    return v->kid;
+}
 
 lpr_err lpr_verify(lpr_verifier *v, const void *data, size_t len, const unsigned char *sig,
                    size_t sig_len)

@@ -154,8 +154,10 @@ int lpr_cert_check(const lpr_config *cfg, int min_days, char *why, size_t len)
     /* the broker's ACL names a device by its certificate's CN
      * (use_identity_as_username), so a CN other than the id is refused */
     if (strcmp(cn, cfg->device.id) != 0)
-        snprintf(why, len, "certificate %s is for CN '%s', but [device] id is '%s': the broker "
-                 "will refuse every read", cfg->uplink.cert, cn, cfg->device.id);
+        snprintf(why, len,
+                 "certificate %s is for CN '%s', but [device] id is '%s': the broker "
+                 "will refuse every read",
+                 cfg->uplink.cert, cn, cfg->device.id);
     else if (!ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)))
         snprintf(why, len, "certificate %s: unreadable expiry date", cfg->uplink.cert);
     else if (days < 0 || (days == 0 && secs <= 0))

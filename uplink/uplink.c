@@ -31,9 +31,9 @@
 #define LAT_RING 4096
 #define QUEUE_MAX 65536
 #define BACKOFF_MIN_MS 500
-#define BACKOFF_MAX_MS 60000
-/* acknowledged reads waiting for their delete: beyond this, publishing
+/* acknowledged reads waiting for their delete: beyond this, publishing *
  * pauses until the spool deletes again (the spool keeps them either way) */
+#define BACKOFF_MAX_MS 60000
 #define UNDELETED_MAX 4096
 #define DELETE_RETRY_MIN_MS 200.0
 #define DELETE_RETRY_MAX_MS 5000.0
@@ -53,13 +53,13 @@ struct lpr_uplink {
     char uri[300];
     char topic_read[300], topic_scene[300], topic_status[300], topic_health[300];
     char will_payload[256];
-    char connected_at[32];  /* UTC time of the CONNECT that armed the will */
-    int degraded;           /* the state the retained status last said */
+    char connected_at[32];              /* UTC time of the CONNECT that armed the will */
+    int degraded;                       /* the state the retained status last said */
     int status_send_rc, health_send_rc; /* last MQTTAsync_sendMessage results */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int connected;       /* set by callbacks */
+    int connected; /* set by callbacks */
     int connecting;
     int ever_connected;
     int64_t acked[QUEUE_MAX];
@@ -70,9 +70,9 @@ struct lpr_uplink {
     int nfailed;
     double next_connect_ms;
     double backoff_ms;
-    int diagnose;          /* a connect failed: say why from the main loop */
+    int diagnose; /* a connect failed: say why from the main loop */
     char fail_msg[256];
-    char last_why[800];    /* the last reason logged, to log changes only */
+    char last_why[800]; /* the last reason logged, to log changes only */
 
     /* signer threads: each its own key context and spool connection, each
      * signing the unsigned reads with seq % nsigners == its index */
@@ -96,11 +96,11 @@ struct lpr_uplink {
      * counted, logged once per reason, and paused with the same capped
      * backoff as a lost connection; the reads stay spooled */
     int64_t refused;
-    int last_refusal;          /* reason code of the last refusal, 0 if none */
+    int last_refusal; /* reason code of the last refusal, 0 if none */
     double refusal_backoff_ms;
     double publish_paused_until;
-    int logged_refusal;        /* the reason last logged, to log changes only */
-    int logged_publish_fail;   /* a failure without a reason was logged */
+    int logged_refusal;      /* the reason last logged, to log changes only */
+    int logged_publish_fail; /* a failure without a reason was logged */
     /* acknowledged reads the spool could not delete yet (locked, full disk,
      * I/O): retried with backoff while publishing goes on */
     int64_t undeleted[UNDELETED_MAX];
@@ -110,7 +110,10 @@ struct lpr_uplink {
 
 static lpr_uplink *the_uplink; /* Paho callbacks reach the instance here */
 
-static double now_ms(void) { return lpr_monotonic_ms(); }
+static double now_ms(void)
+{
+    return lpr_monotonic_ms();
+}
 
 static void schedule_reconnect_locked(lpr_uplink *u)
 {
@@ -161,8 +164,8 @@ static void on_connect_fail(void *ctx, MQTTAsync_failureData5 *resp)
     pthread_mutex_lock(&u->mu);
     u->diagnose = !u->cfg.uplink.insecure;
     snprintf(u->fail_msg, sizeof u->fail_msg, "%s (code %d, reason %d)",
-             resp && resp->message ? resp->message : "connection refused",
-             resp ? resp->code : 0, resp ? (int)resp->reasonCode : 0);
+             resp && resp->message ? resp->message : "connection refused", resp ? resp->code : 0,
+             resp ? (int)resp->reasonCode : 0);
     u->connecting = 0;
     schedule_reconnect_locked(u);
     pthread_mutex_unlock(&u->mu);
@@ -201,7 +204,8 @@ static int on_ssl_error(const char *str, size_t len, void *ctx)
     lpr_uplink *u = ctx;
     /* OpenSSL's own text, multi-line; the diagnosis after a failed connect
      * says the same in one line */
-    LPR_DEBUG("uplink", "TLS with %s: %.*s", u->uri, (int)strcspn(str, "\n") < (int)len ? (int)strcspn(str, "\n") : (int)len, str);
+    LPR_DEBUG("uplink", "TLS with %s: %.*s", u->uri,
+              (int)strcspn(str, "\n") < (int)len ? (int)strcspn(str, "\n") : (int)len, str);
     return 0;
 }
 
@@ -270,13 +274,12 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
     snprintf(u->topic_status, sizeof u->topic_status, "%sstatus", cfg->uplink.topic_prefix);
     snprintf(u->topic_health, sizeof u->topic_health, "%shealth", cfg->uplink.topic_prefix);
     if (cfg->uplink.insecure)
-        LPR_WARN("uplink", "insecure = true: reads go to %s in PLAINTEXT, unauthenticated",
-                 u->uri);
+        LPR_WARN("uplink", "insecure = true: reads go to %s in PLAINTEXT, unauthenticated", u->uri);
 
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
     co.sendWhileDisconnected = 0;
-    if (MQTTAsync_createWithOptions(&u->client, u->uri, cfg->device.id,
-                                    MQTTCLIENT_PERSISTENCE_NONE, NULL, &co) != MQTTASYNC_SUCCESS) {
+    if (MQTTAsync_createWithOptions(&u->client, u->uri, cfg->device.id, MQTTCLIENT_PERSISTENCE_NONE,
+                                    NULL, &co) != MQTTASYNC_SUCCESS) {
         LPR_ERROR("uplink", "cannot create MQTT client for %s", u->uri);
         rc = LPR_ENET;
         goto fail;
@@ -532,7 +535,7 @@ static void *signer_main(void *arg)
     lpr_signer *signer = NULL;
     lpr_spool *spool = NULL;
     lpr_spool_opts so = lpr_spool_opts_from_config(&u->cfg);
-    so.must_exist = 1; /* the publisher made it */
+    so.must_exist = 1;               /* the publisher made it */
     so.max_mb = so.max_age_days = 0; /* the publisher runs the quotas */
     int64_t cursor = 0;
     if (lpr_signer_load(u->cfg.uplink.sign_key, &signer) != LPR_OK ||
@@ -582,7 +585,8 @@ static void start_signers(lpr_uplink *u)
     u->signers_stop = 0;
     for (int i = 0; i < u->nsigners; i++) {
         signer_arg *a = malloc(sizeof *a);
-        if (!a || (a->u = u, a->index = i, pthread_create(&u->signers[i], NULL, signer_main, a)) != 0) {
+        if (!a ||
+            (a->u = u, a->index = i, pthread_create(&u->signers[i], NULL, signer_main, a)) != 0) {
             free(a);
             u->nsigners = i;
             break;
@@ -640,8 +644,8 @@ static void fill_inflight(lpr_uplink *u)
             lpr_read_kind_of((const char *)r->payload, r->payload_len) == LPR_READ_KIND_SCENE
                 ? u->topic_scene
                 : u->topic_read;
-        int prc = slot >= 0 ? MQTTAsync_sendMessage(u->client, topic, &msg, &ro)
-                            : MQTTASYNC_FAILURE;
+        int prc =
+            slot >= 0 ? MQTTAsync_sendMessage(u->client, topic, &msg, &ro) : MQTTASYNC_FAILURE;
         MQTTProperties_free(&props);
         if (prc != MQTTASYNC_SUCCESS)
             break;
@@ -671,7 +675,8 @@ static void retry_deletes(lpr_uplink *u, double now)
         return;
     }
     if (u->delete_backoff_ms == 0)
-        LPR_ERROR("uplink", "spool %s: cannot delete %d acknowledged reads (reason above); "
+        LPR_ERROR("uplink",
+                  "spool %s: cannot delete %d acknowledged reads (reason above); "
                   "they stay spooled, deleting is retried, publishing goes on",
                   u->cfg.spool.path, u->nundeleted);
     /* short and capped: a lock is usually another writer's moment, and the
@@ -731,8 +736,10 @@ static void handle_failures(lpr_uplink *u, const int64_t *seqs, const int *reaso
                 refused_seq = seqs[i];
             refusal = reasons[i];
         } else if (!u->logged_publish_fail) {
-            LPR_WARN("uplink", "publish of seq %lld got no PUBACK (connection lost?); it stays "
-                               "spooled and goes again", (long long)seqs[i]);
+            LPR_WARN("uplink",
+                     "publish of seq %lld got no PUBACK (connection lost?); it stays "
+                     "spooled and goes again",
+                     (long long)seqs[i]);
             u->logged_publish_fail = 1;
         }
     }
@@ -751,8 +758,8 @@ static void handle_failures(lpr_uplink *u, const int64_t *seqs, const int *reaso
                   "retrying with backoff (does the certificate's CN equal [device] id %s, "
                   "and does the broker's ACL let it write %s#?)",
                   u->uri, (long long)refused_seq, u->topic_read,
-                  MQTTReasonCode_toString((enum MQTTReasonCodes)refusal), refusal,
-                  u->cfg.device.id, u->cfg.uplink.topic_prefix);
+                  MQTTReasonCode_toString((enum MQTTReasonCodes)refusal), refusal, u->cfg.device.id,
+                  u->cfg.uplink.topic_prefix);
         u->logged_refusal = refusal;
     }
 }
@@ -898,8 +905,8 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         for (int i = 0; i < 100 && MQTTAsync_isConnected(u->client); i++)
             usleep(20000);
     }
-    LPR_INFO("uplink", "stopped: %lld sent, %d still in flight stay spooled",
-             (long long)u->sent, slots_used(u));
+    LPR_INFO("uplink", "stopped: %lld sent, %d still in flight stay spooled", (long long)u->sent,
+             slots_used(u));
     return LPR_OK;
 }
 
@@ -908,9 +915,9 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
 typedef struct probe_state {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int done;     /* 1 success, -1 failure */
-    int reason;   /* MQTT v5 reason code of a failure */
-    int code;     /* Paho's return code of a failure */
+    int done;   /* 1 success, -1 failure */
+    int reason; /* MQTT v5 reason code of a failure */
+    int code;   /* Paho's return code of a failure */
     char msg[160];
 } probe_state;
 
@@ -931,7 +938,10 @@ static void probe_ok(void *ctx, MQTTAsync_successData5 *resp)
     (void)resp;
     probe_finish(ctx, 1, NULL);
 }
-static void probe_fail(void *ctx, MQTTAsync_failureData5 *resp) { probe_finish(ctx, -1, resp); }
+static void probe_fail(void *ctx, MQTTAsync_failureData5 *resp)
+{
+    probe_finish(ctx, -1, resp);
+}
 
 static int probe_wait(probe_state *p, int timeout_ms)
 {
@@ -961,8 +971,8 @@ int lpr_uplink_probe(const lpr_config *cfg, char *why, size_t len)
     MQTTAsync client = NULL;
     probe_state p = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     int ok = 0;
-    snprintf(uri, sizeof uri, "%s://%s:%d", cfg->uplink.insecure ? "tcp" : "ssl",
-             cfg->uplink.host, cfg->uplink.port);
+    snprintf(uri, sizeof uri, "%s://%s:%d", cfg->uplink.insecure ? "tcp" : "ssl", cfg->uplink.host,
+             cfg->uplink.port);
     /* its own client id: the running lpr-uplink's session is not taken over */
     snprintf(id, sizeof id, "%s-doctor", cfg->device.id);
     MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
@@ -1010,8 +1020,10 @@ int lpr_uplink_probe(const lpr_config *cfg, char *why, size_t len)
     if (MQTTAsync_sendMessage(client, topic, &msg, &ro) != MQTTASYNC_SUCCESS ||
         probe_wait(&p, 5000) != 1) {
         probe_reason(&p, r, sizeof r);
-        snprintf(why, len, "connected, but a test publish on %s was refused: %s; the broker "
-                 "would refuse every read", topic, r);
+        snprintf(why, len,
+                 "connected, but a test publish on %s was refused: %s; the broker "
+                 "would refuse every read",
+                 topic, r);
         goto out;
     }
     snprintf(why, len, "MQTT v5 CONNECT and a test publish on %s accepted", topic);

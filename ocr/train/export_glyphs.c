@@ -52,12 +52,15 @@ static uint32_t hash_str(const char *s)
     return h;
 }
 
-static int write_rec(FILE *out, char label, int source, int copy, uint32_t group,
-                     const float *feat)
+static int write_rec(FILE *out, char label, int source, int copy, uint32_t group, const float *feat)
 {
-    uint8_t hdr[8] = {(uint8_t)label, (uint8_t)source, (uint8_t)(copy & 0xff),
-                      (uint8_t)(copy >> 8), (uint8_t)(group & 0xff),
-                      (uint8_t)((group >> 8) & 0xff), (uint8_t)((group >> 16) & 0xff),
+    uint8_t hdr[8] = {(uint8_t)label,
+                      (uint8_t)source,
+                      (uint8_t)(copy & 0xff),
+                      (uint8_t)(copy >> 8),
+                      (uint8_t)(group & 0xff),
+                      (uint8_t)((group >> 8) & 0xff),
+                      (uint8_t)((group >> 16) & 0xff),
                       (uint8_t)(group >> 24)};
     if (fwrite(hdr, 1, sizeof hdr, out) != sizeof hdr ||
         fwrite(feat, sizeof(float), LPR_GLYPH_FEATS, out) != LPR_GLYPH_FEATS)
@@ -68,8 +71,7 @@ static int write_rec(FILE *out, char label, int source, int copy, uint32_t group
 #define MIN_CHAR_FRAC 0.3f /* plate characters are at least this much of a crop's height */
 
 /* One crop at one scale: samples if its plate line segments into len cells. */
-static int crop_samples(PIX *grey, const char *plate, int source, int copy,
-                        FILE *out)
+static int crop_samples(PIX *grey, const char *plate, int source, int copy, FILE *out)
 {
     lpr_textline lines[8];
     float feat[LPR_LINE_MAX_CHARS][LPR_GLYPH_FEATS];
@@ -129,8 +131,8 @@ static int do_crops(const char *dir, int source, FILE *out)
         tried++;
         for (int v = 0; v < 2 * NSCALES; v++) {
             int s = v / 2;
-            PIX *sc = scales[s] == 1.0f ? pixClone(grey)
-                                        : pixScaleAreaMap(grey, scales[s], scales[s]);
+            PIX *sc =
+                scales[s] == 1.0f ? pixClone(grey) : pixScaleAreaMap(grey, scales[s], scales[s]);
             if (sc && (v & 1)) {
                 PIX *bl = pixBlockconv(sc, 1, 1);
                 pixDestroy(&sc);
@@ -150,8 +152,10 @@ static int do_crops(const char *dir, int source, FILE *out)
         pixDestroy(&grey);
     }
     fclose(f);
-    fprintf(stderr, "export_glyphs: %s: %d crops; segmented as labelled (sharp + blurred) "
-                    "at scale", dir, tried);
+    fprintf(stderr,
+            "export_glyphs: %s: %d crops; segmented as labelled (sharp + blurred) "
+            "at scale",
+            dir, tried);
     for (int s = 0; s < NSCALES; s++)
         fprintf(stderr, " %.2f: %d", (double)scales[s], used[s]);
     fputc('\n', stderr);
@@ -249,8 +253,7 @@ static int do_page(const char *tif, int source, int copies, FILE *out)
             PIX *d = c == 0 ? pixClone(tight) : degrade(tight);
             float feat[LPR_GLYPH_FEATS];
             if (d && lpr_glyph_features(d, 0, 0, pixGetWidth(d), pixGetHeight(d),
-                                        (float)pixGetHeight(d) * frand(0.93f, 1.05f),
-                                        feat) == 0) {
+                                        (float)pixGetHeight(d) * frand(0.93f, 1.05f), feat) == 0) {
                 if (write_rec(out, ch, source, c, hash_str(gid), feat)) {
                     pixDestroy(&d);
                     pixDestroy(&tight);

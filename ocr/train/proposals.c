@@ -55,7 +55,10 @@ int main(int argc, char **argv)
     FILE *fr = argc > 5 ? fopen(argv[5], "wb") : NULL;
     if (!list || !fc || !ft || (argc > 5 && !fr)) {
         fprintf(stderr, "proposals: cannot open %s\n",
-                !list ? argv[1] : !fc ? argv[2] : !ft ? argv[3] : argv[5]);
+                !list ? argv[1]
+                : !fc ? argv[2]
+                : !ft ? argv[3]
+                      : argv[5]);
         return 1;
     }
     static float rcrop[LPR_READ_H_PX * LPR_READ_W_PX];

@@ -48,8 +48,9 @@ int main(int argc, char **argv)
         }
     }
     if (argc < 3) {
-        fprintf(stderr, "usage: read_features [--no-second-opinion] [--reader NET] LIST OUT.tsv [REGION] "
-                        "[VERIFIER]\n");
+        fprintf(stderr,
+                "usage: read_features [--no-second-opinion] [--reader NET] LIST OUT.tsv [REGION] "
+                "[VERIFIER]\n");
         return 2;
     }
     lpr_ocr_config cfg;

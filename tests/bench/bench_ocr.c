@@ -103,7 +103,8 @@ int main(int argc, char **argv)
     }
     if (!set || !dir) {
         fprintf(stderr, "usage: bench_ocr [--model NAME] [--model-dir DIR] [--reader FILE|none] "
-                        "[--no-second-opinion] [--region R] [--misses] [--tsv FILE] [--negatives] SETNAME DIR\n");
+                        "[--no-second-opinion] [--region R] [--misses] [--tsv FILE] [--negatives] "
+                        "SETNAME DIR\n");
         return 2;
     }
     cfg.min_confidence = 0; /* read everything; the floor is applied below */
@@ -183,8 +184,9 @@ int main(int argc, char **argv)
         if (grey) {
             lpr_textline lines[LPR_MAX_PROPOSALS];
             lpr_region geo = cfg.region != LPR_REGION_AUTO ? cfg.region
-                             : !strcmp(set, "br") ? LPR_REGION_BR
-                             : !strcmp(set, "eu") ? LPR_REGION_EU : LPR_REGION_US;
+                             : !strcmp(set, "br")          ? LPR_REGION_BR
+                             : !strcmp(set, "eu")          ? LPR_REGION_EU
+                                                           : LPR_REGION_US;
             int nl = lpr_locate(grey, lines, LPR_MAX_PROPOSALS);
             for (int k = 0; k < nl; k++) {
                 int here = lpr_box_iou(lpr_plate_box_from_line(&lines[k], geo, r.width, r.height),
@@ -225,8 +227,7 @@ int main(int argc, char **argv)
             printf("miss %s want %s atbox %d got", img, want, hit_box);
             for (int p = 0; p < r.n_plates; p++)
                 printf(" %s/%.0f(%d,%d,%d,%d)", r.plates[p].text, r.plates[p].confidence,
-                       r.plates[p].box.x, r.plates[p].box.y, r.plates[p].box.w,
-                       r.plates[p].box.h);
+                       r.plates[p].box.x, r.plates[p].box.y, r.plates[p].box.w, r.plates[p].box.h);
             printf(" | truth %d,%d,%d,%d\n", x, y, w, h);
         }
         first += hit_first;
@@ -248,13 +249,15 @@ int main(int argc, char **argv)
         printf("          without the confidence floor (%.0f): plates/image %5.3f\n",
                (double)floor_conf, images ? (double)all_plates / images : 0);
     } else {
-        printf("%-4s %6d %6.1f%% %6.1f%% %6.1f%% %6.1f%% %7.2f %6.2f %6.1f%% %6.1f%% %6.0f %6.0f %6.1f\n",
+        printf("%-4s %6d %6.1f%% %6.1f%% %6.1f%% %6.1f%% %7.2f %6.2f %6.1f%% %6.1f%% %6.0f %6.0f "
+               "%6.1f\n",
                set, images, pct(first, images), pct(any, images), pct(atbox, images),
                pct(misread, images), images ? (double)phantom / images : 0,
                images ? (double)plates / images : 0, pct(located, images), pct(verified, images),
                med, p95, rss);
         printf("     without the confidence floor (%.0f): first %.1f%%  any %.1f%%  phantom %.2f"
-               "  plates %.2f\n", (double)floor_conf, pct(first0, images), pct(any0, images),
+               "  plates %.2f\n",
+               (double)floor_conf, pct(first0, images), pct(any0, images),
                images ? (double)phantom0 / images : 0, images ? (double)all_plates / images : 0);
         printf("     reliability:");
         for (int k = 0; k < N_LEVELS; k++)

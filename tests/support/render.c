@@ -14,7 +14,7 @@ static PIX *render_plate_pix(const char *text, int char_h, int inverted, lpr_box
         return NULL;
     l_int32 tw = 0;
     bmfGetStringWidth(bmf, text, &tw);
-    int th = bmf->baselinetab[(int)'A'];     /* cap height ~ baseline */
+    int th = bmf->baselinetab[(int)'A']; /* cap height ~ baseline */
     int margin_x = th / 2 + 4, margin_y = th / 2 + 2;
     int pw = tw + 2 * margin_x, ph = th + 2 * margin_y;
     PIX *plate = pixCreate(pw, ph, 8);
@@ -46,8 +46,8 @@ static PIX *render_plate_pix(const char *text, int char_h, int inverted, lpr_box
     return scaled;
 }
 
-PIX *render_scene(int w, int h, const render_plate *plates, int n,
-                  lpr_box *plate_boxes, lpr_box *text_boxes, unsigned seed)
+PIX *render_scene(int w, int h, const render_plate *plates, int n, lpr_box *plate_boxes,
+                  lpr_box *text_boxes, unsigned seed)
 {
     PIX *scene = pixCreate(w, h, 8);
     if (!scene)
@@ -66,10 +66,8 @@ PIX *render_scene(int w, int h, const render_plate *plates, int n,
         if (!p)
             continue;
         if (fabsf(plates[i].angle_deg) > 0.01f) {
-            PIX *r = pixRotate(p, plates[i].angle_deg * (float)M_PI / 180.0f,
-                               L_ROTATE_AREA_MAP, plates[i].inverted ? L_BRING_IN_BLACK
-                                                                     : L_BRING_IN_WHITE,
-                               0, 0);
+            PIX *r = pixRotate(p, plates[i].angle_deg * (float)M_PI / 180.0f, L_ROTATE_AREA_MAP,
+                               plates[i].inverted ? L_BRING_IN_BLACK : L_BRING_IN_WHITE, 0, 0);
             pixDestroy(&p);
             p = r;
         }

@@ -67,7 +67,8 @@ static int fix_epoch(const char *path)
     sqlite3 *db;
     if (sqlite3_open(path, &db) != SQLITE_OK)
         return -1;
-    int rc = sqlite3_exec(db, "UPDATE meta SET value=" EPOCH " WHERE key='epoch'", NULL, NULL, NULL);
+    int rc =
+        sqlite3_exec(db, "UPDATE meta SET value=" EPOCH " WHERE key='epoch'", NULL, NULL, NULL);
     int changed = sqlite3_changes(db);
     sqlite3_close(db);
     return rc == SQLITE_OK && changed == 1 ? 0 : -1;
@@ -177,11 +178,17 @@ int main(int argc, char **argv)
         r.frames = 2;
         r.plate.n_candidates = 1;
         m.time_source = LPR_TIME_UNSYNCED;
-        m.pos = (lpr_position){.fix = LPR_FIX_NONE, .lat = NAN, .lon = NAN, .alt_m = NAN,
-                               .err_m = NAN, .speed_mps = NAN, .heading_deg = NAN, .age_ms = -1};
+        m.pos = (lpr_position){.fix = LPR_FIX_NONE,
+                               .lat = NAN,
+                               .lon = NAN,
+                               .alt_m = NAN,
+                               .err_m = NAN,
+                               .speed_mps = NAN,
+                               .heading_deg = NAN,
+                               .age_ms = -1};
         cfg.camera.bearing_deg = -1;
-        rc = emit(sp, sg, vf, lpr_read_build(&r.plate, r.frames, NULL, 0, &m),
-                  "lpr.read/1, no fix", id, sizeof id);
+        rc = emit(sp, sg, vf, lpr_read_build(&r.plate, r.frames, NULL, 0, &m), "lpr.read/1, no fix",
+                  id, sizeof id);
     }
     lpr_spool_close(sp);
     lpr_signer_free(sg);

@@ -15,7 +15,8 @@
 
 static void show(const char *what, json_t *j)
 {
-    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
+    char *s =
+        j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
     printf("# %s\n%s\n", what, s ? s : "(null)");
     free(s);
 }
@@ -36,12 +37,16 @@ static void health_and_status(const char *what, const char *status, const lpr_he
 int main(void)
 {
     const int64_t now = 1786427554217; /* 2026-08-11T05:52:34.217Z */
-    lpr_health_in ok = {.device = "cam-golden", .version = "9.9.9", .now_ms = now,
-                        .uptime_s = 86461, .undeleted = 0, .disk_free_mb = 12034,
+    lpr_health_in ok = {.device = "cam-golden",
+                        .version = "9.9.9",
+                        .now_ms = now,
+                        .uptime_s = 86461,
+                        .undeleted = 0,
+                        .disk_free_mb = 12034,
                         .cpu_temp_c = 48.5};
     ok.spool = (lpr_spool_stats){.depth = 3, .bytes = 4096, .oldest_ms = now - 2500, .dropped = 1};
-    ok.link = (lpr_uplink_counters){.sent = 1200, .published = 1203, .reconnects = 2,
-                                    .inflight = 3};
+    ok.link =
+        (lpr_uplink_counters){.sent = 1200, .published = 1203, .reconnects = 2, .inflight = 3};
     ok.camera = (lpr_health_camera){1, now - 4000, 1296000, 12, 1187, 149};
     ok.gps = (lpr_health_gps){1, LPR_FIX_3D, 11, 800, 1};
     ok.have_clock = 1;
@@ -57,7 +62,8 @@ int main(void)
     bad.gps = (lpr_health_gps){1, LPR_FIX_NONE, 0, -1, 0};
     bad.clock_source = LPR_TIME_UNSYNCED;
     health_and_status("health, degraded: camera dead, no fix and no gpsd, clock unsynchronised, "
-                      "refused", "status, degraded", &bad);
+                      "refused",
+                      "status, degraded", &bad);
 
     lpr_health_in none = ok;
     none.camera.present = 0;
@@ -71,8 +77,8 @@ int main(void)
     json_t *will = lpr_status_offline("cam-golden", "2026-08-11T05:50:00.000Z", NULL);
     show("status, offline: the will", will);
     json_decref(will);
-    json_t *bye = lpr_status_offline("cam-golden", "2026-08-11T05:50:00.000Z",
-                                     "2026-08-11T05:52:34.217Z");
+    json_t *bye =
+        lpr_status_offline("cam-golden", "2026-08-11T05:50:00.000Z", "2026-08-11T05:52:34.217Z");
     show("status, offline: a clean stop", bye);
     json_decref(bye);
     return 0;

@@ -26,8 +26,8 @@ int main(int argc, char **argv)
     }
     int count = atoi(argv[2]);
     unsigned s = (unsigned)strtoul(argv[3], NULL, 10);
-    static const char *const formats[] = {"LLLNNNN", "NLLLNNN", "LLNNNN", "LLNNLLL",
-                                          "LLLNLNN", "NNNLLL", "LLNNNLL", "LNNNLL"};
+    static const char *const formats[] = {"LLLNNNN", "NLLLNNN", "LLNNNN",  "LLNNLLL",
+                                          "LLLNLNN", "NNNLLL",  "LLNNNLL", "LNNNLL"};
     char text[2][16], path[4096];
     for (int i = 0; i < count; i++) {
         render_plate p[2];
@@ -36,7 +36,8 @@ int main(int argc, char **argv)
             const char *f = formats[next(&s) % 8];
             int j = 0;
             for (; f[j]; j++)
-                text[k][j] = f[j] == 'L' ? (char)('A' + next(&s) % 26) : (char)('0' + next(&s) % 10);
+                text[k][j] =
+                    f[j] == 'L' ? (char)('A' + next(&s) % 26) : (char)('0' + next(&s) % 10);
             text[k][j] = '\0';
             int ch = 14 + (int)(next(&s) % 30);
             p[k].text = text[k];

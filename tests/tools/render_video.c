@@ -13,7 +13,7 @@
 int main(int argc, char **argv)
 {
     /* no 0/O: Leptonica's bitmap font draws a zero the stock model splits */
-    static const char *const plates[] = {"7ABC123", "KX4821", "PLT9542", "ZX81ABC",
+    static const char *const plates[] = {"7ABC123", "KX4821",  "PLT9542", "ZX81ABC",
                                          "BRT5D21", "QWE7788", "LPR2626", "HJK3355"};
     if (argc < 2) {
         fprintf(stderr, "usage: render_video OUTDIR [VEHICLES] [FRAMES] [GAP]\n");
@@ -28,7 +28,8 @@ int main(int argc, char **argv)
         const char *text = plates[v % 8];
         for (int f = 0; f < frames + gap; f++) {
             render_plate p = {text, 200 + f * 40, 260 + f * 12, 34, v % 3 == 2, 0};
-            PIX *scene = render_scene(w, h, &p, f < frames ? 1 : 0, NULL, NULL, 1000u + (unsigned)idx);
+            PIX *scene =
+                render_scene(w, h, &p, f < frames ? 1 : 0, NULL, NULL, 1000u + (unsigned)idx);
             snprintf(path, sizeof path, "%s/frame%05d.jpg", argv[1], idx++);
             if (!scene || pixWriteJpeg(path, scene, 85, 0) != 0) {
                 fprintf(stderr, "render_video: cannot write %s\n", path);

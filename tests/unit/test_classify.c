@@ -106,7 +106,7 @@ static void test_features_of_a_block(void **state)
      * centred: neither empty nor full */
     assert_true(ink > 0.2f * LPR_GLYPH_W * LPR_GLYPH_H);
     assert_true(ink < 0.6f * LPR_GLYPH_W * LPR_GLYPH_H);
-    assert_float_equal(a[0], 0.0f, 1e-6); /* corner stays empty */
+    assert_float_equal(a[0], 0.0f, 1e-6);              /* corner stays empty */
     assert_float_equal(a[F - 2], 10.0f / 30.0f, 1e-3); /* aspect */
     assert_float_equal(a[F - 1], 1.0f, 1e-3);          /* full character height */
     pixDestroy(&p);

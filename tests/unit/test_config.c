@@ -41,18 +41,21 @@ static void test_defaults_and_values(void **state)
     assert_int_equal(lpr_config_load_string("[device]\nid = a\n[camera]\nmin_frames = 3\n[ocr]\n"
                                             "min_confidence = 50\nverifier = none\n"
                                             "calibration = /x/c.nn\nreader = none\n",
-                                            "t.conf", &c, err, sizeof err), LPR_OK);
+                                            "t.conf", &c, err, sizeof err),
+                     LPR_OK);
     assert_int_equal(c.camera.min_frames, 3);
     assert_float_equal(c.ocr.min_confidence, 50, 1e-9);
     assert_string_equal(c.ocr.verifier, "none");
     assert_string_equal(c.ocr.calibration, "/x/c.nn");
     assert_string_equal(c.ocr.reader, "none");
     assert_int_equal(lpr_config_load_string("[device]\nid = a\n[camera]\nroi = 10, 20, 640, 360\n",
-                                            "t.conf", &c, err, sizeof err), LPR_OK);
+                                            "t.conf", &c, err, sizeof err),
+                     LPR_OK);
     assert_int_equal(c.camera.roi[0], 10);
     assert_int_equal(c.camera.roi[3], 360);
     assert_int_equal(lpr_config_load_string("[device]\nid = a\n[gps]\nfixed = -33.86, 151.21, 58\n",
-                                            "t.conf", &c, err, sizeof err), LPR_OK);
+                                            "t.conf", &c, err, sizeof err),
+                     LPR_OK);
     assert_string_equal(c.gps.fixed, "-33.86, 151.21, 58");
     double lat, lon, alt;
     assert_int_equal(lpr_parse_position(c.gps.fixed, &lat, &lon, &alt), LPR_OK);
@@ -85,15 +88,18 @@ static void test_errors_name_line(void **state)
     expect_error("[spool]\nmax_mb = 5\n", "t.conf: [device] id is required");
     expect_error("[device]\nid = a\n[ocr]\nregion = mars\n", "t.conf:4: [ocr] region: 'mars'");
     /* lprd --check passed these, then lprd refused them (issue 14, 5.) */
-    expect_error("[device]\nid = a\n[gps]\nfixed = 47.6,abc\n", "t.conf:4: [gps] fixed: '47.6,abc'");
-    expect_error("[device]\nid = a\n[gps]\nfixed = 147.6,12\n", "t.conf:4: [gps] fixed: '147.6,12'");
+    expect_error("[device]\nid = a\n[gps]\nfixed = 47.6,abc\n",
+                 "t.conf:4: [gps] fixed: '47.6,abc'");
+    expect_error("[device]\nid = a\n[gps]\nfixed = 147.6,12\n",
+                 "t.conf:4: [gps] fixed: '147.6,12'");
     expect_error("[device]\nid = a\n[gps]\nfixed = 47.6,12,high\n", "t.conf:4: [gps] fixed");
     expect_error("[device]\nid = a\n[spool]\nmax_mb = 5\n\nmax_mb = 50\n",
                  "t.conf:6: [spool] max_mb is set twice");
     expect_error("just words\n", "t.conf:1: syntax error");
     expect_error("[device]\nid = a\n[camera]\nroi = 1,2,3\n", "t.conf:4: [camera] roi");
     expect_error("[device]\nid = a\n[camera]\nroi = 0,0,-5,10\n", "t.conf:4: [camera] roi");
-    expect_error("[device]\nid = a\n[ocr]\nmin_confidence = 101\n", "t.conf:4: [ocr] min_confidence");
+    expect_error("[device]\nid = a\n[ocr]\nmin_confidence = 101\n",
+                 "t.conf:4: [ocr] min_confidence");
     expect_error("[device]\nid = a\n[camera]\nmin_frames = 0\n", "t.conf:4: [camera] min_frames");
 }
 
@@ -107,14 +113,18 @@ static void test_hostile_config(void **state)
     snprintf(ini, sizeof ini, "[device]\nid = a\n[uplink]\nhost = %0192dinsecure = true\n", 0);
     expect_error(ini, "t.conf:4: line longer than 198 characters (214)");
     expect_error("[device]\nid = a\n[spool]\nmax_mb = nan\n", "t.conf:4: [spool] max_mb: 'nan'");
-    expect_error("[device]\nid = a\n[spool]\nmax_age_days = inf\n", "t.conf:4: [spool] max_age_days");
-    expect_error("[device]\nid = a\n[camera]\nbearing_deg = -nan\n", "t.conf:4: [camera] bearing_deg");
+    expect_error("[device]\nid = a\n[spool]\nmax_age_days = inf\n",
+                 "t.conf:4: [spool] max_age_days");
+    expect_error("[device]\nid = a\n[camera]\nbearing_deg = -nan\n",
+                 "t.conf:4: [camera] bearing_deg");
     expect_error("[device]\nid = a\nid = b\n", "t.conf:3: [device] id is set twice");
     expect_error("[device]\nid = store\n", "t.conf: [device] id 'store' is reserved");
     expect_error("[device]\nid = Fleet\n", "t.conf: [device] id 'Fleet' is reserved");
-    expect_error("[device]\nid = a\n[uplink]\ntopic_prefix = lpr/v1/#/\n", "[uplink] topic_prefix 'lpr/v1/#/'");
+    expect_error("[device]\nid = a\n[uplink]\ntopic_prefix = lpr/v1/#/\n",
+                 "[uplink] topic_prefix 'lpr/v1/#/'");
     expect_error("[device]\nid = a\n[uplink]\ntopic_prefix = $SYS/x/\n", "[uplink] topic_prefix");
-    expect_error("[device]\nid = a\n[uplink]\ntopic_prefix = lpr/v1/a\n", "must be a topic path ending in '/'");
+    expect_error("[device]\nid = a\n[uplink]\ntopic_prefix = lpr/v1/a\n",
+                 "must be a topic path ending in '/'");
     /* a line of 198 characters is fine */
     lpr_config c;
     char err[600] = "";
@@ -132,11 +142,12 @@ static void test_text_not_utf8(void **state)
                  "t.conf:3: [device] owner: byte 0xf6 at column 8 is not UTF-8 text");
     lpr_config c;
     char err[600] = "", out[64];
-    assert_int_equal(lpr_config_load_string("[device]\nid = a\nowner = Stadt K\xc3\xb6ln\n", "t.conf",
-                                            &c, err, sizeof err), LPR_OK);
+    assert_int_equal(lpr_config_load_string("[device]\nid = a\nowner = Stadt K\xc3\xb6ln\n",
+                                            "t.conf", &c, err, sizeof err),
+                     LPR_OK);
     assert_int_equal(lpr_utf8_invalid_at("K\xc3\xb6ln"), -1);
     assert_int_equal(lpr_utf8_invalid_at("K\xf6ln"), 1);
-    assert_int_equal(lpr_utf8_invalid_at("\xc0\xaf"), 0); /* overlong '/' */
+    assert_int_equal(lpr_utf8_invalid_at("\xc0\xaf"), 0);     /* overlong '/' */
     assert_int_equal(lpr_utf8_invalid_at("\xed\xa0\x80"), 0); /* a surrogate */
     lpr_text_visible("a.jpg\nspool: error: forged", out, sizeof out);
     assert_string_equal(out, "a.jpg\\x0aspool: error: forged");

@@ -132,11 +132,14 @@ static void test_nmea_epochs(void **state)
     (void)state;
     lpr_nmea *n = lpr_nmea_new();
     lpr_fix f;
-    assert_int_equal(feed(n, "$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,10.0,90.0,050826,,,A", &f), 0);
-    assert_int_equal(feed(n, "$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,09,1.2,76.5,M,-21.6,M,,", &f), 0);
+    assert_int_equal(
+        feed(n, "$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,10.0,90.0,050826,,,A", &f), 0);
+    assert_int_equal(
+        feed(n, "$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,09,1.2,76.5,M,-21.6,M,,", &f), 0);
     feed(n, "$GPGSA,A,3,02,07,14,15,17,20,22,30,,,,,1.5,0.9,1.2", &f);
     /* the next epoch's first sentence completes the previous one */
-    assert_int_equal(feed(n, "$GPRMC,120001.00,A,4739.72000,N,12219.58000,W,10.0,90.0,050826,,,A", &f), 1);
+    assert_int_equal(
+        feed(n, "$GPRMC,120001.00,A,4739.72000,N,12219.58000,W,10.0,90.0,050826,,,A", &f), 1);
     assert_float_equal(f.lat, 47.0 + 39.71890 / 60.0, 1e-9);
     assert_float_equal(f.lon, -(122.0 + 19.58362 / 60.0), 1e-9);
     assert_float_equal(f.alt_m, 76.5, 1e-9);
@@ -161,7 +164,8 @@ static void test_implausible_values(void **state)
     lpr_fix f;
     feed(n, "$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,-600.0,90.0,050826,,,A", &f);
     feed(n, "$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,09,1000000000,99999999,M,-21.6,M,,", &f);
-    assert_int_equal(feed(n, "$GPRMC,120001.00,A,4739.71890,N,12219.58362,W,1e21,90.0,050826,,,A", &f), 1);
+    assert_int_equal(
+        feed(n, "$GPRMC,120001.00,A,4739.71890,N,12219.58362,W,1e21,90.0,050826,,,A", &f), 1);
     assert_true(isnan(f.speed_mps)); /* -600 kn */
     assert_true(isnan(f.err_m));     /* HDOP 1e9 */
     assert_true(isnan(f.alt_m));     /* 1e8 m */
@@ -242,8 +246,7 @@ static void test_nmea_huge_numbers(void **state)
     lpr_nmea *n = lpr_nmea_new();
     lpr_fix f;
     char s[200];
-    nmea("$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,1e300,1.2,76.5,M,-21.6,M,,", s,
-         sizeof s);
+    nmea("$GPGGA,120000.00,4739.71890,N,12219.58362,W,1,1e300,1.2,76.5,M,-21.6,M,,", s, sizeof s);
     lpr_nmea_feed(n, s, &f);
     nmea("$GPRMC,120000.00,A,4739.71890,N,12219.58362,W,10.0,90.0,050826,,,A", s, sizeof s);
     lpr_nmea_feed(n, s, &f);
@@ -298,8 +301,10 @@ static void test_time_source_names(void **state)
     assert_string_equal(lpr_time_source_name(LPR_TIME_UNSYNCED), "unsynced");
     /* without gpsd time the stamp is the system time, with the source the
      * system's clock has (here set by LPR_TIME_SOURCE, as tests and replays do) */
-    static const struct { const char *env; lpr_time_source want; } cases[] = {
-        {"ntp", LPR_TIME_NTP}, {"rtc", LPR_TIME_RTC}, {"unsynced", LPR_TIME_UNSYNCED}};
+    static const struct {
+        const char *env;
+        lpr_time_source want;
+    } cases[] = {{"ntp", LPR_TIME_NTP}, {"rtc", LPR_TIME_RTC}, {"unsynced", LPR_TIME_UNSYNCED}};
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_int_equal(setenv("LPR_TIME_SOURCE", cases[i].env, 1), 0);
         lpr_time_source s = LPR_TIME_GPS;
@@ -313,10 +318,10 @@ int main(void)
 {
     lpr_log_set_level(LPR_LOG_ERROR + 1);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_interpolation),   cmocka_unit_test(test_extrapolation_limit),
-        cmocka_unit_test(test_gap_and_empty),   cmocka_unit_test(test_nmea_epochs),
-        cmocka_unit_test(test_nmea_bad_input),
-        cmocka_unit_test(test_implausible_values),  cmocka_unit_test(test_nmea_huge_numbers),  cmocka_unit_test(test_fixed_site),
+        cmocka_unit_test(test_interpolation),     cmocka_unit_test(test_extrapolation_limit),
+        cmocka_unit_test(test_gap_and_empty),     cmocka_unit_test(test_nmea_epochs),
+        cmocka_unit_test(test_nmea_bad_input),    cmocka_unit_test(test_implausible_values),
+        cmocka_unit_test(test_nmea_huge_numbers), cmocka_unit_test(test_fixed_site),
         cmocka_unit_test(test_time_source_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

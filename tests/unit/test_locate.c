@@ -34,8 +34,8 @@ static void expect_found(const render_plate *plates, int n, int w, int h)
             }
         }
         if (best < 0.5f)
-            print_error("plate %s at %d,%d: best IoU %.2f, %d chars\n", plates[i].text,
-                        tboxes[i].x, tboxes[i].y, (double)best, best_chars);
+            print_error("plate %s at %d,%d: best IoU %.2f, %d chars\n", plates[i].text, tboxes[i].x,
+                        tboxes[i].y, (double)best, best_chars);
         assert_true(best >= 0.5f);
         /* touching characters of the bitmap font may merge in pairs */
         assert_true(best_chars >= ((int)strlen(plates[i].text) + 1) / 2);

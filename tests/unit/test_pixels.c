@@ -44,8 +44,8 @@ static void assert_same(PIX *bin, const char *what)
         boxaGetBoxGeometry(want, i, &a[0], &a[1], &a[2], &a[3]);
         boxaGetBoxGeometry(got, i, &b[0], &b[1], &b[2], &b[3]);
         if (a[0] != b[0] || a[1] != b[1] || a[2] != b[2] || a[3] != b[3])
-            printf("%s: box %d is %d,%d,%d,%d, want %d,%d,%d,%d\n", what, i, b[0], b[1], b[2],
-                   b[3], a[0], a[1], a[2], a[3]);
+            printf("%s: box %d is %d,%d,%d,%d, want %d,%d,%d,%d\n", what, i, b[0], b[1], b[2], b[3],
+                   a[0], a[1], a[2], a[3]);
         assert_memory_equal(a, b, sizeof a);
     }
     boxaDestroy(&want);
@@ -248,7 +248,8 @@ static void test_box_mean(void **state)
                 if (lept && x > half && y > half && x + half < w && y + half < h) {
                     pixGetPixel(lept, x, y, &theirs);
                     if (!(got + 1 >= theirs && theirs + 1 >= got))
-                        printf("lept %dx%d h%d at %d,%d: %u vs %u\n", w, h, half, x, y, got, theirs);
+                        printf("lept %dx%d h%d at %d,%d: %u vs %u\n", w, h, half, x, y, got,
+                               theirs);
                     assert_true(got + 1 >= theirs && theirs + 1 >= got);
                 }
             }
@@ -296,12 +297,9 @@ static void test_grey_pix_copies(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grey_pix_copies),
-        cmocka_unit_test(test_random_images),
-        cmocka_unit_test(test_full_and_empty),
-        cmocka_unit_test(test_golden_photos),
-        cmocka_unit_test(test_refuses_grey),
-        cmocka_unit_test(test_box_mean),
+        cmocka_unit_test(test_grey_pix_copies), cmocka_unit_test(test_random_images),
+        cmocka_unit_test(test_full_and_empty),  cmocka_unit_test(test_golden_photos),
+        cmocka_unit_test(test_refuses_grey),    cmocka_unit_test(test_box_mean),
         cmocka_unit_test(test_binarize_local),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,13 +83,14 @@ static void test_build(void **state)
     p.n_candidates = 1;
     snprintf(p.candidates[0].text, LPR_MAX_TEXT, "7ABC123");
     p.candidates[0].confidence = 96.04f;
-    lpr_read_meta m = {&cfg, 1700000000123, LPR_TIME_GPS,
-                       {LPR_FIX_NONE, NAN, NAN, NAN, NAN, NAN, NAN, -1}};
+    lpr_read_meta m = {
+        &cfg, 1700000000123, LPR_TIME_GPS, {LPR_FIX_NONE, NAN, NAN, NAN, NAN, NAN, NAN, -1}};
     json_t *o = lpr_read_build(&p, 3, NULL, 0, &m);
     char *text = lpr_read_dumps(o);
     /* the schema first, the plate rounded to 0.1, no position without a fix */
-    assert_true(!strncmp(text, "{\"schema\":\"lpr.read/1\",\"device\":\"cam-1\","
-                               "\"observed_at\":\"2023-11-14T22:13:20.123Z\"",
+    assert_true(!strncmp(text,
+                         "{\"schema\":\"lpr.read/1\",\"device\":\"cam-1\","
+                         "\"observed_at\":\"2023-11-14T22:13:20.123Z\"",
                          strlen("{\"schema\":\"lpr.read/1\",\"device\":\"cam-1\","
                                 "\"observed_at\":\"2023-11-14T22:13:20.123Z\"")));
     assert_non_null(strstr(text, "\"plate\":{\"text\":\"7ABC123\",\"confidence\":96.0,"

@@ -35,8 +35,8 @@ static void test_matches_the_training_script(void **state)
     assert_int_equal(lpr_plate_reader_load(SHIPPED, &r), LPR_OK);
     unsigned n;
     float worst = lpr_test_vectors_max_diff(r, VECTORS, NPIX, NOUT, &n);
-    printf("reader: C vs PyTorch over %u crops, %d logits each: max |difference| %.2e\n", n,
-           NOUT, (double)worst);
+    printf("reader: C vs PyTorch over %u crops, %d logits each: max |difference| %.2e\n", n, NOUT,
+           (double)worst);
     assert_true(n >= 2);
     assert_true(worst >= 0.0f && worst < 1e-3f);
     lpr_plate_reader_free(r);

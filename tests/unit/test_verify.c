@@ -36,8 +36,7 @@ static void test_matches_the_training_script(void **state)
     assert_int_equal(lpr_nn_load(SHIPPED, "plate verifier", &nn), LPR_OK);
     unsigned n;
     float worst = lpr_test_vectors_max_diff(nn, VECTORS, NPIX, 1, &n);
-    printf("verifier: C vs PyTorch over %u crops: max |logit difference| %.2e\n", n,
-           (double)worst);
+    printf("verifier: C vs PyTorch over %u crops: max |logit difference| %.2e\n", n, (double)worst);
     assert_true(n >= 2);
     assert_true(worst >= 0.0f && worst < 1e-3f);
     lpr_nn_free(nn);
@@ -57,7 +56,7 @@ static void write_net(enum mutate m)
     fwrite(l0, 4, 3, f);
     fwrite(l1, 4, 3, f);
     float w0[2 * 9] = {0}, b0[2] = {0, 1}, w1[12], b1 = 0.5f;
-    w0[4] = 1.0f;  /* channel 0: the pixel itself */
+    w0[4] = 1.0f;   /* channel 0: the pixel itself */
     w0[13] = -1.0f; /* channel 1: its negative, plus 1 */
     for (int i = 0; i < 12; i++)
         w1[i] = i < 6 ? 1.0f : 0.0f; /* sum of channel 0's pooled map */
@@ -96,8 +95,8 @@ static void test_runs_a_known_network(void **state)
 static void test_refuses_broken_networks(void **state)
 {
     (void)state;
-    static const enum mutate bad[] = {BAD_MAGIC, NEW_VERSION, TRUNCATED, TRAILING,
-                                      NAN_WEIGHT, BAD_KIND, POOL_DENSE};
+    static const enum mutate bad[] = {BAD_MAGIC,  NEW_VERSION, TRUNCATED, TRAILING,
+                                      NAN_WEIGHT, BAD_KIND,    POOL_DENSE};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         write_net(bad[i]);
         lpr_nn *nn = (lpr_nn *)(uintptr_t)1;
@@ -105,8 +104,7 @@ static void test_refuses_broken_networks(void **state)
         assert_null(nn);
     }
     lpr_nn *nn = (lpr_nn *)(uintptr_t)1;
-    assert_int_equal(lpr_nn_load("/nonexistent/lpr-verify.nn", "plate verifier", &nn),
-                     LPR_ENOENT);
+    assert_int_equal(lpr_nn_load("/nonexistent/lpr-verify.nn", "plate verifier", &nn), LPR_ENOENT);
     assert_null(nn);
     /* a good network of the wrong shape is no verifier */
     write_net(GOOD);
