@@ -149,7 +149,8 @@ static void seen_free(void *p)
 
 typedef enum { READ_INVALID, READ_NEW, READ_REPEAT, READ_CONFLICT } read_kind;
 
-static read_kind verify_one(lpr_verifier *v, message *m, long lineno, int quiet, void **seen)
+static read_kind verify_one(lpr_verifier *v, const char *device, message *m, long lineno, int quiet,
+                            void **seen)
 {
     unsigned char sig[LPR_SIG_MAX];
     size_t sl;
@@ -170,8 +171,21 @@ static read_kind verify_one(lpr_verifier *v, message *m, long lineno, int quiet,
         why = "kid does not match this public key";
     else if (lpr_base64_decode(m->sig, sig, sizeof sig, &sl) != LPR_OK)
         why = "sig is not base64";
-    else if (lpr_verify(v, m->payload, m->len, sig, sl) != LPR_OK)
-        why = "BAD SIGNATURE: payload altered or signed by another key";
+    else {
+        lpr_err rc = lpr_verify(v, m->payload, m->len, sig, sl);
+        if (rc == LPR_EFORMAT)
+            why = "sig is not the signer's form (DER, low-S): a malformed signature or the "
+                  "high-S twin of one, made without the key";
+        else if (rc != LPR_OK)
+            why = "BAD SIGNATURE: payload altered or signed by another key";
+    }
+    const char *dev = j ? json_string_value(json_object_get(j, "device")) : NULL;
+    char devwhy[200];
+    if (!why && device && (!dev || strcmp(dev, device))) {
+        snprintf(devwhy, sizeof devwhy, "signed by %s's key but says device %.64s", device,
+                 dev ? dev : "(none)");
+        why = devwhy;
+    }
     read_kind kind = why ? READ_INVALID : READ_NEW;
     if (!why && id) {
         seen_read key = {(char *)id, NULL, 0}, **found = tfind(&key, seen, seen_cmp);
@@ -220,24 +234,29 @@ static read_kind verify_one(lpr_verifier *v, message *m, long lineno, int quiet,
 int lpr_cmd_verify(int argc, char **argv)
 {
     static const struct option opts[] = {{"pub", required_argument, NULL, 'p'},
+                                         {"device", required_argument, NULL, 'd'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *pub = NULL;
+    const char *pub = NULL, *device = NULL;
     int quiet = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:d:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'p': pub = optarg; break;
+        case 'd': device = optarg; break;
         case 'q': quiet = 1; break;
         case 'h':
-            printf("usage: lpr verify --pub device.pub.pem [--quiet] [FILE]\n"
+            printf("usage: lpr verify --pub device.pub.pem [--device ID] [--quiet] [FILE]\n"
                    "Checks signed reads, one message per line, as printed by\n"
                    "  mosquitto_sub -V 5 -F '%%P\\t%%x' -t 'lpr/v1/+/read'\n"
                    "or JSON {\"payload\":...,\"properties\":{\"alg\",\"kid\",\"sig\"}}.\n"
                    "Prints valid/INVALID per read and a summary; a read delivered again\n"
                    "(same id, same bytes) is a repeat, counted once; the same id with other\n"
-                   "bytes is a CONFLICT. Exit 1 if any read is invalid or in conflict.\n");
+                   "bytes is a CONFLICT. With --device, the device the key was issued to:\n"
+                   "a read whose \"device\" is another is INVALID (a key signs for one\n"
+                   "device only). Signatures must be DER in low-S form, as lpr-uplink\n"
+                   "makes them. Exit 1 if any read is invalid or in conflict.\n");
             return 0;
         default: return 2;
         }
@@ -270,7 +289,7 @@ int lpr_cmd_verify(int argc, char **argv)
             printf("INVALID line %ld: %s\n", lineno, why);
             bad++;
         } else {
-            read_kind k = verify_one(v, &m, lineno, quiet, &seen);
+            read_kind k = verify_one(v, device, &m, lineno, quiet, &seen);
             good += k == READ_NEW;
             repeats += k == READ_REPEAT;
             bad += k == READ_INVALID || k == READ_CONFLICT;

@@ -33,13 +33,17 @@ lpr_err lpr_make_tls_csr(const char *dir, const char *device_id, int force);
 lpr_err lpr_signer_load(const char *key_path, lpr_signer **out);
 void lpr_signer_free(lpr_signer *s);
 const char *lpr_signer_kid(const lpr_signer *s);
-/* Signs data; sig gets the DER signature (LPR_SIG_MAX bytes room). */
+/* Signs data; sig gets the DER signature in low-S form (LPR_SIG_MAX bytes
+ * room). */
 lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig, size_t *sig_len);
 
 lpr_err lpr_verifier_load(const char *pub_path, lpr_verifier **out);
 void lpr_verifier_free(lpr_verifier *v);
 const char *lpr_verifier_kid(const lpr_verifier *v);
-/* LPR_OK if sig is a valid signature of data by this key, else LPR_ECRYPTO. */
+/* LPR_OK if sig is a valid signature of data by this key; LPR_EFORMAT if
+ * sig is not a DER ECDSA signature in low-S form (the form lpr_sign
+ * makes: s <= n/2; the high-S twin of a valid signature is refused, so
+ * one read has one signature); else LPR_ECRYPTO. */
 lpr_err lpr_verify(lpr_verifier *v, const void *data, size_t len, const unsigned char *sig,
                    size_t sig_len);
 

@@ -12,6 +12,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <mbedtls/asn1.h>
+#include <mbedtls/asn1write.h>
+#include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/entropy.h>
@@ -237,6 +240,63 @@ const char *lpr_signer_kid(const lpr_signer *s)
     return s->kid;
 }
 
+/* An ECDSA signature (r, s) has a twin (r, n - s) that verifies as well:
+ * anyone can make it from a signed read without the key, so one read could
+ * reach the store as two signed byte strings. The signer emits the low-S
+ * form (s <= n/2, as Bitcoin's BIP 62 and libsecp256k1 do) and the
+ * verifier refuses the other. mbedTLS 2.28 does neither, so the DER is
+ * parsed and rewritten here with its ASN.1 functions. */
+static int der_to_rs(const unsigned char *sig, size_t len, mbedtls_mpi *r, mbedtls_mpi *s)
+{
+    unsigned char *p = (unsigned char *)sig;
+    const unsigned char *end = sig + len;
+    size_t seq;
+    if (mbedtls_asn1_get_tag(&p, end, &seq, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) ||
+        p + seq != end || mbedtls_asn1_get_mpi(&p, end, r) || mbedtls_asn1_get_mpi(&p, end, s) ||
+        p != end)
+        return -1;
+    return 0;
+}
+
+static int rs_to_der(const mbedtls_mpi *r, const mbedtls_mpi *s, unsigned char *sig, size_t *len)
+{
+    unsigned char buf[LPR_SIG_MAX];
+    unsigned char *p = buf + sizeof buf;
+    size_t n = 0;
+    int ret;
+    MBEDTLS_ASN1_CHK_ADD(n, mbedtls_asn1_write_mpi(&p, buf, s));
+    MBEDTLS_ASN1_CHK_ADD(n, mbedtls_asn1_write_mpi(&p, buf, r));
+    MBEDTLS_ASN1_CHK_ADD(n, mbedtls_asn1_write_len(&p, buf, n));
+    MBEDTLS_ASN1_CHK_ADD(
+        n, mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
+    memcpy(sig, p, n);
+    *len = n;
+    return 0;
+}
+
+/* 1 if s > n/2 for the key's curve order n, 0 if not, -1 if sig is no DER
+ * ECDSA signature. With fix, a high s is replaced by n - s in sig. */
+static int high_s(mbedtls_pk_context *pk, unsigned char *sig, size_t *len, int fix)
+{
+    mbedtls_mpi r, s, half;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    mbedtls_mpi_init(&half);
+    const mbedtls_mpi *n = &mbedtls_pk_ec(*pk)->grp.N;
+    int rc = -1;
+    if (der_to_rs(sig, *len, &r, &s) == 0 && mbedtls_mpi_copy(&half, n) == 0 &&
+        mbedtls_mpi_shift_r(&half, 1) == 0) {
+        rc = mbedtls_mpi_cmp_mpi(&s, &half) > 0;
+        if (rc == 1 && fix &&
+            (mbedtls_mpi_sub_mpi(&s, n, &s) != 0 || rs_to_der(&r, &s, sig, len) != 0))
+            rc = -1;
+    }
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&half);
+    return rc;
+}
+
 lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig, size_t *sig_len)
 {
     unsigned char hash[32];
@@ -244,7 +304,7 @@ lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig
         return LPR_ECRYPTO;
     if (mbedtls_pk_sign(&s->pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, sig_len,
                         mbedtls_ctr_drbg_random, &s->drbg) != 0 ||
-        *sig_len > LPR_SIG_MAX) {
+        *sig_len > LPR_SIG_MAX || high_s(&s->pk, sig, sig_len, 1) < 0) {
         LPR_ERROR("sign", "ECDSA signing failed");
         return LPR_ECRYPTO;
     }
@@ -288,7 +348,13 @@ const char *lpr_verifier_kid(const lpr_verifier *v)
 lpr_err lpr_verify(lpr_verifier *v, const void *data, size_t len, const unsigned char *sig,
                    size_t sig_len)
 {
-    unsigned char hash[32];
+    unsigned char hash[32], der[LPR_SIG_MAX];
+    size_t der_len = sig_len;
+    if (sig_len > sizeof der)
+        return LPR_EFORMAT;
+    memcpy(der, sig, sig_len);
+    if (high_s(&v->pk, der, &der_len, 0) != 0)
+        return LPR_EFORMAT; /* not DER, or the high-S twin of a signature */
     if (mbedtls_sha256_ret(data, len, hash, 0) != 0)
         return LPR_ECRYPTO;
     return mbedtls_pk_verify(&v->pk, MBEDTLS_MD_SHA256, hash, sizeof hash, sig, sig_len) == 0

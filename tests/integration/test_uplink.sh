@@ -202,12 +202,32 @@ broker-crash)
 verify)
   # issue 16, 8.: lpr verify reported the same read three times as three
   # valid reads. A redelivery (same id, same bytes) is a repeat counted
-  # once; the same id with other bytes, validly signed, is a CONFLICT.
+  # once; the same id with other bytes, validly signed, is a CONFLICT. It
+  # took the high-S twin of a signature (made without the key) as a second
+  # valid signature, and a read saying another device as valid.
   KID=$(cat "$T/keys-cam-test/kid")
-  sign_msg() { # PAYLOAD -> one message line in the JSON form lpr verify reads
+  sign_msg() { # PAYLOAD [high] -> one message line in the JSON form lpr verify reads
     printf '%s' "$1" > "$T/p.json"
     openssl dgst -sha256 -sign "$T/keys-cam-test/device.key" -out "$T/p.sig" "$T/p.json"
-    python3 -c 'import json,sys,base64; print(json.dumps({"payload": sys.argv[1], "properties": {"alg": "ES256", "kid": sys.argv[2], "sig": base64.b64encode(open(sys.argv[3], "rb").read()).decode()}}))' "$1" "$KID" "$T/p.sig"
+    python3 - "$1" "$KID" "$T/p.sig" "${2:-low}" <<'PY'
+import base64, json, sys
+# openssl signs with either s; put it in the form asked (low: s <= n/2, as
+# lpr-uplink signs; high: its twin n - s, which anyone can make)
+n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+d = open(sys.argv[3], "rb").read()
+assert d[0] == 0x30 and d[2] == 0x02
+r = int.from_bytes(d[4:4 + d[3]], "big")
+o = 4 + d[3]
+s = int.from_bytes(d[o + 2:o + 2 + d[o + 1]], "big")
+s = min(s, n - s) if sys.argv[4] == "low" else max(s, n - s)
+def der_int(v):
+    b = v.to_bytes((v.bit_length() + 8) // 8, "big")  # a leading 0 keeps it positive
+    return bytes([0x02, len(b)]) + b
+body = der_int(r) + der_int(s)
+sig = bytes([0x30, len(body)]) + body
+print(json.dumps({"payload": sys.argv[1], "properties": {"alg": "ES256", "kid": sys.argv[2],
+                  "sig": base64.b64encode(sig).decode()}}))
+PY
   }
   a='{"schema":"lpr.read/1","device":"cam-test","seq":1,"epoch":"00000000000000aa","id":"cam-test-00000000000000aa-1","plate":{"text":"ABC123"}}'
   b='{"schema":"lpr.read/1","device":"cam-test","seq":2,"epoch":"00000000000000aa","id":"cam-test-00000000000000aa-2","plate":{"text":"XYZ789"}}'
@@ -222,7 +242,18 @@ verify)
   grep -q "^CONFLICT cam-test-00000000000000aa-1: validly signed, but another read came with this id" "$T/v2.out" ||
     fail "conflict not named: $(cat "$T/v2.out")"
   tail -1 "$T/v2.out" | grep -qx "2 valid, 1 invalid, 2 repeated deliveries" || fail "summary: $(tail -1 "$T/v2.out")"
-  echo "verify: 2 reads delivered 4 times count as 2 valid with 2 repeats; a second read with the same id is a CONFLICT"
+  { sign_msg "$b"; sign_msg "$b" high; } > "$T/twin.txt"
+  rc=0; "$LPR" verify --pub "$PUB" "$T/twin.txt" > "$T/v3.out" || rc=$?
+  [ $rc -eq 1 ] || fail "the high-S twin of a signature passed"
+  grep -q "^INVALID cam-test-00000000000000aa-2: sig is not the signer's form (DER, low-S)" "$T/v3.out" ||
+    fail "high-S twin not named: $(cat "$T/v3.out")"
+  sign_msg "$a" > "$T/one.txt"
+  "$LPR" verify --pub "$PUB" --device cam-test "$T/one.txt" > /dev/null || fail "--device cam-test refused its own read"
+  rc=0; "$LPR" verify --pub "$PUB" --device cam-other "$T/one.txt" > "$T/v4.out" || rc=$?
+  [ $rc -eq 1 ] && grep -q "^INVALID cam-test-00000000000000aa-1: signed by cam-other's key but says device cam-test" "$T/v4.out" ||
+    fail "a read of another device passed: $(cat "$T/v4.out")"
+  echo "verify: 2 reads delivered 4 times count as 2 valid with 2 repeats; a second read with the same id is a CONFLICT;"
+  echo "  a high-S twin and a read of another device than the key's are INVALID"
   ;;
 fulldisk)
   # issue 15: on a full disk drop_oldest failed (deleting needs WAL room),

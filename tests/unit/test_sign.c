@@ -1,6 +1,6 @@
 /*
  * test_sign.c - keygen, key permissions, sign/verify, tamper detection,
- * key id agreement, base64.
+ * key id agreement, base64, low-S signatures only.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,10 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <mbedtls/asn1.h>
+#include <mbedtls/asn1write.h>
+#include <mbedtls/bignum.h>
+#include <mbedtls/ecp.h>
 
 #include "lpr_sign.h"
 
@@ -107,12 +111,79 @@ static void test_base64(void **state)
     assert_int_equal(lpr_base64_decode("***", back, sizeof back, &n), LPR_EINVAL);
 }
 
+/* The twin (r, n - s) of a DER signature, built with mbedTLS directly. */
+static size_t twin_of(const unsigned char *sig, size_t len, unsigned char *out, int *was_high)
+{
+    mbedtls_mpi r, s, half;
+    mbedtls_ecp_group g;
+    mbedtls_mpi_init(&r);
+    mbedtls_mpi_init(&s);
+    mbedtls_mpi_init(&half);
+    mbedtls_ecp_group_init(&g);
+    assert_int_equal(mbedtls_ecp_group_load(&g, MBEDTLS_ECP_DP_SECP256R1), 0);
+    unsigned char *p = (unsigned char *)sig;
+    size_t seq;
+    assert_int_equal(
+        mbedtls_asn1_get_tag(&p, sig + len, &seq, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE),
+        0);
+    assert_int_equal(mbedtls_asn1_get_mpi(&p, sig + len, &r), 0);
+    assert_int_equal(mbedtls_asn1_get_mpi(&p, sig + len, &s), 0);
+    assert_int_equal(mbedtls_mpi_copy(&half, &g.N), 0);
+    assert_int_equal(mbedtls_mpi_shift_r(&half, 1), 0);
+    *was_high = mbedtls_mpi_cmp_mpi(&s, &half) > 0;
+    assert_int_equal(mbedtls_mpi_sub_mpi(&s, &g.N, &s), 0);
+    unsigned char buf[80], *q = buf + sizeof buf;
+    size_t n = 0;
+    n += (size_t)mbedtls_asn1_write_mpi(&q, buf, &s);
+    n += (size_t)mbedtls_asn1_write_mpi(&q, buf, &r);
+    n += (size_t)mbedtls_asn1_write_len(&q, buf, n);
+    n += (size_t)mbedtls_asn1_write_tag(&q, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE);
+    memcpy(out, q, n);
+    mbedtls_mpi_free(&r);
+    mbedtls_mpi_free(&s);
+    mbedtls_mpi_free(&half);
+    mbedtls_ecp_group_free(&g);
+    return n;
+}
+
+/* Every signature lpr_sign makes is low-S; its high-S twin is a valid
+ * ECDSA signature (openssl would take it) that lpr_verify refuses as not
+ * the signer's form, so a read has exactly one signature. */
+static void test_low_s_only(void **state)
+{
+    (void)state;
+    char kid[LPR_KID_LEN];
+    lpr_signer *s = NULL;
+    lpr_verifier *v = NULL;
+    assert_int_equal(lpr_keygen(dir, 1, kid), LPR_OK);
+    assert_int_equal(lpr_signer_load(key, &s), LPR_OK);
+    assert_int_equal(lpr_verifier_load(pub, &v), LPR_OK);
+    for (int i = 0; i < 64; i++) {
+        char msg[32];
+        snprintf(msg, sizeof msg, "{\"seq\":%d}", i);
+        unsigned char sig[LPR_SIG_MAX], twin[LPR_SIG_MAX];
+        size_t sl, tl;
+        int was_high;
+        assert_int_equal(lpr_sign(s, msg, strlen(msg), sig, &sl), LPR_OK);
+        assert_int_equal(lpr_verify(v, msg, strlen(msg), sig, sl), LPR_OK);
+        tl = twin_of(sig, sl, twin, &was_high);
+        assert_false(was_high); /* the signer's own is never high-S */
+        assert_int_equal(lpr_verify(v, msg, strlen(msg), twin, tl), LPR_EFORMAT);
+    }
+    /* not DER at all */
+    static const unsigned char junk[] = {0x30, 0x03, 0x02, 0x01};
+    assert_int_equal(lpr_verify(v, "x", 1, junk, sizeof junk), LPR_EFORMAT);
+    lpr_signer_free(s);
+    lpr_verifier_free(v);
+}
+
 int main(void)
 {
     lpr_log_set_level(LPR_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keygen_sign_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_permissions_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_low_s_only, setup, teardown),
         cmocka_unit_test(test_base64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
