@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <grp.h>
+#include <libgen.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -428,6 +429,23 @@ lpr_err lpr_check_secret_file(const char *path, char *err, size_t errlen)
                  "cannot read a 0600 key of another user; chown %s it (lpr provision run as root "
                  "does)",
                  path, on, (unsigned)st.st_uid, sn, (unsigned)me, sn);
+        return LPR_EPERM;
+    }
+    /* a folder anyone may write to lets anyone swap the key for their own
+     * (rename over it); the sticky bit (as /tmp's) forbids that */
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s", path);
+    const char *dir = dirname(copy);
+    struct stat ds;
+    if (stat(dir, &ds) == 0 && (ds.st_mode & S_IWOTH) && !(ds.st_mode & S_ISVTX)) {
+        snprintf(err, errlen,
+                 "%s: its folder %s is writable by anyone (mode %04o), who could put another "
+                 "key in its place; chmod o-w %s",
+                 path, dir, (unsigned)(ds.st_mode & 07777), dir);
+        return LPR_EPERM;
+    }
+    if (access(path, R_OK) != 0) { /* e.g. mode 0000: say so, not "not a key" */
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return LPR_EPERM;
     }
     return LPR_OK;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <mbedtls/asn1.h>
@@ -17,6 +19,7 @@
 #include <mbedtls/bignum.h>
 #include <mbedtls/ecp.h>
 
+#include "lpr_config.h"
 #include "lpr_sign.h"
 
 static char dir[64];
@@ -87,6 +90,37 @@ static void test_key_permissions_refused(void **state)
     assert_int_equal(chmod(key, 0640), 0);
     assert_int_equal(lpr_signer_load(key, &s), LPR_EPERM);
     assert_int_equal(lpr_signer_load("/nonexistent.key", &s), LPR_ENOENT);
+    /* a key in a folder anyone may write to could be swapped */
+    assert_int_equal(chmod(key, 0600), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(lpr_signer_load(key, &s), LPR_EPERM);
+    assert_int_equal(chmod(dir, 01777), 0); /* sticky: no one may rename over it */
+    assert_int_equal(lpr_signer_load(key, &s), LPR_OK);
+    lpr_signer_free(s);
+    assert_int_equal(chmod(dir, 0700), 0);
+    /* an unreadable key is reported as such (checked as an unprivileged
+     * user, since root reads any file): permission denied, not "not a key" */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(dir, 65534, 65534), 0);
+        assert_int_equal(chown(key, 65534, 65534), 0);
+        assert_int_equal(chmod(key, 0000), 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            char err[600];
+            int ok = setgid(65534) == 0 && setuid(65534) == 0 &&
+                     lpr_check_secret_file(key, err, sizeof err) == LPR_EPERM &&
+                     strstr(err, "Permission denied") != NULL;
+            if (!ok)
+                fprintf(stderr, "unreadable key: %s\n", err);
+            _exit(ok ? 0 : 1);
+        }
+        int st = 0;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        assert_int_equal(chown(key, 0, 0), 0);
+        assert_int_equal(chown(dir, 0, 0), 0);
+        assert_int_equal(chmod(key, 0600), 0);
+    }
     /* a public key is not a private key */
     char bad[160];
     snprintf(bad, sizeof bad, "%s/copy.key", dir);
