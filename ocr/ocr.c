@@ -503,9 +503,12 @@ lpr_err lpr_ocr_read_mem(lpr_ocr *ocr, const void *data, size_t len, const char 
     }
     /* a JPEG is decoded to its luminance only: the reader works in grey,
      * and the chroma and the colour conversion were a fifth of the time a
-     * large photo took (profile of the br benchmark set) */
-    pix = format == IFF_JFIF_JPEG ? pixReadMemJpeg(data, len, 0, 1, NULL, L_JPEG_READ_LUMINANCE)
-                                  : pixReadMem(data, len);
+     * large photo took (profile of the br benchmark set). A CMYK JPEG (four
+     * components, as print workflows save them) has no luminance channel
+     * for libjpeg to give: it is decoded whole, as the video path does. */
+    pix = format == IFF_JFIF_JPEG && spp != 4
+              ? pixReadMemJpeg(data, len, 0, 1, NULL, L_JPEG_READ_LUMINANCE)
+              : pixReadMem(data, len);
     if (!pix) {
         LPR_ERROR("ocr", "%s: corrupt image data (decoder failed)", name);
         return LPR_EFORMAT;
