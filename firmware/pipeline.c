@@ -305,7 +305,20 @@ static void *worker_main(void *arg)
             oy = roi.y;
         }
         PIX *scene = NULL; /* the whole frame, copied once and shared by its plates */
-        if (r && lpr_ocr_read_grey(ocr, px, w, h, f.stride, &o) == LPR_OK) {
+        lpr_err orc = r ? lpr_ocr_read_grey(ocr, px, w, h, f.stride, &o) : LPR_ENOMEM;
+        if (orc == LPR_ETOOBIG) {
+            /* never silently unread: count it, and say why on the first */
+            pthread_mutex_lock(&s->mu);
+            if (s->st.refused++ == 0)
+                LPR_WARN("pipeline",
+                         "frames of %dx%d are over the reader's limit of %ld pixels and are not "
+                         "read; set a smaller frame size or a [camera] roi",
+                         w, h,
+                         s->cfg->ocr.max_pixels > 0 ? s->cfg->ocr.max_pixels
+                                                    : LPR_DEFAULT_MAX_PIXELS);
+            pthread_mutex_unlock(&s->mu);
+        }
+        if (orc == LPR_OK) {
             if (s->cfg->scene_images && o.n_plates > 0)
                 scene = lpr_pix_from_grey(f.pixels, f.stride, (lpr_box){0, 0, f.width, f.height});
             for (int i = 0; i < o.n_plates && r->n < LPR_MAX_PLATES; i++) {

@@ -46,6 +46,7 @@ typedef struct lpr_pipeline_stats {
     int64_t read;    /* given to the reader */
     int64_t dropped; /* dropped because the workers were behind */
     int64_t gated;   /* skipped by the motion gate */
+    int64_t refused; /* refused by the reader (over its pixel limit); logged once */
     int64_t reads;   /* reads emitted */
     double seconds;  /* wall time of the run */
     double capture_to_read_ms_p50, capture_to_read_ms_max; /* frame capture -> read emitted */

@@ -409,6 +409,15 @@ static lpr_err read_still(lpr_source *s, lpr_frame *out)
         char path[2048];
         snprintf(path, sizeof path, "%s/%s", s->dir, s->names[s->pos]->d_name);
         s->pos++;
+        /* the header first: a small file may claim (and decode to) gigabytes */
+        l_int32 fmt, hw, hh, bps, spp, iscmap;
+        if (pixReadHeader(path, &fmt, &hw, &hh, &bps, &spp, &iscmap) == 0 &&
+            (long)hw * (long)hh > LPR_DEFAULT_MAX_PIXELS) {
+            LPR_WARN("source", "%s: image is %dx%d, over the limit of %ld pixels, skipped", path,
+                     hw, hh, LPR_DEFAULT_MAX_PIXELS);
+            s->skipped++;
+            continue;
+        }
         PIX *p = pixRead(path), *g = p ? pixConvertTo8(p, 0) : NULL;
         pixDestroy(&p);
         if (!g) {

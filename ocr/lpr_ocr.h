@@ -85,6 +85,11 @@ typedef struct lpr_ocr_result {
     lpr_plate plates[LPR_MAX_PLATES];
 } lpr_ocr_result;
 
+/* The largest image read by default, in pixels (50 Mpx: a 8192 x 6144 still;
+ * larger is refused from its header, before decoding, as a decompression
+ * bomb would be). */
+#define LPR_DEFAULT_MAX_PIXELS (50L * 1000 * 1000)
+
 typedef struct lpr_ocr_config {
     const char *model_dir;   /* tessdata directory; NULL: Tesseract's default */
     const char *model;       /* traineddata name without suffix; default "eng" */
@@ -109,7 +114,8 @@ typedef struct lpr_ocr_config {
     lpr_region region;       /* plate formats to apply; default auto */
     int max_plates;          /* 1..LPR_MAX_PLATES; default LPR_MAX_PLATES */
     int max_lines;           /* text lines read per image (bounds time); default 7 */
-    long max_pixels;         /* images larger than this are refused; default 50e6 */
+    long max_pixels;         /* images larger than this are refused; default
+                                LPR_DEFAULT_MAX_PIXELS */
 } lpr_ocr_config;
 
 typedef struct lpr_ocr lpr_ocr;

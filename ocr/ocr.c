@@ -105,7 +105,7 @@ void lpr_ocr_config_init(lpr_ocr_config *cfg)
     cfg->max_plates = LPR_MAX_PLATES;
     cfg->max_lines = 7;
     cfg->min_confidence = (float)LPR_DEFAULT_MIN_CONFIDENCE;
-    cfg->max_pixels = 50L * 1000 * 1000;
+    cfg->max_pixels = LPR_DEFAULT_MAX_PIXELS;
 }
 
 int lpr_image_name(const char *name)
@@ -220,7 +220,7 @@ lpr_err lpr_ocr_new(const lpr_ocr_config *cfg, lpr_ocr **out)
         if (ocr->cfg.max_lines <= 0)
             ocr->cfg.max_lines = 7;
         if (ocr->cfg.max_pixels <= 0)
-            ocr->cfg.max_pixels = 50L * 1000 * 1000;
+            ocr->cfg.max_pixels = LPR_DEFAULT_MAX_PIXELS;
     }
     char path[4096];
     lpr_err rc = LPR_OK;

@@ -224,12 +224,16 @@ int lpr_cmd_replay(int argc, char **argv)
     lpr_err prc = lpr_pipeline_run(&pc, src, &stop_flag, on_read, &c, &ps);
     int64_t skipped = lpr_source_skipped(src);
     lpr_source_close(src);
+    char refused[96] = "";
+    if (ps.refused)
+        snprintf(refused, sizeof refused, ", %lld frames over the reader's pixel limit",
+                 (long long)ps.refused);
     fprintf(stderr,
             "lpr replay: %lld frames in %.1f s (%.1f frames/s), %ld reads, %lld frames skipped "
-            "as unreadable; frame->read latency p50 %.0f ms max %.0f ms; peak RSS %.0f MB\n",
+            "as unreadable%s; frame->read latency p50 %.0f ms max %.0f ms; peak RSS %.0f MB\n",
             (long long)ps.frames, ps.seconds, ps.seconds > 0 ? (double)ps.frames / ps.seconds : 0,
-            c.reads, (long long)skipped, ps.capture_to_read_ms_p50, ps.capture_to_read_ms_max,
-            (double)lpr_peak_rss_kb() / 1024.0);
+            c.reads, (long long)skipped, refused, ps.capture_to_read_ms_p50,
+            ps.capture_to_read_ms_max, (double)lpr_peak_rss_kb() / 1024.0);
     if (prc != LPR_OK)
         rc = 1; /* the source said why; the reads made before it were kept */
     if (c.failed)

@@ -253,6 +253,31 @@ badvideo)
     grep -q "codec.avi: cannot start: no GStreamer plug-in for .*decoder (install gstreamer1.0-libav and gstreamer1.0-plugins-bad)" "$T/err5" ||
     fail "unknown codec: exit $rc: $(cat "$T/err5")"
   cat "$T/err5"
+  # frames over the reader's 50 Mpx limit were silently never read ("3
+  # frames, 0 reads"): now counted, and said once, from a camera or a video
+  gst-launch-1.0 -q videotestsrc num-buffers=3 pattern=black ! \
+    video/x-raw,width=7200,height=7200,framerate=10/1 ! jpegenc ! matroskamux ! \
+    filesink location="$T/huge.mkv"
+  "$LPR" replay "$T/huge.mkv" > /dev/null 2> "$T/err6" || fail "oversize frames: $(cat "$T/err6")"
+  [ "$(grep -c "frames of 7200x7200 are over the reader's limit of 50000000 pixels" "$T/err6")" -eq 1 ] &&
+    grep -q "3 frames over the reader's pixel limit" "$T/err6" || fail "oversize frames not said: $(cat "$T/err6")"
+  # a still whose header claims 30000 x 30000 is skipped from its header,
+  # before decoding (a 389 KB PNG once took 897 MB), and the next still read
+  mkdir "$T/bomb"
+  python3 - "$T/bomb/a-huge.png" <<'PY'
+import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+ihdr = struct.pack('>IIBBBBB', 30000, 30000, 8, 0, 0, 0, 0)
+open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) +
+                             chunk(b'IDAT', zlib.compress(b'\0' * 30001 * 16)) + chunk(b'IEND', b''))
+PY
+  cp "$here/../golden/read/sample-1-us.jpg" "$T/bomb/b-plate.jpg"
+  "$LPR" replay --region us --min-frames 1 "$T/bomb" > "$T/bomb.jsonl" 2> "$T/err7" || fail "bomb folder: $(cat "$T/err7")"
+  grep -q "a-huge.png: image is 30000x30000, over the limit of 50000000 pixels, skipped" "$T/err7" &&
+    grep -q "1 frames skipped as unreadable" "$T/err7" && grep -q '"text":"7ABC123"' "$T/bomb.jsonl" ||
+    fail "pixel bomb in a folder: $(cat "$T/err7") $(cat "$T/bomb.jsonl")"
+  echo "oversize: $(grep -o '3 frames over[^;]*' "$T/err6"); $(grep -o 'a-huge.png: [^,]*' "$T/err7")"
   echo "truncated: $(head -1 "$T/err"); $n reads kept"
   ;;
 live)
