@@ -192,11 +192,25 @@ static lpr_err parse_gst(lpr_source *s, const char *desc, const char *what)
     return LPR_OK;
 }
 
-static lpr_err open_gst(lpr_source *s, const char *desc, const char *what)
+/* Parses desc, then sets each named element's string property (a file's
+ * URI, a camera's device path) on the element itself: a value pasted into
+ * the description would be parsed as pipeline syntax (a '"' or a '!' in a
+ * path could add elements), a property is only ever a value. */
+static lpr_err open_gst_with(lpr_source *s, const char *desc, const char *what, const char *element,
+                             const char *property, const char *value)
 {
     lpr_err prc = parse_gst(s, desc, what);
     if (prc != LPR_OK)
         return prc;
+    if (element) {
+        GstElement *el = gst_bin_get_by_name(GST_BIN(s->pipeline), element);
+        if (!el) {
+            LPR_ERROR("source", "%s: no element %s in the pipeline", what, element);
+            return LPR_EINTERNAL;
+        }
+        g_object_set(el, property, value, NULL);
+        gst_object_unref(el);
+    }
     if (gst_element_set_state(s->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         char *e = bus_error(s->pipeline, GST_SECOND);
         LPR_ERROR("source", "%s: cannot start: %s", what, e ? e : "state change failed");
@@ -220,6 +234,11 @@ static lpr_err open_gst(lpr_source *s, const char *desc, const char *what)
         s->duration_ms = (int64_t)(dur / GST_MSECOND);
     LPR_DEBUG("source", "%s: duration %lld ms", what, (long long)s->duration_ms);
     return LPR_OK;
+}
+
+static lpr_err open_gst(lpr_source *s, const char *desc, const char *what)
+{
+    return open_gst_with(s, desc, what, NULL, NULL, NULL);
 }
 
 /* Opens a source; with check, makes every check that needs no camera
@@ -272,10 +291,13 @@ static lpr_err open_spec(const char *spec, const lpr_source_options *opts, int c
         if (check)
             goto checked;
         char *loc = gst_filename_to_uri(path, NULL);
-        char *desc = g_strdup_printf("uridecodebin uri=\"%s\"", loc ? loc : path);
+        if (!loc) {
+            LPR_ERROR("source", "%s: cannot make a file URI of the path", path);
+            rc = LPR_EINVAL;
+            goto fail;
+        }
+        rc = open_gst_with(s, "uridecodebin name=lprfile", path, "lprfile", "uri", loc);
         g_free(loc);
-        rc = open_gst(s, desc, path);
-        g_free(desc);
         if (rc == LPR_EIO)
             rc = LPR_EFORMAT; /* a file that does not play is not a video we can read */
         int64_t avi = rc == LPR_OK ? avi_header_duration_ms(path) : -1;
@@ -294,9 +316,8 @@ static lpr_err open_spec(const char *spec, const lpr_source_options *opts, int c
         }
         if (check)
             goto checked;
-        char *desc = g_strdup_printf("v4l2src device=\"%s\" io-mode=mmap ! decodebin", dev);
-        rc = open_gst(s, desc, dev);
-        g_free(desc);
+        rc = open_gst_with(s, "v4l2src name=lprcam io-mode=mmap ! decodebin", dev, "lprcam",
+                           "device", dev);
     } else if (!strncmp(spec, "libcamera", 9) && (spec[9] == '\0' || spec[9] == ':')) {
         s->live = 1;
         char *end = NULL;

@@ -399,6 +399,14 @@ baddevice)
   conf "v4l2:/dev/video99"
   rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e1" || rc=$?
   [ $rc -eq 1 ] && grep -q "/dev/video99: no such camera device" "$T/e1" || fail "missing device: $(cat "$T/e1")"
+  # the v4l2: path was pasted into a gst-launch description: a path with a
+  # quote could add elements. It is now only ever v4l2src's device property
+  # (a character device whose name reads as pipeline syntax: /dev/null, no camera)
+  ln -s /dev/null "$T/cam\" ! fakesink name=\"x"
+  conf "v4l2:$T/cam\" ! fakesink name=\"x"
+  rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e7" || rc=$?
+  [ $rc -eq 1 ] && grep -qF "$T/cam\" ! fakesink name=\"x: cannot start" "$T/e7" &&
+    ! grep -q "bad GStreamer pipeline" "$T/e7" || fail "device path parsed as pipeline: $(cat "$T/e7")"
   conf "gst:nosuchelement ! fakesink"
   rc=0; "$LPRD" --config "$T/lpr.conf" 2> "$T/e2" || rc=$?
   [ $rc -eq 1 ] && grep -q "GStreamer has no element 'nosuchelement' (a plug-in package is missing)" "$T/e2" ||
