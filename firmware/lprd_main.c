@@ -3,7 +3,9 @@
  *
  * Opens the configured source, reads plates, follows vehicles, stamps each
  * read with time and position at its best frame's capture instant, and
- * appends it to the spool (the uplink takes it from there). systemd-ready:
+ * appends it to the spool sealed: signed with the device key, which only
+ * the camera user reads, before it enters the spool (the uplink publishes
+ * the sealed bytes as they are). systemd-ready:
  * READY=1 once the camera delivers, WATCHDOG=1 only while frames keep
  * coming, SIGTERM flushes open tracks to the spool, SIGHUP reloads the
  * config (the pipeline restarts; no read is lost, open tracks are flushed);
@@ -24,6 +26,7 @@
 #include "lpr_gps.h"
 #include "lpr_ocr.h"
 #include "lpr_read_json.h"
+#include "lpr_sign.h"
 #include "lpr_spool.h"
 #include "pipeline.h"
 
@@ -46,6 +49,7 @@ static void on_hup(int sig)
 typedef struct daemon_ctx {
     lpr_config cfg;
     lpr_spool *spool;
+    lpr_signer *signer; /* seals each read the spool takes */
     lpr_gps *gps;
     int64_t reads, spool_errors;
     int64_t progress;
@@ -146,7 +150,8 @@ static void *watchdog_main(void *arg)
 }
 
 /* Loads path and makes every check lprd makes before it starts (config,
- * source, roi, models): 0, or 1 with each problem logged in one line. */
+ * source, roi, models, the device key that seals reads): 0, or 1 with each
+ * problem logged in one line. */
 static int load_checked(const char *path, lpr_config *cfg)
 {
     char err[600];
@@ -157,7 +162,12 @@ static int load_checked(const char *path, lpr_config *cfg)
     lpr_pipeline_config pc;
     lpr_pipeline_config_init(&pc);
     lpr_pipeline_config_apply(&pc, cfg);
-    return lpr_pipeline_check(&pc, cfg, path) == LPR_OK ? 0 : 1;
+    int bad = lpr_pipeline_check(&pc, cfg, path) != LPR_OK;
+    lpr_signer *s = NULL;
+    if (lpr_signer_load(cfg->uplink.sign_key, &s) != LPR_OK) /* logged, naming the key */
+        bad = 1;
+    lpr_signer_free(s);
+    return bad;
 }
 
 /* Runs the pipeline on cfg (already checked) until it stops: SIGTERM, a
@@ -178,6 +188,8 @@ static int run_once(const lpr_config *cfg)
     lpr_spool_opts so = lpr_spool_opts_from_config(&d.cfg);
     if (lpr_spool_open(d.cfg.spool.path, &so, &d.spool) != LPR_OK)
         return 1;
+    if (lpr_seal_spool(d.spool, d.cfg.uplink.sign_key, &d.signer) != LPR_OK)
+        goto out;
     lpr_gps_config gc = lpr_gps_config_from(&d.cfg);
     if (lpr_gps_new(&gc, &d.gps) != LPR_OK)
         goto out;
@@ -219,6 +231,7 @@ static int run_once(const lpr_config *cfg)
 out:
     lpr_gps_free(d.gps);
     lpr_spool_close(d.spool);
+    lpr_signer_free(d.signer);
     return rc;
 }
 
@@ -237,9 +250,9 @@ int main(int argc, char **argv)
         case 'k': check = 1; break;
         case 'h':
             printf("usage: lprd [--config FILE] [--check]\nThe camera daemon: reads plates from "
-                   "[camera] source and spools signed-ready reads.\n"
+                   "[camera] source and spools reads sealed with the device key.\n"
                    "--check: make every check lprd makes at start (config, source,\n"
-                   "roi, models) without starting, then exit.\n");
+                   "roi, models, device key) without starting, then exit.\n");
             return 0;
         default: return 2;
         }

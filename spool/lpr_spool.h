@@ -1,7 +1,7 @@
 /*
  * lpr_spool.h - the on-disk spool of reads: the one hand-over between the
- * camera process (appends) and the uplink process (signs, publishes,
- * deletes on PUBACK).
+ * camera process (appends reads it has sealed) and the uplink process
+ * (publishes them as they are, deletes on PUBACK).
  *
  * SQLite in WAL mode with synchronous=FULL: one writer and one reader
  * process at once, and a kill -9 or power cut of either loses nothing that
@@ -48,6 +48,8 @@ typedef struct lpr_spool_opts {
                             * (the daemons and lpr doctor at start) */
 } lpr_spool_opts;
 
+#define LPR_SPOOL_KID_MAX 40 /* room for a key id (lpr_sign.h: 32 hex digits) */
+
 /* PRAGMA application_id of a spool ("LPRS"): a SQLite file without it and
  * without the spool's tables is another program's, and is never touched. */
 #define LPR_SPOOL_APP_ID 0x4c505253
@@ -59,8 +61,9 @@ typedef struct lpr_spool_row {
     size_t payload_len;
     unsigned char *sig; /* DER ECDSA signature, NULL until signed */
     size_t sig_len;
-    int64_t created_ms; /* epoch ms when spooled */
-    int attempts;       /* publish attempts so far */
+    char kid[LPR_SPOOL_KID_MAX]; /* id of the key that sealed it; "" if not recorded */
+    int64_t created_ms;          /* epoch ms when spooled */
+    int attempts;                /* publish attempts so far */
 } lpr_spool_row;
 
 typedef struct lpr_spool_stats {
@@ -90,11 +93,34 @@ void lpr_spool_close(lpr_spool *spool); /* NULL is a no-op */
 /* The spool's epoch: 16 hex digits, in every read's "epoch" and id. */
 const char *lpr_spool_epoch(const lpr_spool *spool);
 
+/* A seal: signs the exact bytes the spool stores for a read (sig gets at
+ * most LPR_SPOOL_SIG_MAX bytes, *sig_len their count). lpr_sign_sealer
+ * (lpr_sign.h) is one, with the device's signer as ctx. */
+#define LPR_SPOOL_SIG_MAX 80
+typedef lpr_err (*lpr_spool_sealer)(void *ctx, const void *payload, size_t len, unsigned char *sig,
+                                    size_t *sig_len);
+
+/* From now on every append seals its read: the stamped bytes are signed in
+ * the append's transaction and stored with the signature and kid (the
+ * key's id, which the uplink sends beside the signature), so a read is
+ * never in the spool unsigned and an edit of it fails at the store. The
+ * camera side (lprd, lpr replay --spool, lpr spool push) sets it; the
+ * uplink publishes the sealed bytes as they are. fn NULL: appends store
+ * reads unsealed (tests of the spool alone). */
+void lpr_spool_set_sealer(lpr_spool *spool, lpr_spool_sealer fn, void *ctx, const char *kid);
+
+/* Seals, with the sealer set, every read in the spool that has no
+ * signature yet (spooled before reads were sealed at capture, or by a tool
+ * without the key); *sealed (may be NULL) gets how many. LPR_EINVAL
+ * without a sealer. */
+lpr_err lpr_spool_seal_unsigned(lpr_spool *spool, int64_t *sealed);
+
 /* Appends one read given as a JSON object text. The spool stamps it with
  * lpr_read_stamp ("schema" when absent, "device", "seq", "epoch", "id";
- * lpr_read.h) and stores that text; *seq_out and id (may be NULL, room for
- * LPR_READ_ID_MAX) get what was assigned.
- * LPR_EFORMAT if json is not a JSON object. Runs the quotas afterwards. */
+ * lpr_read.h), seals it when a sealer is set, and stores that text;
+ * *seq_out and id (may be NULL, room for LPR_READ_ID_MAX) get what was
+ * assigned. LPR_EFORMAT if json is not a JSON object; the sealer's error
+ * if it fails (nothing is stored). Runs the quotas afterwards. */
 lpr_err lpr_spool_append(lpr_spool *spool, const char *json, size_t len, int64_t *seq_out, char *id,
                          size_t idlen);
 
@@ -103,12 +129,12 @@ lpr_err lpr_spool_append(lpr_spool *spool, const char *json, size_t len, int64_t
 lpr_err lpr_spool_fetch(lpr_spool *spool, int64_t after_seq, int max, lpr_spool_row *rows, int *n);
 void lpr_spool_row_clear(lpr_spool_row *row);
 
-/* Oldest unsigned reads with seq > after_seq and seq % modulo == rem (so
- * several signer threads share the work without overlap). */
-lpr_err lpr_spool_fetch_unsigned(lpr_spool *spool, int64_t after_seq, int modulo, int rem, int max,
-                                 lpr_spool_row *rows, int *n);
+/* Oldest unsigned reads with seq > after_seq (lpr_spool_seal_unsigned's
+ * work; lpr doctor counts them). */
+lpr_err lpr_spool_fetch_unsigned(lpr_spool *spool, int64_t after_seq, int max, lpr_spool_row *rows,
+                                 int *n);
 
-/* Stores the signatures of several reads (rows[i].sig, where not NULL) in
+/* Stores the signatures (and kid) of several reads (rows[i].sig, where not NULL) in
  * one transaction; reads that already have one keep it. */
 lpr_err lpr_spool_set_signatures(lpr_spool *spool, const lpr_spool_row *rows, int n);
 /* Counts one publish attempt of seq. */

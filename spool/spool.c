@@ -5,9 +5,9 @@
  * attempts, clock_synced, boot, boot_ms) and meta(key, value) holding
  * next_seq, dropped and epoch (63 random bits drawn when the spool is made:
  * ids are "<device>-<epoch>-<seq>", so a spool made anew never repeats an
- * id an earlier one issued). An append is one IMMEDIATE transaction: take next_seq, insert,
- * bump next_seq. A full disk on append drops the oldest reads (counted) and
- * retries once.
+ * id an earlier one issued). An append is one IMMEDIATE transaction: take next_seq, stamp,
+ * seal (sign the stamped bytes, when a sealer is set), insert, bump next_seq. A full disk on append
+ * drops the oldest reads (counted) and retries once.
  *
  * Full disk: SQLite in WAL mode needs disk space even to delete (the WAL
  * grows by the pages it changes). So beside the spool lies a reserve file,
@@ -55,6 +55,9 @@ struct lpr_spool {
     int64_t age_checked_boot_ms; /* when append last ran the age quota */
     int reserve_missing_logged;  /* said once that no reserve could be made */
     int quiet_full;              /* a full disk is being handled: db_error says nothing */
+    lpr_spool_sealer seal;       /* signs each appended read; NULL: stored unsealed */
+    void *seal_ctx;
+    char seal_kid[LPR_SPOOL_KID_MAX]; /* the sealing key's id, stored with each seal */
 };
 
 /* ---- the reserve (see the top of this file) ---- */
@@ -129,13 +132,16 @@ static const char *const schema_sql =
     "CREATE TABLE IF NOT EXISTS reads("
     " seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, payload BLOB NOT NULL,"
     " sig BLOB, created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
-    " clock_synced INTEGER, boot TEXT, boot_ms INTEGER);"
+    " clock_synced INTEGER, boot TEXT, boot_ms INTEGER, kid TEXT);"
     "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO meta VALUES('next_seq', 1);"
     "INSERT OR IGNORE INTO meta VALUES('dropped', 0);";
 
-/* A spool made before the age columns gets them (NULL in its old rows). */
-static const char *const age_columns[] = {"clock_synced INTEGER", "boot TEXT", "boot_ms INTEGER"};
+/* A spool made before these columns gets them (NULL in its old rows): the
+ * age columns, and kid, the key id of the seal (NULL: signed by an uplink
+ * before reads were sealed at capture, or not sealed yet). */
+static const char *const added_columns[] = {"clock_synced INTEGER", "boot TEXT", "boot_ms INTEGER",
+                                            "kid TEXT"};
 
 lpr_spool_clock lpr_spool_clock_now(void)
 {
@@ -287,9 +293,10 @@ static int migrate(lpr_spool *s)
             sqlite3_finalize(st);
         }
     }
-    for (unsigned i = 0; rc == SQLITE_OK && i < sizeof age_columns / sizeof age_columns[0]; i++) {
+    for (unsigned i = 0; rc == SQLITE_OK && i < sizeof added_columns / sizeof added_columns[0];
+         i++) {
         char name[16], sql[128], probe[128];
-        sscanf(age_columns[i], "%15s", name);
+        sscanf(added_columns[i], "%15s", name);
         snprintf(probe, sizeof probe,
                  "SELECT count(*) FROM pragma_table_info('reads') WHERE name='%s'", name);
         int64_t have = query_int(s, probe, -1);
@@ -297,7 +304,7 @@ static int migrate(lpr_spool *s)
             rc = SQLITE_ERROR;
             break;
         }
-        snprintf(sql, sizeof sql, "ALTER TABLE reads ADD COLUMN %s;", age_columns[i]);
+        snprintf(sql, sizeof sql, "ALTER TABLE reads ADD COLUMN %s;", added_columns[i]);
         if (!have)
             rc = exec_sql(s, sql);
     }
@@ -444,10 +451,17 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
         rc = LPR_ENOMEM;
         goto out;
     }
+    unsigned char sig[LPR_SPOOL_SIG_MAX];
+    size_t sig_len = 0;
+    if (s->seal && (rc = s->seal(s->seal_ctx, payload, strlen(payload), sig, &sig_len)) != LPR_OK) {
+        LPR_ERROR("spool", "%s: read %s not sealed (%s): not spooled", s->path, idbuf,
+                  lpr_strerror(rc));
+        goto out;
+    }
     if (sqlite3_prepare_v2(
             s->db,
-            "INSERT INTO reads(seq, id, payload, created_ms, clock_synced, boot, boot_ms)"
-            " VALUES(?,?,?,?,?,?,?)",
+            "INSERT INTO reads(seq, id, payload, sig, kid, created_ms, clock_synced, boot, boot_ms)"
+            " VALUES(?,?,?,?,?,?,?,?,?)",
             -1, &st, NULL) != SQLITE_OK) {
         rc = db_error(s, "prepare insert");
         goto out;
@@ -455,11 +469,18 @@ static lpr_err append_once(lpr_spool *s, const json_t *obj, int64_t *seq_out, ch
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_text(st, 2, idbuf, -1, SQLITE_TRANSIENT);
     sqlite3_bind_blob(st, 3, payload, (int)strlen(payload), SQLITE_TRANSIENT);
+    if (s->seal) {
+        sqlite3_bind_blob(st, 4, sig, (int)sig_len, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, s->seal_kid, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, 4);
+        sqlite3_bind_null(st, 5);
+    }
     lpr_spool_clock now = lpr_spool_clock_now();
-    sqlite3_bind_int64(st, 4, now.wall_ms);
-    sqlite3_bind_int(st, 5, now.synced);
-    sqlite3_bind_text(st, 6, s->boot, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 7, now.boot_ms);
+    sqlite3_bind_int64(st, 6, now.wall_ms);
+    sqlite3_bind_int(st, 7, now.synced);
+    sqlite3_bind_text(st, 8, s->boot, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 9, now.boot_ms);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_error(s, "insert read");
         goto out;
@@ -701,7 +722,7 @@ lpr_err lpr_spool_fetch(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row 
     sqlite3_stmt *st;
     *n = 0;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, id, payload, sig, created_ms, attempts FROM reads"
+                           "SELECT seq, id, payload, sig, created_ms, attempts, kid FROM reads"
                            " WHERE seq > ? ORDER BY seq LIMIT ?",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, "prepare fetch");
@@ -710,21 +731,66 @@ lpr_err lpr_spool_fetch(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row 
     return fetch_rows(s, st, max, rows, n);
 }
 
-lpr_err lpr_spool_fetch_unsigned(lpr_spool *s, int64_t after_seq, int modulo, int rem, int max,
-                                 lpr_spool_row *rows, int *n)
+lpr_err lpr_spool_fetch_unsigned(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row *rows,
+                                 int *n)
 {
     sqlite3_stmt *st;
     *n = 0;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT seq, id, payload, sig, created_ms, attempts FROM reads"
-                           " WHERE seq > ? AND sig IS NULL AND seq % ? = ? ORDER BY seq LIMIT ?",
+                           "SELECT seq, id, payload, sig, created_ms, attempts, kid FROM reads"
+                           " WHERE seq > ? AND sig IS NULL ORDER BY seq LIMIT ?",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, "prepare fetch unsigned");
     sqlite3_bind_int64(st, 1, after_seq);
-    sqlite3_bind_int(st, 2, modulo > 0 ? modulo : 1);
-    sqlite3_bind_int(st, 3, rem);
-    sqlite3_bind_int(st, 4, max);
+    sqlite3_bind_int(st, 2, max);
     return fetch_rows(s, st, max, rows, n);
+}
+
+void lpr_spool_set_sealer(lpr_spool *s, lpr_spool_sealer fn, void *ctx, const char *kid)
+{
+    s->seal = fn;
+    s->seal_ctx = ctx;
+    snprintf(s->seal_kid, sizeof s->seal_kid, "%s", fn && kid ? kid : "");
+}
+
+lpr_err lpr_spool_seal_unsigned(lpr_spool *s, int64_t *sealed)
+{
+    int64_t cursor = 0, count = 0;
+    lpr_err rc = LPR_OK;
+    if (sealed)
+        *sealed = 0;
+    if (!s->seal)
+        return LPR_EINVAL;
+    for (;;) {
+        lpr_spool_row rows[64];
+        int n = 0;
+        if ((rc = lpr_spool_fetch_unsigned(s, cursor, 64, rows, &n)) != LPR_OK || n == 0)
+            break;
+        for (int i = 0; i < n && rc == LPR_OK; i++) {
+            unsigned char sig[LPR_SPOOL_SIG_MAX];
+            size_t sl = 0;
+            if ((rc = s->seal(s->seal_ctx, rows[i].payload, rows[i].payload_len, sig, &sl)) ==
+                    LPR_OK &&
+                (rows[i].sig = malloc(sl)) == NULL)
+                rc = LPR_ENOMEM;
+            if (rc == LPR_OK) {
+                memcpy(rows[i].sig, sig, sl);
+                rows[i].sig_len = sl;
+                snprintf(rows[i].kid, sizeof rows[i].kid, "%s", s->seal_kid);
+            }
+        }
+        if (rc == LPR_OK && (rc = lpr_spool_set_signatures(s, rows, n)) == LPR_OK) {
+            cursor = rows[n - 1].seq;
+            count += n;
+        }
+        for (int i = 0; i < n; i++)
+            lpr_spool_row_clear(&rows[i]);
+        if (rc != LPR_OK)
+            break;
+    }
+    if (sealed)
+        *sealed = count;
+    return rc;
 }
 
 static lpr_err fetch_rows(lpr_spool *s, sqlite3_stmt *st, int max, lpr_spool_row *rows, int *n)
@@ -755,6 +821,8 @@ static lpr_err fetch_rows(lpr_spool *s, sqlite3_stmt *st, int max, lpr_spool_row
         }
         r->created_ms = sqlite3_column_int64(st, 4);
         r->attempts = sqlite3_column_int(st, 5);
+        if (sqlite3_column_type(st, 6) == SQLITE_TEXT)
+            snprintf(r->kid, sizeof r->kid, "%s", (const char *)sqlite3_column_text(st, 6));
         (*n)++;
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE) {
@@ -843,13 +911,17 @@ static int bind_signature(sqlite3_stmt *st, const void *items, int i)
     if (!r->sig)
         return 0;
     sqlite3_bind_blob(st, 1, r->sig, (int)r->sig_len, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, r->seq);
+    if (r->kid[0])
+        sqlite3_bind_text(st, 2, r->kid, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, r->seq);
     return 1;
 }
 
 lpr_err lpr_spool_set_signatures(lpr_spool *s, const lpr_spool_row *rows, int n)
 {
-    return run_batch(s, "UPDATE reads SET sig = ? WHERE seq = ? AND sig IS NULL", rows, n,
+    return run_batch(s, "UPDATE reads SET sig = ?, kid = ? WHERE seq = ? AND sig IS NULL", rows, n,
                      bind_signature, "store signatures");
 }
 

@@ -77,8 +77,9 @@ static void check_keys(const lpr_config *cfg)
     const char *no;
     if (lpr_check_secret_file(cfg->uplink.sign_key, err, sizeof err) != LPR_OK)
         result(0, "keys", "signing key: %s", err);
-    else if (*(no = user_cannot(cfg->uplink.sign_key, LPR_USER_UPLINK, R_OK)))
-        result(0, "keys", "signing key: %s (chown %s:%s it)", no, LPR_USER_UPLINK, LPR_GROUP);
+    else if (*(no = user_cannot(cfg->uplink.sign_key, LPR_USER_CAMERA, R_OK)))
+        result(0, "keys", "signing key: %s; lprd seals reads with it (chown %s:%s it)", no,
+               LPR_USER_CAMERA, LPR_GROUP);
     else if (lpr_signer_load(cfg->uplink.sign_key, &s) != LPR_OK)
         result(0, "keys", "signing key %s: not an ECDSA P-256 private key", cfg->uplink.sign_key);
     else {

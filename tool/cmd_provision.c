@@ -139,18 +139,22 @@ static int conf_set(const char *path, conf_setting *set, int n)
  * a folder we made to group lpr. Nothing to do on a build machine. */
 static int hand_over(const char *dir, int made_dir, const char *conf)
 {
-    struct passwd *pw = getpwnam(LPR_USER_UPLINK);
+    struct passwd *pw;
     struct group *gr = getgrnam(LPR_GROUP);
-    if (geteuid() != 0 || !pw || !gr)
+    if (geteuid() != 0 || !gr)
         return 0;
-    uid_t uplink = pw->pw_uid;
     gid_t lpr = gr->gr_gid;
+    /* the device key seals reads as lprd spools them: only the camera user
+     * reads it; the TLS key is the uplink's MQTT identity */
     static const char *const keys[] = {"device.key", "device-tls.key"};
+    static const char *const users[] = {LPR_USER_CAMERA, LPR_USER_UPLINK};
     char path[1100];
     for (int i = 0; i < 2; i++) {
+        if (!(pw = getpwnam(users[i])))
+            return 0; /* not a unit with the package's users: keys stay root's */
         snprintf(path, sizeof path, "%s/%s", dir, keys[i]);
-        if (chown(path, uplink, lpr) != 0 || chmod(path, 0600) != 0) {
-            fprintf(stderr, "lpr provision: %s: cannot give it to %s: %s\n", path, LPR_USER_UPLINK,
+        if (chown(path, pw->pw_uid, lpr) != 0 || chmod(path, 0600) != 0) {
+            fprintf(stderr, "lpr provision: %s: cannot give it to %s: %s\n", path, users[i],
                     strerror(errno));
             return -1;
         }
@@ -161,8 +165,10 @@ static int hand_over(const char *dir, int made_dir, const char *conf)
                 made_dir ? dir : conf, LPR_GROUP, strerror(errno));
         return -1;
     }
-    fprintf(stderr, "lpr provision: keys in %s belong to %s (0600), %s to root:%s (0640)\n", dir,
-            LPR_USER_UPLINK, conf, LPR_GROUP);
+    fprintf(stderr,
+            "lpr provision: in %s, device.key belongs to %s and device-tls.key to %s (0600), "
+            "%s to root:%s (0640)\n",
+            dir, LPR_USER_CAMERA, LPR_USER_UPLINK, conf, LPR_GROUP);
     return 0;
 }
 

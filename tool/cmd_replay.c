@@ -14,6 +14,7 @@
 
 #include "lpr_gps.h"
 #include "lpr_read_json.h"
+#include "lpr_sign.h"
 #include "lpr_spool.h"
 #include "lpr_tool.h"
 #include "pipeline.h"
@@ -26,6 +27,7 @@ typedef struct replay_ctx {
     int max_extrapolate_ms;
     int64_t start_ms;
     lpr_spool *spool;
+    lpr_signer *signer; /* seals what goes into the spool */
     int failed;
     long reads;
 } replay_ctx;
@@ -91,30 +93,29 @@ static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, siz
 static void replay_usage(FILE *f)
 {
     fprintf(f, "usage: lpr replay [--gps LOG.nmea | --fixed LAT,LON] [--start ISO8601]\n"
-               "                  [--speed 1|max] [--spool PATH] [--config FILE] [--region R]\n"
-               "                  [--workers N] [--min-frames N] VIDEO|DIR\n"
+               "                  [--speed 1|max] [--spool PATH [--key FILE]] [--config FILE]\n"
+               "                  [--region R] [--workers N] [--min-frames N] VIDEO|DIR\n"
                "Runs the camera pipeline over recorded footage: a video file or a folder of\n"
                "stills (10 frames/s). One JSON read per vehicle on stdout; into the spool\n"
-               "with --spool. Frame times are START + the frame's timestamp; START defaults\n"
+               "with --spool, sealed with the device key (--key, or [uplink] sign_key of\n"
+               "--config) as lprd seals them. Frame times are START + the frame's timestamp; START "
+               "defaults\n"
                "to the first fix of --gps (time_source gps), else 1970-01-01 (unsynced).\n");
 }
 
 int lpr_cmd_replay(int argc, char **argv)
 {
-    static const struct option opts[] = {{"gps", required_argument, NULL, 'g'},
-                                         {"fixed", required_argument, NULL, 'f'},
-                                         {"start", required_argument, NULL, 's'},
-                                         {"speed", required_argument, NULL, 'S'},
-                                         {"spool", required_argument, NULL, 'p'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"region", required_argument, NULL, 'r'},
-                                         {"workers", required_argument, NULL, 'w'},
-                                         {"min-frames", required_argument, NULL, 'm'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"gps", required_argument, NULL, 'g'},     {"fixed", required_argument, NULL, 'f'},
+        {"start", required_argument, NULL, 's'},   {"speed", required_argument, NULL, 'S'},
+        {"spool", required_argument, NULL, 'p'},   {"key", required_argument, NULL, 'k'},
+        {"config", required_argument, NULL, 'c'},  {"region", required_argument, NULL, 'r'},
+        {"workers", required_argument, NULL, 'w'}, {"min-frames", required_argument, NULL, 'm'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     replay_ctx c;
     lpr_pipeline_config pc;
     const char *gps = NULL, *fixed = NULL, *start = NULL, *spool = NULL, *config = NULL;
+    const char *key = NULL;
     int opt, rc = 0, min_frames = 0, region_set = 0;
     lpr_region region = LPR_REGION_AUTO;
     char err[600];
@@ -124,7 +125,7 @@ int lpr_cmd_replay(int argc, char **argv)
     snprintf(c.cfg.device.id, sizeof c.cfg.device.id, "replay");
     lpr_pipeline_config_init(&pc);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "g:f:s:S:p:c:r:w:m:h", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "g:f:s:S:p:k:c:r:w:m:h", opts, NULL)) != -1) {
         switch (opt) {
         case 'g': gps = optarg; break;
         case 'f': fixed = optarg; break;
@@ -138,6 +139,7 @@ int lpr_cmd_replay(int argc, char **argv)
             }
             break;
         case 'p': spool = optarg; break;
+        case 'k': key = optarg; break;
         case 'c': config = optarg; break;
         case 'r':
             region_set = 1;
@@ -207,6 +209,10 @@ int lpr_cmd_replay(int argc, char **argv)
             rc = 1;
             goto out;
         }
+        if (lpr_tool_seal(c.spool, key ? key : c.cfg.uplink.sign_key, "lpr replay", &c.signer)) {
+            rc = 1;
+            goto out;
+        }
     }
     char spec[4200];
     snprintf(spec, sizeof spec, "file:%s", argv[optind]);
@@ -240,6 +246,7 @@ int lpr_cmd_replay(int argc, char **argv)
         rc = 1;
 out:
     lpr_spool_close(c.spool);
+    lpr_signer_free(c.signer);
     lpr_fixes_free(c.track);
     return rc;
 }

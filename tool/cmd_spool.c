@@ -8,31 +8,53 @@
 #include <string.h>
 
 #include "lpr_config.h"
+#include "lpr_sign.h"
 #include "lpr_spool.h"
 #include "lpr_tool.h"
+
+int lpr_tool_seal(lpr_spool *spool, const char *key, const char *tool, lpr_signer **signer)
+{
+    *signer = NULL;
+    if (!key || !key[0]) {
+        fprintf(stderr,
+                "%s: no device key (--key, or [uplink] sign_key of --config): reads are spooled "
+                "unsealed; lprd seals them when it starts on this spool, the uplink sends none "
+                "before\n",
+                tool);
+        return 0;
+    }
+    if (lpr_seal_spool(spool, key, signer) != LPR_OK) {
+        fprintf(stderr, "%s: %s: cannot seal reads with this key (reason above); nothing spooled\n",
+                tool, key);
+        return -1;
+    }
+    return 0;
+}
 
 static void spool_usage(FILE *f)
 {
     fprintf(f, "usage: lpr spool stats|push|export --spool PATH [--device ID] [--config FILE]\n"
+               "                [--key FILE]\n"
                "  stats   depth, oldest age, bytes, dropped, next seq, epoch\n"
                "  push    append JSON reads from stdin, one per line (needs a device id,\n"
-               "          from --device or [device] id of --config); prints each id\n"
+               "          from --device or [device] id of --config), sealed with the device\n"
+               "          key (--key, or [uplink] sign_key of --config); prints each id\n"
                "  export  write the spooled reads as JSON lines\n");
 }
 
 int lpr_cmd_spool(int argc, char **argv)
 {
-    static const struct option opts[] = {{"spool", required_argument, NULL, 's'},
-                                         {"device", required_argument, NULL, 'd'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
-    const char *path = NULL, *device = NULL, *config = NULL;
+    static const struct option opts[] = {
+        {"spool", required_argument, NULL, 's'},  {"device", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'}, {"key", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    const char *path = NULL, *device = NULL, *config = NULL, *key = NULL;
     lpr_config cfg;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "s:d:c:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "s:d:c:k:h", opts, NULL)) != -1) {
         switch (c) {
+        case 'k': key = optarg; break;
         case 's': path = optarg; break;
         case 'd': device = optarg; break;
         case 'c': config = optarg; break;
@@ -57,6 +79,8 @@ int lpr_cmd_spool(int argc, char **argv)
         so.max_age_days = cfg.spool.max_age_days;
         if (!path)
             path = cfg.spool.path;
+        if (!key)
+            key = cfg.uplink.sign_key;
     }
     if (device)
         so.device_id = device;
@@ -69,6 +93,7 @@ int lpr_cmd_spool(int argc, char **argv)
     so.must_exist = strcmp(verb, "push") != 0;
     so.read_only = so.must_exist; /* stats and export only look: never change a file */
     lpr_spool *sp;
+    lpr_signer *signer = NULL;
     if (lpr_spool_open(path, &so, &sp) != LPR_OK)
         return 1; /* the spool logged one line naming the path and the cause */
     int rc = 0;
@@ -104,6 +129,10 @@ int lpr_cmd_spool(int argc, char **argv)
             lpr_spool_close(sp);
             return 2;
         }
+        if (lpr_tool_seal(sp, key, "lpr spool push", &signer) != 0) {
+            lpr_spool_close(sp);
+            return 1;
+        }
         while ((n = getline(&line, &cap, stdin)) > 0) {
             char id[96];
             lineno++;
@@ -134,5 +163,6 @@ int lpr_cmd_spool(int argc, char **argv)
         rc = 2;
     }
     lpr_spool_close(sp);
+    lpr_signer_free(signer);
     return rc;
 }

@@ -36,6 +36,22 @@ const char *lpr_signer_kid(const lpr_signer *s);
 /* Signs data; sig gets the DER signature in low-S form (LPR_SIG_MAX bytes
  * room). */
 lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig, size_t *sig_len);
+/* lpr_sign with the signer as ctx: the spool's sealer (lpr_spool_set_sealer),
+ * so the camera side seals each read as it spools it. */
+lpr_err lpr_sign_sealer(void *signer, const void *data, size_t len, unsigned char *sig,
+                        size_t *sig_len);
+
+/* The camera side's start: loads the device key at key_path, has spool seal
+ * every read it appends from now on (lpr_spool_set_sealer, with the key's
+ * kid), and seals the reads already there without a signature (logged with
+ * their count). *out gets the signer: free it after closing the spool.
+ * Errors name the key and the reason. */
+struct lpr_spool;
+lpr_err lpr_seal_spool(struct lpr_spool *spool, const char *key_path, lpr_signer **out);
+
+/* Where lpr_keygen put the public key of the private key at key_path:
+ * ".../device.key" -> ".../device.pub.pem" (else key_path + ".pub.pem"). */
+void lpr_pub_path_of(const char *key_path, char *out, size_t n);
 
 lpr_err lpr_verifier_load(const char *pub_path, lpr_verifier **out);
 void lpr_verifier_free(lpr_verifier *v);

@@ -24,6 +24,7 @@
 
 #include "lpr_config.h"
 #include "lpr_sign.h"
+#include "lpr_spool.h"
 
 struct lpr_signer {
     mbedtls_pk_context pk;
@@ -309,6 +310,43 @@ lpr_err lpr_sign(lpr_signer *s, const void *data, size_t len, unsigned char *sig
         return LPR_ECRYPTO;
     }
     return LPR_OK;
+}
+
+lpr_err lpr_sign_sealer(void *signer, const void *data, size_t len, unsigned char *sig,
+                        size_t *sig_len)
+{
+    return lpr_sign(signer, data, len, sig, sig_len);
+}
+
+lpr_err lpr_seal_spool(lpr_spool *spool, const char *key_path, lpr_signer **out)
+{
+    lpr_signer *s = NULL;
+    lpr_err rc = lpr_signer_load(key_path, &s);
+    *out = NULL;
+    if (rc != LPR_OK)
+        return rc; /* logged, naming the key */
+    lpr_spool_set_sealer(spool, lpr_sign_sealer, s, lpr_signer_kid(s));
+    int64_t n = 0;
+    rc = lpr_spool_seal_unsigned(spool, &n);
+    if (n > 0)
+        LPR_INFO("sign", "sealed %lld read(s) the spool held unsigned, with key %s", (long long)n,
+                 lpr_signer_kid(s));
+    if (rc != LPR_OK) {
+        lpr_spool_set_sealer(spool, NULL, NULL, NULL);
+        lpr_signer_free(s);
+        return rc;
+    }
+    *out = s;
+    return LPR_OK;
+}
+
+void lpr_pub_path_of(const char *key_path, char *out, size_t n)
+{
+    size_t len = strlen(key_path);
+    if (len >= 4 && strcmp(key_path + len - 4, ".key") == 0)
+        snprintf(out, n, "%.*s.pub.pem", (int)(len - 4), key_path);
+    else
+        snprintf(out, n, "%s.pub.pem", key_path);
 }
 
 lpr_err lpr_verifier_load(const char *pub_path, lpr_verifier **out)

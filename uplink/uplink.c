@@ -3,10 +3,13 @@
  *
  * Threads: Paho's threads run the callbacks, which only queue what happened
  * (acked seqs, failed seqs, connection up/down) under a mutex and signal a
- * condition variable; the one main-loop thread owns the spool connection,
- * the signer and all decisions. After a reconnect the cursor goes back to
- * the oldest read still spooled, so anything unacknowledged is sent again
- * with the same bytes and signature (a duplicate, never a loss).
+ * condition variable; the one main-loop thread owns the spool connection
+ * and all decisions. The reads come sealed: the camera side signed each
+ * one as it spooled it (lpr_spool_set_sealer), so the uplink holds no
+ * signing key and sends the bytes and signature it finds. After a
+ * reconnect the cursor goes back to the oldest read still spooled, so
+ * anything unacknowledged is sent again with the same bytes and signature
+ * (a duplicate, never a loss).
  */
 #include <errno.h>
 #include <libgen.h>
@@ -37,8 +40,6 @@
 #define UNDELETED_MAX 4096
 #define DELETE_RETRY_MIN_MS 200.0
 #define DELETE_RETRY_MAX_MS 5000.0
-#define MAX_SIGNERS 8
-#define SIGN_BATCH 64
 
 typedef struct inflight_slot {
     int64_t seq;
@@ -48,7 +49,8 @@ typedef struct inflight_slot {
 struct lpr_uplink {
     lpr_config cfg;
     lpr_spool *spool;
-    lpr_signer *signer;
+    char kid[LPR_KID_LEN]; /* the device key's id (its public key), for status */
+    int64_t unsealed_said; /* the unsealed read last named in the log */
     MQTTAsync client;
     char uri[300];
     char topic_read[300], topic_scene[300], topic_status[300], topic_health[300];
@@ -73,12 +75,6 @@ struct lpr_uplink {
     int diagnose; /* a connect failed: say why from the main loop */
     char fail_msg[256];
     char last_why[800]; /* the last reason logged, to log changes only */
-
-    /* signer threads: each its own key context and spool connection, each
-     * signing the unsigned reads with seq % nsigners == its index */
-    pthread_t signers[MAX_SIGNERS];
-    int nsigners;
-    int signers_stop;
 
     /* main-loop state */
     inflight_slot *slots;
@@ -244,8 +240,18 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
         rc = LPR_EINVAL;
         goto fail;
     }
-    if ((rc = lpr_signer_load(cfg->uplink.sign_key, &u->signer)) != LPR_OK)
-        goto fail;
+    /* the key id, from the public key lpr keygen wrote beside the device
+     * key (which only the camera user reads) */
+    char pub[LPR_CFG_STR + 16];
+    lpr_verifier *v = NULL;
+    lpr_pub_path_of(cfg->uplink.sign_key, pub, sizeof pub);
+    if (lpr_verifier_load(pub, &v) == LPR_OK) {
+        snprintf(u->kid, sizeof u->kid, "%s", lpr_verifier_kid(v));
+        lpr_verifier_free(v);
+    } else {
+        LPR_WARN("uplink", "%s: no public key: status gives no key id (reads carry their own)",
+                 pub);
+    }
     if (!cfg->uplink.insecure) {
         if ((rc = check_readable("ca", cfg->uplink.ca)) != LPR_OK ||
             (rc = check_readable("cert", cfg->uplink.cert)) != LPR_OK)
@@ -304,7 +310,6 @@ void lpr_uplink_free(lpr_uplink *u)
     if (the_uplink == u)
         the_uplink = NULL;
     lpr_spool_close(u->spool);
-    lpr_signer_free(u->signer);
     free(u->slots);
     pthread_mutex_destroy(&u->mu);
     pthread_cond_destroy(&u->cv);
@@ -465,8 +470,8 @@ static void publish_status(lpr_uplink *u, const json_t *health)
     lpr_format_utc_ms(lpr_realtime_ms(), since, sizeof since);
     json_t *problems = health ? json_object_get(health, "problems") : NULL;
     int degraded = problems && json_array_size(problems) > 0;
-    json_t *s = lpr_status_build(u->cfg.device.id, lpr_signer_kid(u->signer), since,
-                                 u->cfg.device.owner, u->cfg.device.model, LPR_VERSION, problems);
+    json_t *s = lpr_status_build(u->cfg.device.id, u->kid, since, u->cfg.device.owner,
+                                 u->cfg.device.model, LPR_VERSION, problems);
     char *text = s ? json_dumps(s, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (text) {
         publish_simple(u, u->topic_status, text, 1);
@@ -519,91 +524,9 @@ static int slots_used(lpr_uplink *u)
     return n;
 }
 
-typedef struct signer_arg {
-    lpr_uplink *u;
-    int index;
-} signer_arg;
-
-/* Signs unsigned reads ahead of the publisher. ECDSA is the drain's cost
- * (~0.8 ms a read with mbedTLS), so it runs on every core; each read is
- * signed by exactly one thread (seq modulo) and its signature stored before
- * the publisher may send it, so a retry always carries the same one. */
-static void *signer_main(void *arg)
-{
-    signer_arg *a = arg;
-    lpr_uplink *u = a->u;
-    lpr_signer *signer = NULL;
-    lpr_spool *spool = NULL;
-    lpr_spool_opts so = lpr_spool_opts_from_config(&u->cfg);
-    so.must_exist = 1;               /* the publisher made it */
-    so.max_mb = so.max_age_days = 0; /* the publisher runs the quotas */
-    int64_t cursor = 0;
-    if (lpr_signer_load(u->cfg.uplink.sign_key, &signer) != LPR_OK ||
-        lpr_spool_open(u->cfg.spool.path, &so, &spool) != LPR_OK) {
-        LPR_ERROR("uplink", "signer %d cannot start; reads it owns stay unsigned", a->index);
-        goto out;
-    }
-    while (!__atomic_load_n(&u->signers_stop, __ATOMIC_RELAXED)) {
-        lpr_spool_row rows[SIGN_BATCH];
-        int n = 0;
-        if (lpr_spool_fetch_unsigned(spool, cursor, u->nsigners, a->index, SIGN_BATCH, rows, &n) !=
-                LPR_OK ||
-            n == 0) {
-            cursor = 0; /* rows may have been appended below a gap: rescan */
-            usleep(20000);
-            continue;
-        }
-        int ok = 1;
-        for (int i = 0; i < n && ok; i++) {
-            unsigned char sig[LPR_SIG_MAX];
-            size_t sl = 0;
-            ok = lpr_sign(signer, rows[i].payload, rows[i].payload_len, sig, &sl) == LPR_OK &&
-                 (rows[i].sig = malloc(sl)) != NULL;
-            if (ok) {
-                memcpy(rows[i].sig, sig, sl);
-                rows[i].sig_len = sl;
-            }
-        }
-        if (ok && lpr_spool_set_signatures(spool, rows, n) == LPR_OK)
-            cursor = rows[n - 1].seq;
-        else
-            usleep(100000); /* database busy or failing: try again */
-        for (int i = 0; i < n; i++)
-            lpr_spool_row_clear(&rows[i]);
-    }
-out:
-    lpr_signer_free(signer);
-    lpr_spool_close(spool);
-    free(a);
-    return NULL;
-}
-
-static void start_signers(lpr_uplink *u)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    u->nsigners = cores < 1 ? 1 : cores > MAX_SIGNERS ? MAX_SIGNERS : (int)cores;
-    u->signers_stop = 0;
-    for (int i = 0; i < u->nsigners; i++) {
-        signer_arg *a = malloc(sizeof *a);
-        if (!a ||
-            (a->u = u, a->index = i, pthread_create(&u->signers[i], NULL, signer_main, a)) != 0) {
-            free(a);
-            u->nsigners = i;
-            break;
-        }
-    }
-}
-
-static void stop_signers(lpr_uplink *u)
-{
-    __atomic_store_n(&u->signers_stop, 1, __ATOMIC_RELAXED);
-    for (int i = 0; i < u->nsigners; i++)
-        pthread_join(u->signers[i], NULL);
-    u->nsigners = 0;
-}
-
-/* Publishes signed reads after the cursor, in seq order, while there is
- * room in flight; stops at the first read not signed yet. */
+/* Publishes sealed reads after the cursor, in seq order, while there is
+ * room in flight; stops at the first read not sealed (spooled by a tool
+ * without the key: lprd seals it when it starts), named once in the log. */
 static void fill_inflight(lpr_uplink *u)
 {
     lpr_spool_row rows[256];
@@ -619,14 +542,21 @@ static void fill_inflight(lpr_uplink *u)
         return;
     for (int i = 0; i < n; i++) {
         lpr_spool_row *r = &rows[i];
-        if (!r->sig)
-            break; /* its signer has not got to it yet */
+        if (!r->sig) {
+            if (u->unsealed_said != r->seq)
+                LPR_WARN("uplink",
+                         "read %s is not sealed: it waits until lprd (which holds the "
+                         "device key) starts and seals it",
+                         r->id);
+            u->unsealed_said = r->seq;
+            break;
+        }
         char sig64[128];
         if (lpr_base64_encode(r->sig, r->sig_len, sig64, sizeof sig64) != LPR_OK)
             break;
         MQTTProperties props = MQTTProperties_initializer;
         add_user_prop(&props, "alg", "ES256");
-        add_user_prop(&props, "kid", lpr_signer_kid(u->signer));
+        add_user_prop(&props, "kid", r->kid[0] ? r->kid : u->kid);
         add_user_prop(&props, "sig", sig64);
         MQTTAsync_message msg = MQTTAsync_message_initializer;
         msg.payload = r->payload;
@@ -799,8 +729,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
     double stop_deadline = 0;
 
     LPR_INFO("uplink", "device %s, key id %s, broker %s, spool %s", u->cfg.device.id,
-             lpr_signer_kid(u->signer), u->uri, u->cfg.spool.path);
-    start_signers(u);
+             u->kid[0] ? u->kid : "unknown", u->uri, u->cfg.spool.path);
     start_connect(u);
     for (;;) {
         int na, nf, conn, connecting;
@@ -891,7 +820,6 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             next_enforce = now + 60000.0;
         }
     }
-    stop_signers(u);
     if (u->was_connected) {
         /* a clean goodbye: the retained status says offline, as the will would */
         MQTTAsync_disconnectOptions dopts = MQTTAsync_disconnectOptions_initializer5;

@@ -55,8 +55,12 @@ source = $1
 fixed = 47.61234,-122.33456
 [spool]
 path = $T/spool.db
+[uplink]
+sign_key = $T/keys/device.key
 CONF
 }
+# the device key lprd seals reads with
+mkdir -p "$T/keys" && "$B/tool/lpr" keygen --out "$T/keys" > /dev/null
 
 case $scenario in
 vehicles)
@@ -314,9 +318,8 @@ PY
     "$T/stats.txt" || fail "camera counters not in the spool: $(cat "$T/stats.txt")"
   PLAIN=$(free_port)
   start_plain_broker "$T" "$PLAIN"
-  mkdir -p "$T/keys"; "$LPR" keygen --out "$T/keys" > /dev/null
-  printf '[uplink]\nhost = 127.0.0.1\nport = %s\ninsecure = true\nsign_key = %s\nhealth_interval_s = 1\n' \
-    "$PLAIN" "$T/keys/device.key" >> "$T/lpr.conf"
+  printf 'host = 127.0.0.1\nport = %s\ninsecure = true\nhealth_interval_s = 1\n' \
+    "$PLAIN" >> "$T/lpr.conf"
   sleep 0.5
   mosquitto_sub -h 127.0.0.1 -p "$PLAIN" -t lpr/v1/cam-live/health -C 1 -W 60 > "$T/health.json" 2>/dev/null &
   HS=$!
@@ -464,11 +467,17 @@ check)
   conf "file:$T/nonexistent.mp4"
   expect "$T/nonexistent.mp4: No such file or directory"
   conf "$good"; printf '[spool]\nmax_mb = 10\nmax_mb = 20\n' >> "$T/lpr.conf"
-  expect "lpr.conf:13: [spool] max_mb is set twice"
+  expect "lpr.conf:15: [spool] max_mb is set twice"
   conf "$good"; sed -i 's/^\[camera\]$/[camera]\nwidth = 640\nheight = 360\nroi = 0,200,640,400/' "$T/lpr.conf"
   expect "[camera] roi 0,200,640,400 reaches outside the 640x360 frame"
   conf "$good"; printf '[ocr]\nregion = mars\n' >> "$T/lpr.conf"
-  expect "lpr.conf:12: [ocr] region: 'mars' is not us, eu, br or auto"
+  expect "lpr.conf:14: [ocr] region: 'mars' is not us, eu, br or auto"
+  # lprd seals every read with the device key: without it, it does not start
+  conf "$good"; sed -i "s|^sign_key = .*|sign_key = $T/keys/missing.key|" "$T/lpr.conf"
+  expect "signing key $T/keys/missing.key: No such file or directory"
+  chmod 640 "$T/keys/device.key"; conf "$good"
+  expect "device.key: mode 0640 lets group or others read it"
+  chmod 600 "$T/keys/device.key"
   # an roi the config cannot check (frame size not set) stops the run at
   # the first frame rather than read the whole frame
   conf "file:$T/cars.avi"; sed -i 's/^\[camera\]$/[camera]\nroi = 100,100,5000,300/' "$T/lpr.conf"

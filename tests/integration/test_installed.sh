@@ -68,8 +68,10 @@ id lpr-camera > /dev/null && id lpr-uplink > /dev/null || fail "postinst made no
 # 2. provision as root, as the field guide says, into the package's lpr.conf
 kid=$(lpr provision --device-id cam-inst --out /etc/lpr --broker localhost 2> "$T/prov.err") ||
   fail "provision: $(cat "$T/prov.err")"
-for f in device.key device-tls.key; do
-  [ "$(stat -c '%U:%G %a' /etc/lpr/$f)" = "lpr-uplink:lpr 600" ] || fail "$f is $(stat -c '%U:%G %a' /etc/lpr/$f)"
+# the device key seals reads in lprd (the camera's user); the TLS key is the uplink's
+for f in device.key:lpr-camera device-tls.key:lpr-uplink; do
+  [ "$(stat -c '%U:%G %a' "/etc/lpr/${f%%:*}")" = "${f#*:}:lpr 600" ] ||
+    fail "${f%%:*} is $(stat -c '%U:%G %a' "/etc/lpr/${f%%:*}")"
 done
 [ "$(stat -c '%U:%G %a' /etc/lpr/lpr.conf)" = "root:lpr 640" ] || fail "lpr.conf is $(stat -c '%U:%G %a' /etc/lpr/lpr.conf)"
 grep -q '^exposure_us = 800' /etc/lpr/lpr.conf && grep -q '^id = cam-inst' /etc/lpr/lpr.conf ||
@@ -152,16 +154,16 @@ cp "$T/file.conf" /etc/lpr/lpr.conf
 # 5. the installed lpr reads the footage as the build tree does
 lpr replay --fixed 47.6,-122.3 --speed max --spool "$T/inst.db" "$T/footage/clip.mp4" > "$T/inst.jsonl" 2> /dev/null
 
-# 6. provoked: a key root took back; the uplink's user cannot use it
+# 6. provoked: a key root took back; the camera's user cannot seal reads with it
 chown root /etc/lpr/device.key
-rc=0; run_as_unit lpr-uplink --once 2> "$T/keyown.err" || rc=$?
-[ $rc -eq 1 ] && grep -q "device.key: owned by root (uid 0), but this runs as lpr-uplink" "$T/keyown.err" ||
+rc=0; run_as_unit lprd 2> "$T/keyown.err" || rc=$?
+[ $rc -eq 1 ] && grep -q "device.key: owned by root (uid 0), but this runs as lpr-camera" "$T/keyown.err" ||
   fail "key of root: rc $rc: $(cat "$T/keyown.err")"
 rc=0; LPR_TIME_SOURCE=ntp lpr doctor --config /etc/lpr/lpr.conf > "$T/doctor2.out" 2>&1 || rc=$?
-[ $rc -eq 1 ] && grep -q "^FAIL  keys     signing key: /etc/lpr/device.key is root:lpr 0600: lpr-uplink cannot read it" "$T/doctor2.out" ||
+[ $rc -eq 1 ] && grep -q "^FAIL  keys     signing key: /etc/lpr/device.key is root:lpr 0600: lpr-camera cannot read it" "$T/doctor2.out" ||
   fail "doctor with a key of root: $(grep keys "$T/doctor2.out")"
 grep "owned by root" "$T/keyown.err" | head -1 > "$T/keyown.line"
-chown lpr-uplink /etc/lpr/device.key
+chown lpr-camera /etc/lpr/device.key
 
 # 7. provoked, each one line naming the cause, no read lost:
 # a shipped model missing from the install
@@ -226,7 +228,7 @@ n=$(awk '$1=="valid"{print $2}' "$T/verify.out" | sort -u | wc -l)
 inst=$(texts "$T/inst.jsonl")
 [ "$inst" = "$ref" ] || fail "installed lpr reads '$inst', the build tree '$ref'"
 echo "installed: $(basename "$deb"); provisioned cam-inst (kid $(cat "$T/kid")); lprd as lpr-camera and"
-echo "  lpr-uplink as lpr-uplink delivered $n signed reads; installed lpr replay reads '$inst' as the build tree"
+echo "  lpr-uplink as lpr-uplink delivered $n reads lprd sealed; installed lpr replay reads '$inst' as the build tree"
 echo "  a key of root: $(cat "$T/keyown.line")"
 echo "  provoked, one line each: $(cat "$T/provoked")"
 echo "PASS [installed]"

@@ -4,7 +4,7 @@
 # usage: test_uplink.sh BUILD_DIR SCENARIO
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
 # acl, shared, store-restart, badconfig, status, insecure, doctor, provision,
-# refused, locked, watchdog, broker-crash, fulldisk, verify.
+# refused, locked, watchdog, broker-crash, fulldisk, verify, sealed.
 set -euo pipefail
 B=$1
 scenario=$2
@@ -255,6 +255,52 @@ PY
   echo "verify: 2 reads delivered 4 times count as 2 valid with 2 repeats; a second read with the same id is a CONFLICT;"
   echo "  a high-S twin and a read of another device than the key's are INVALID"
   ;;
+sealed)
+  # issue 16, 1.: reads sat unsigned in the spool and the uplink signed
+  # whatever it found there, so anyone in group lpr could rewrite an unsent
+  # read (`update reads set payload=replace(...)`) into a validly signed
+  # forgery. Now the camera side seals each read as it spools it; the
+  # uplink holds no signing key and sends the sealed bytes as they are.
+  start_broker "$T" "$PORT"
+  gen_reads 5 | push
+  python3 - "$SPOOL" <<'PY' || fail "reads were spooled unsealed"
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+rows = c.execute("SELECT sig, kid FROM reads").fetchall()
+sys.exit(0 if len(rows) == 5 and all(s and k for s, k in rows) else 1)
+PY
+  # a member of group lpr rewrites read 2 in the spool
+  python3 - "$SPOOL" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+p = c.execute("SELECT payload FROM reads WHERE seq = 2").fetchone()[0]
+c.execute("UPDATE reads SET payload = ? WHERE seq = 2", (bytes(p).replace(b"T000001", b"FORGED1"),))
+c.commit()
+PY
+  # two reads spooled by a tool without the key wait, unsent, named in the log
+  gen_reads 2 5 | "$LPR" spool push --spool "$SPOOL" --device cam-test > /dev/null 2> "$T/nokey.err"
+  grep -q "no device key .*reads are spooled unsealed" "$T/nokey.err" || fail "unsealed push not said: $(cat "$T/nokey.err")"
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  timeout -s TERM 5 "$UPLINK" --config "$CONF" 2> "$T/uplink.log" || true
+  grep -q "read cam-test-[0-9a-f]*-6 is not sealed: it waits until lprd" "$T/uplink.log" ||
+    fail "the unsealed read was not named: $(tail -3 "$T/uplink.log")"
+  wait_count "$T/sub.out" 5 10 || fail "only $(count_distinct "$T/sub.out") of the 5 sealed reads arrived"
+  [ "$(count_distinct "$T/sub.out")" -eq 5 ] || fail "unsealed reads were sent"
+  # the key's holder seals them (lprd does at start; here lpr spool push)
+  "$LPR" spool push --config "$CONF" < /dev/null 2> "$T/seal.err"
+  grep -q "sealed 2 read(s) the spool held unsigned" "$T/seal.err" || fail "not sealed: $(cat "$T/seal.err")"
+  "$UPLINK" --config "$CONF" --once 2>> "$T/uplink.log" || fail "uplink: $(tail -3 "$T/uplink.log")"
+  wait_count "$T/sub.out" 7 10 || fail "only $(count_distinct "$T/sub.out") of 7 arrived"
+  # the store: six valid, the forgery invalid
+  rc=0; "$LPR" verify --pub "$PUB" --device cam-test "$T/sub.out" > "$T/verify.out" || rc=$?
+  [ $rc -eq 1 ] || fail "the forged read passed: $(cat "$T/verify.out")"
+  grep -q "^INVALID cam-test-[0-9a-f]*-2: BAD SIGNATURE" "$T/verify.out" &&
+    cut -f2 "$T/sub.out" | xxd -r -p | grep -q FORGED1 ||
+    fail "the forgery was not the invalid one: $(grep -v '^valid' "$T/verify.out")"
+  [ "$(awk '$1=="valid"' "$T/verify.out" | wc -l)" -eq 6 ] || fail "want 6 valid: $(cat "$T/verify.out")"
+  echo "sealed at the spool: a read rewritten in the spool is INVALID at the store, 6 others valid;"
+  echo "  2 reads spooled without the key waited, named once, until the key's holder sealed them"
+  ;;
 fulldisk)
   # issue 15: on a full disk drop_oldest failed (deleting needs WAL room),
   # nothing was counted and the new read was lost; the uplink could not
@@ -297,10 +343,13 @@ fulldisk)
   echo "3 MB disk: 4100 reads, $dropped dropped oldest-first (counted), the newest kept each time, no error; uplink drained the $d left from the full disk; reserve back with the space"
   ;;
 keyperm)
+  # the device key seals reads where they are spooled (lprd, lpr replay
+  # --spool, lpr spool push): a key others may read seals nothing
   chmod 644 "$T/keys-cam-test/device.key"
-  rc=0; "$UPLINK" --config "$CONF" 2> "$T/err" || rc=$?
-  [ $rc -ne 0 ] || fail "started with a 0644 key"
+  rc=0; gen_reads 1 2> /dev/null | "$LPR" spool push --config "$CONF" > /dev/null 2> "$T/err" || rc=$?
+  [ $rc -eq 1 ] || fail "sealed with a 0644 key"
   grep -q "device.key: mode 0644 lets group or others read it" "$T/err" || fail "unclear: $(cat "$T/err")"
+  [ ! -e "$SPOOL" ] || [ "$(depth)" -eq 0 ] || fail "a read was spooled unsealed"
   chmod 600 "$T/keys-cam-test/device.key"; chmod 640 "$T/cam-test.key"
   rc=0; "$UPLINK" --config "$CONF" 2> "$T/err2" || rc=$?
   [ $rc -ne 0 ] && grep -q "cam-test.key: mode 0640" "$T/err2" || fail "TLS key 0640 accepted"
@@ -496,15 +545,10 @@ locked)
   # another process holds the spool's write lock longer than the busy
   # timeout (10 s) while the broker acknowledges: the deletes fail, are
   # retried, and every read still arrives and leaves the spool (one failed
-  # delete used to freeze the uplink until a restart). The reads are signed
-  # first, with the broker down, so that only the deletes meet the lock.
+  # delete used to freeze the uplink until a restart). The reads are sealed
+  # as they are spooled, so only the deletes meet the lock.
   gen_reads 3000 | push
-  "$UPLINK" --config "$CONF" 2> "$T/sign.log" &
-  SG=$!; PIDS+=($SG)
-  unsigned() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM reads WHERE sig IS NULL").fetchone()[0])' "$SPOOL"; }
-  for _ in $(seq 1 600); do [ "$(unsigned)" -eq 0 ] && break; sleep 0.1; done
-  kill -TERM $SG; wait $SG || true
-  [ "$(stat_of depth)" -eq 3000 ] || fail "pre-signing lost reads"
+  [ "$(stat_of depth)" -eq 3000 ] || fail "spooling lost reads"
   python3 - "$SPOOL" > "$T/lock.out" <<'PY' &
 import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)

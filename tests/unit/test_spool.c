@@ -2,7 +2,8 @@
  * test_spool.c - the SQLite spool: seq strictly increasing across reopen
  * and deletes, ids, stamped payloads, signatures stored once, quotas, the
  * file's mode for two service users, tools that never make a spool, an age
- * quota that clock steps cannot trigger, a spool from before the age columns.
+ * quota that clock steps cannot trigger, a spool from before the age columns,
+ * reads sealed as they are appended.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -204,6 +205,80 @@ static void test_signature_stored_once(void **state)
     assert_memory_equal(rows[0].sig, a, 3);
     assert_int_equal(rows[0].attempts, 1);
     lpr_spool_row_clear(&rows[0]);
+    lpr_spool_close(s);
+}
+
+/* A sealer for the tests: the signature is the payload's length and first
+ * byte; fail makes it refuse. */
+static int seal_fail, seals;
+static lpr_err fake_seal(void *ctx, const void *payload, size_t len, unsigned char *sig,
+                         size_t *sig_len)
+{
+    (void)ctx;
+    seals++;
+    if (seal_fail)
+        return LPR_ECRYPTO;
+    sig[0] = (unsigned char)len;
+    sig[1] = ((const unsigned char *)payload)[0];
+    *sig_len = 2;
+    return LPR_OK;
+}
+
+/* Issue 16: reads sat unsigned in the spool until the uplink signed them,
+ * so an edit in the spool was signed as if the camera had made it. With a
+ * sealer, an append stores the signature of the exact stamped bytes and
+ * the key id in the same transaction; reads spooled before are sealed on
+ * request; a read that cannot be sealed is not spooled. */
+static void test_sealed_at_append(void **state)
+{
+    (void)state;
+    lpr_spool_opts o = {.device_id = "cam-5", .max_mb = 0, .max_age_days = 0, .must_exist = 0};
+    lpr_spool *s;
+    lpr_spool_row rows[4];
+    int n;
+    int64_t sealed = -1;
+    assert_int_equal(lpr_spool_open(dbpath, &o, &s), LPR_OK);
+    assert_int_equal(lpr_spool_seal_unsigned(s, &sealed), LPR_EINVAL); /* no sealer */
+    assert_int_equal(lpr_spool_append(s, READ, strlen(READ), NULL, NULL, 0), LPR_OK);
+    seal_fail = 0;
+    seals = 0;
+    lpr_spool_set_sealer(s, fake_seal, NULL, "kid-1");
+    assert_int_equal(lpr_spool_append(s, READ, strlen(READ), NULL, NULL, 0), LPR_OK);
+    assert_int_equal(seals, 1);
+    assert_int_equal(lpr_spool_fetch(s, 0, 4, rows, &n), LPR_OK);
+    assert_int_equal(n, 2);
+    assert_null(rows[0].sig); /* spooled before the sealer */
+    assert_string_equal(rows[0].kid, "");
+    assert_non_null(rows[1].sig);
+    assert_int_equal(rows[1].sig_len, 2);
+    assert_int_equal(rows[1].sig[0], (unsigned char)rows[1].payload_len);
+    assert_int_equal(rows[1].sig[1], '{');
+    assert_string_equal(rows[1].kid, "kid-1");
+    for (int i = 0; i < n; i++)
+        lpr_spool_row_clear(&rows[i]);
+    /* the one spooled before is sealed on request, once */
+    assert_int_equal(lpr_spool_seal_unsigned(s, &sealed), LPR_OK);
+    assert_int_equal(sealed, 1);
+    assert_int_equal(lpr_spool_seal_unsigned(s, &sealed), LPR_OK);
+    assert_int_equal(sealed, 0);
+    assert_int_equal(lpr_spool_fetch(s, 0, 4, rows, &n), LPR_OK);
+    assert_int_equal(n, 2);
+    assert_non_null(rows[0].sig);
+    assert_int_equal(rows[0].sig[0], (unsigned char)rows[0].payload_len);
+    assert_string_equal(rows[0].kid, "kid-1");
+    for (int i = 0; i < n; i++)
+        lpr_spool_row_clear(&rows[i]);
+    /* a seal that fails: the read is not spooled, and its seq not used */
+    seal_fail = 1;
+    int64_t seq = 0;
+    assert_int_equal(lpr_spool_append(s, READ, strlen(READ), &seq, NULL, 0), LPR_ECRYPTO);
+    seal_fail = 0;
+    assert_int_equal(lpr_spool_append(s, READ, strlen(READ), &seq, NULL, 0), LPR_OK);
+    assert_int_equal(seq, 3);
+    assert_int_equal(lpr_spool_fetch(s, 0, 4, rows, &n), LPR_OK);
+    assert_int_equal(n, 3);
+    for (int i = 0; i < n; i++)
+        lpr_spool_row_clear(&rows[i]);
     lpr_spool_close(s);
 }
 
@@ -493,6 +568,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fetch_error_is_not_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_age_quota_ignores_clock_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spool_before_age_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sealed_at_append, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_and_corrupt_spools, setup, teardown),
         cmocka_unit_test(test_open_bad_path),
     };
