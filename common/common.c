@@ -175,9 +175,27 @@ int64_t lpr_boottime_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static char time_override[16];
+
+void lpr_set_time_override(const char *name)
+{
+    snprintf(time_override, sizeof time_override, "%s", name ? name : "");
+}
+
+const char *lpr_time_override(void)
+{
+    if (time_override[0])
+        return time_override;
+#ifdef LPR_TEST_HOOKS
+    return getenv("LPR_TIME_SOURCE");
+#else
+    return NULL;
+#endif
+}
+
 int lpr_clock_synced(void)
 {
-    const char *env = getenv("LPR_TIME_SOURCE");
+    const char *env = lpr_time_override();
     if (env && (!strcmp(env, "gps") || !strcmp(env, "ntp")))
         return 1;
     if (env && (!strcmp(env, "rtc") || !strcmp(env, "unsynced")))

@@ -83,10 +83,20 @@ int64_t lpr_realtime_ms(void);
 int64_t lpr_boottime_ms(void);
 
 /* 1 when the kernel says the wall clock is synchronised (adjtimex; checked
- * at most every 10 s); LPR_TIME_SOURCE=gps|ntp (1) or rtc|unsynced (0) in
- * the environment overrides it (tests). lpr_time_source_system() names the
- * source on top of this. */
+ * at most every 10 s), unless the time override below says gps|ntp (1) or
+ * rtc|unsynced (0). lpr_time_source_system() names the source on top of
+ * this. */
 int lpr_clock_synced(void);
+
+/* The tests' clock: a time source name (gps, ntp, rtc, unsynced) that
+ * lpr_clock_synced and lpr_time_source_system report instead of asking the
+ * kernel; NULL clears it. lpr_time_override() returns it, else, in a build
+ * with LPR_TEST_HOOKS (the test builds, never the package), the
+ * LPR_TIME_SOURCE environment variable (integration tests of the daemons),
+ * else NULL: a production binary's clock cannot be faked from its
+ * environment. */
+void lpr_set_time_override(const char *name);
+const char *lpr_time_override(void);
 
 /* Formats epoch milliseconds as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 25). */
 void lpr_format_utc_ms(int64_t epoch_ms, char *buf, unsigned buflen);

@@ -6,8 +6,8 @@
  * is and chrony runs, `chronyc -c tracking` names the reference: a refclock
  * (GPS, PPS, SHM from gpsd) means GPS time, anything else network time.
  * Not synchronised: "rtc" when a hardware clock exists (the time came from
- * it at boot), else "unsynced". LPR_TIME_SOURCE=gps|ntp|rtc|unsynced in the
- * environment overrides the check (tests, replay of recorded situations).
+ * it at boot), else "unsynced". The tests' override (lpr_time_override:
+ * LPR_TIME_SOURCE in test builds only) replaces the check.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -54,7 +54,7 @@ lpr_time_source lpr_time_source_system(void)
 {
     static const lpr_time_source all[] = {LPR_TIME_GPS, LPR_TIME_NTP, LPR_TIME_RTC,
                                           LPR_TIME_UNSYNCED};
-    const char *env = getenv("LPR_TIME_SOURCE");
+    const char *env = lpr_time_override();
     if (env)
         for (unsigned i = 0; i < sizeof all / sizeof all[0]; i++)
             if (!strcmp(env, lpr_time_source_name(all[i])))

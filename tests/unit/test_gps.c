@@ -300,18 +300,18 @@ static void test_time_source_names(void **state)
     assert_string_equal(lpr_time_source_name(LPR_TIME_RTC), "rtc");
     assert_string_equal(lpr_time_source_name(LPR_TIME_UNSYNCED), "unsynced");
     /* without gpsd time the stamp is the system time, with the source the
-     * system's clock has (here set by LPR_TIME_SOURCE, as tests and replays do) */
+     * system's clock has (here set by the tests' override) */
     static const struct {
         const char *env;
         lpr_time_source want;
     } cases[] = {{"ntp", LPR_TIME_NTP}, {"rtc", LPR_TIME_RTC}, {"unsynced", LPR_TIME_UNSYNCED}};
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        assert_int_equal(setenv("LPR_TIME_SOURCE", cases[i].env, 1), 0);
+        lpr_set_time_override(cases[i].env);
         lpr_time_source s = LPR_TIME_GPS;
         assert_int_equal(lpr_time_stamp(NULL, 1000, &s), 1000);
         assert_int_equal(s, cases[i].want);
     }
-    unsetenv("LPR_TIME_SOURCE");
+    lpr_set_time_override(NULL);
 }
 
 int main(void)

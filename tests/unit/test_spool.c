@@ -365,9 +365,9 @@ static int64_t depth_of(lpr_spool *s)
 /* Spools a read with the clock in the given state (lpr_clock_synced). */
 static void spool_with_clock(lpr_spool *s, const char *read, const char *source)
 {
-    setenv("LPR_TIME_SOURCE", source, 1);
+    lpr_set_time_override(source);
     assert_int_equal(lpr_spool_append(s, read, strlen(read), NULL, NULL, 0), LPR_OK);
-    unsetenv("LPR_TIME_SOURCE");
+    lpr_set_time_override(NULL);
 }
 static const char *UNSYNCED = "{\"time_source\":\"unsynced\",\"plate\":{\"text\":\"U1\"}}";
 static const char *NTP = "{\"time_source\":\"ntp\",\"plate\":{\"text\":\"N1\"}}";
@@ -456,9 +456,9 @@ static void test_spool_before_age_columns(void **state)
     now.synced = 0;
     assert_int_equal(lpr_spool_enforce(s, &now, &d), LPR_OK);
     assert_int_equal(d, 0);
-    setenv("LPR_TIME_SOURCE", "unsynced", 1);
+    lpr_set_time_override("unsynced");
     assert_int_equal(lpr_spool_append(s, UNSYNCED, strlen(UNSYNCED), &seq, NULL, 0), LPR_OK);
-    unsetenv("LPR_TIME_SOURCE");
+    lpr_set_time_override(NULL);
     assert_int_equal(seq, 8);
     assert_int_equal(depth_of(s), 2); /* appended with an unsynced clock: no wall age */
     now.synced = 1;
