@@ -41,4 +41,20 @@ char *lpr_read_stamp(const json_t *read, const char *device, const char *epoch, 
  * members in order, reals to 12 digits). Caller frees. */
 char *lpr_read_dumps(const json_t *read);
 
+/* A message as the read store received it: the payload's exact bytes and
+ * the signature properties (alg, kid, sig; "" when absent). */
+typedef struct lpr_read_message {
+    char *payload; /* malloc'd, NUL after len bytes */
+    size_t len;
+    char alg[16], kid[48], sig[160];
+} lpr_read_message;
+
+/* Parses one line as `lpr verify` takes them: mosquitto_sub's
+ * -F '%P\t%x' (the properties as "alg:ES256 kid:... sig:...", a TAB, the
+ * payload in hex) or a JSON object {"payload": TEXT, "properties": {...}}.
+ * line is modified. NULL, or why it is not a message. Either way free m
+ * with lpr_read_message_clear. */
+const char *lpr_read_message_parse(char *line, lpr_read_message *m);
+void lpr_read_message_clear(lpr_read_message *m);
+
 #endif

@@ -2,6 +2,7 @@
  * record.c - the read record's travelling rules (see lpr_read.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lpr_read.h"
@@ -51,4 +52,76 @@ char *lpr_read_stamp(const json_t *read, const char *device, const char *epoch, 
     char *text = lpr_read_dumps(o);
     json_decref(o);
     return text;
+}
+
+static int hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+const char *lpr_read_message_parse(char *line, lpr_read_message *m)
+{
+    memset(m, 0, sizeof *m);
+    if (line[0] == '{') {
+        json_error_t e;
+        json_t *j = json_loads(line, 0, &e);
+        const char *p = NULL, *alg = "", *kid = "", *sig = "";
+        if (!j || json_unpack(j, "{s:s,s:{s?s,s?s,s?s}}", "payload", &p, "properties", "alg", &alg,
+                              "kid", &kid, "sig", &sig) != 0) {
+            json_decref(j);
+            return "not a message (want payload and properties)";
+        }
+        m->len = strlen(p);
+        m->payload = strdup(p);
+        snprintf(m->alg, sizeof m->alg, "%s", alg);
+        snprintf(m->kid, sizeof m->kid, "%s", kid);
+        snprintf(m->sig, sizeof m->sig, "%s", sig);
+        json_decref(j);
+        return m->payload ? NULL : "out of memory";
+    }
+    char *tab = strchr(line, '\t');
+    if (!tab)
+        return "no TAB between properties and payload";
+    *tab = '\0';
+    char *hex = tab + 1;
+    size_t hl = strcspn(hex, "\r\n");
+    if (hl % 2)
+        return "payload hex has odd length";
+    m->payload = malloc(hl / 2 + 1);
+    if (!m->payload)
+        return "out of memory";
+    for (size_t i = 0; i < hl / 2; i++) {
+        int a = hex_digit(hex[2 * i]), b = hex_digit(hex[2 * i + 1]);
+        if (a < 0 || b < 0)
+            return "payload is not hex";
+        m->payload[i] = (char)(a * 16 + b);
+    }
+    m->len = hl / 2;
+    m->payload[m->len] = '\0';
+    for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok;
+         tok = strtok_r(NULL, " ", &save)) {
+        char *colon = strchr(tok, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        if (!strcmp(tok, "alg"))
+            snprintf(m->alg, sizeof m->alg, "%s", colon + 1);
+        else if (!strcmp(tok, "kid"))
+            snprintf(m->kid, sizeof m->kid, "%s", colon + 1);
+        else if (!strcmp(tok, "sig"))
+            snprintf(m->sig, sizeof m->sig, "%s", colon + 1);
+    }
+    return NULL;
+}
+
+void lpr_read_message_clear(lpr_read_message *m)
+{
+    free(m->payload);
+    memset(m, 0, sizeof *m);
 }

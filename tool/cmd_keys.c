@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "lpr_read.h"
 #include "lpr_sign.h"
 #include "lpr_tool.h"
 
@@ -52,80 +53,6 @@ int lpr_cmd_keygen(int argc, char **argv)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-typedef struct message {
-    char *payload;
-    size_t len;
-    char alg[16], kid[LPR_KID_LEN + 8], sig[160];
-} message;
-
-/* Parses one input line into m; returns NULL or a reason. */
-static const char *parse_line(char *line, message *m)
-{
-    memset(m, 0, sizeof *m);
-    if (line[0] == '{') {
-        json_error_t e;
-        json_t *j = json_loads(line, 0, &e);
-        const char *p = NULL, *alg = "", *kid = "", *sig = "";
-        if (!j || json_unpack(j, "{s:s,s:{s?s,s?s,s?s}}", "payload", &p, "properties", "alg", &alg,
-                              "kid", &kid, "sig", &sig) != 0) {
-            json_decref(j);
-            return "not a message (want payload and properties)";
-        }
-        m->len = strlen(p);
-        m->payload = strdup(p);
-        snprintf(m->alg, sizeof m->alg, "%s", alg);
-        snprintf(m->kid, sizeof m->kid, "%s", kid);
-        snprintf(m->sig, sizeof m->sig, "%s", sig);
-        json_decref(j);
-        return m->payload ? NULL : "out of memory";
-    }
-    char *tab = strchr(line, '\t');
-    if (!tab)
-        return "no TAB between properties and payload";
-    *tab = '\0';
-    char *hex = tab + 1;
-    size_t hl = strcspn(hex, "\r\n");
-    if (hl % 2)
-        return "payload hex has odd length";
-    m->payload = malloc(hl / 2 + 1);
-    if (!m->payload)
-        return "out of memory";
-    for (size_t i = 0; i < hl / 2; i++) {
-        int a = hexval(hex[2 * i]), b = hexval(hex[2 * i + 1]);
-        if (a < 0 || b < 0)
-            return "payload is not hex";
-        m->payload[i] = (char)(a * 16 + b);
-    }
-    m->len = hl / 2;
-    m->payload[m->len] = '\0';
-    for (char *save = NULL, *tok = strtok_r(line, " ", &save); tok;
-         tok = strtok_r(NULL, " ", &save)) {
-        char *colon = strchr(tok, ':');
-        if (!colon)
-            continue;
-        *colon = '\0';
-        if (!strcmp(tok, "alg"))
-            snprintf(m->alg, sizeof m->alg, "%s", colon + 1);
-        else if (!strcmp(tok, "kid"))
-            snprintf(m->kid, sizeof m->kid, "%s", colon + 1);
-        else if (!strcmp(tok, "sig"))
-            snprintf(m->sig, sizeof m->sig, "%s", colon + 1);
-    }
-    return NULL;
-}
-
-/* Checks one message; prints a line; returns 1 if valid. */
 /* The reads seen so far, by id: a redelivery (same bytes) is one read, a
  * second read with the same id and other bytes is a conflict. */
 typedef struct seen_read {
@@ -149,8 +76,8 @@ static void seen_free(void *p)
 
 typedef enum { READ_INVALID, READ_NEW, READ_REPEAT, READ_CONFLICT } read_kind;
 
-static read_kind verify_one(lpr_verifier *v, const char *device, message *m, long lineno, int quiet,
-                            void **seen)
+static read_kind verify_one(lpr_verifier *v, const char *device, lpr_read_message *m, long lineno,
+                            int quiet, void **seen)
 {
     unsigned char sig[LPR_SIG_MAX];
     size_t sl;
@@ -280,11 +207,11 @@ int lpr_cmd_verify(int argc, char **argv)
     long lineno = 0, good = 0, bad = 0, repeats = 0;
     void *seen = NULL;
     while (getline(&line, &cap, in) > 0) {
-        message m;
+        lpr_read_message m;
         lineno++;
         if (line[0] == '\n')
             continue;
-        const char *why = parse_line(line, &m);
+        const char *why = lpr_read_message_parse(line, &m);
         if (why) {
             printf("INVALID line %ld: %s\n", lineno, why);
             bad++;
@@ -294,7 +221,7 @@ int lpr_cmd_verify(int argc, char **argv)
             repeats += k == READ_REPEAT;
             bad += k == READ_INVALID || k == READ_CONFLICT;
         }
-        free(m.payload);
+        lpr_read_message_clear(&m);
     }
     free(line);
     if (in != stdin)
