@@ -90,6 +90,14 @@ lpr_spool_opts lpr_spool_opts_from_config(const struct lpr_config *c);
 lpr_err lpr_spool_open(const char *path, const lpr_spool_opts *opts, lpr_spool **out);
 void lpr_spool_close(lpr_spool *spool); /* NULL is a no-op */
 
+/* Moves the spool at path aside, to "<path>.bad-<UTC time>" with its -wal
+ * and -shm (nothing is deleted: its reads may be recoverable), so that the
+ * next start makes a new spool, which draws a new epoch: ids never repeat.
+ * For a spool the daemons refuse (corrupt, or another program's file at
+ * the spool's path), when the operator says so (`lpr spool quarantine`).
+ * moved_to (may be NULL) gets the new name. Errors name the path. */
+lpr_err lpr_spool_quarantine(const char *path, char *moved_to, size_t n);
+
 /* The spool's epoch: 16 hex digits, in every read's "epoch" and id. */
 const char *lpr_spool_epoch(const lpr_spool *spool);
 

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -251,9 +252,9 @@ static lpr_err check_identity(lpr_spool *s, int read_only, int check)
         }
         if (!res || strcmp(res, "ok")) {
             LPR_ERROR("spool",
-                      "%s: corrupt (quick_check: %s); move it aside (its reads may be "
-                      "recoverable with sqlite3 .recover) and start again with a new spool, "
-                      "which starts a new epoch",
+                      "%s: corrupt (quick_check: %s); `lpr spool quarantine` moves it aside "
+                      "(its reads may be recoverable with sqlite3 .recover) and the next start "
+                      "makes a new spool, with a new epoch",
                       s->path, res ? res : sqlite3_errmsg(s->db));
             free(res);
             return LPR_EDB;
@@ -313,6 +314,40 @@ static int migrate(lpr_spool *s)
     if (rc != SQLITE_OK)
         exec_sql(s, "ROLLBACK;");
     return rc;
+}
+
+lpr_err lpr_spool_quarantine(const char *path, char *moved_to, size_t n)
+{
+    char stamp[32], to[600], from[600];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    snprintf(to, sizeof to, "%s.bad-%s", path, stamp);
+    if (access(to, F_OK) == 0) {
+        LPR_ERROR("spool", "%s: %s is already there: try again in a second", path, to);
+        return LPR_EEXIST;
+    }
+    /* the database first: once it is gone, the next start makes a new
+     * spool; its WAL and shared memory follow it (they hold its last
+     * transactions), the reserve is only filler */
+    if (rename(path, to) != 0) {
+        LPR_ERROR("spool", "%s: cannot move it to %s: %s", path, to, strerror(errno));
+        return errno == ENOENT ? LPR_ENOENT : LPR_EIO;
+    }
+    static const char *const sides[] = {"-wal", "-shm"};
+    for (unsigned i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+        char side_to[620];
+        snprintf(from, sizeof from, "%s%s", path, sides[i]);
+        snprintf(side_to, sizeof side_to, "%s%s", to, sides[i]);
+        if (rename(from, side_to) != 0 && errno != ENOENT)
+            LPR_WARN("spool", "%s: cannot move it beside %s: %s", from, to, strerror(errno));
+    }
+    snprintf(from, sizeof from, "%s.reserve", path);
+    unlink(from);
+    if (moved_to)
+        snprintf(moved_to, n, "%s", to);
+    return LPR_OK;
 }
 
 lpr_spool_opts lpr_spool_opts_from_config(const lpr_config *c)

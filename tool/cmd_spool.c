@@ -1,6 +1,7 @@
 /*
- * cmd_spool.c - `lpr spool stats|push|export --spool PATH`: inspect the
- * spool, append reads from stdin (JSON, one per line), export them.
+ * cmd_spool.c - `lpr spool stats|push|export|quarantine --spool PATH`:
+ * inspect the spool, append reads from stdin (JSON, one per line), export
+ * them, move a spool the daemons refuse aside.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -39,7 +40,34 @@ static void spool_usage(FILE *f)
                "  push    append JSON reads from stdin, one per line (needs a device id,\n"
                "          from --device or [device] id of --config), sealed with the device\n"
                "          key (--key, or [uplink] sign_key of --config); prints each id\n"
-               "  export  write the spooled reads as JSON lines\n");
+               "  export  write the spooled reads as JSON lines\n"
+               "  quarantine  move a spool the daemons refuse (corrupt, or not a spool)\n"
+               "          aside, to PATH.bad-<time>; the next start makes a new spool\n");
+}
+
+/* lpr spool quarantine: only a spool the daemons would refuse moves. */
+static int quarantine(const char *path, lpr_spool_opts *so)
+{
+    lpr_spool *sp;
+    so->must_exist = 1;
+    so->check = 1; /* as the daemons open it */
+    lpr_err rc = lpr_spool_open(path, so, &sp);
+    if (rc == LPR_OK) {
+        lpr_spool_close(sp);
+        fprintf(stderr, "lpr spool quarantine: %s is a sound spool: nothing moved\n", path);
+        return 1;
+    }
+    if (rc != LPR_EDB && rc != LPR_EFORMAT)
+        return 1; /* missing or unreadable: the open said why, and moving it would not help */
+    char to[700];
+    if (lpr_spool_quarantine(path, to, sizeof to) != LPR_OK)
+        return 1;
+    printf("%s\n", to);
+    fprintf(stderr,
+            "lpr spool quarantine: %s moved to %s (with its -wal and -shm); the next start of "
+            "lprd or lpr-uplink makes a new spool, with a new epoch\n",
+            path, to);
+    return 0;
 }
 
 int lpr_cmd_spool(int argc, char **argv)
@@ -88,6 +116,8 @@ int lpr_cmd_spool(int argc, char **argv)
         fprintf(stderr, "lpr spool: --spool PATH or --config FILE is required\n");
         return 2;
     }
+    if (!strcmp(verb, "quarantine"))
+        return quarantine(path, &so);
     /* only push makes a spool: stats or export of a mistyped path (or run
      * as root before the first start) must not create one */
     so.must_exist = strcmp(verb, "push") != 0;

@@ -4,7 +4,7 @@
 # usage: test_uplink.sh BUILD_DIR SCENARIO
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
 # acl, shared, store-restart, badconfig, status, insecure, doctor, provision,
-# refused, locked, watchdog, broker-crash, fulldisk, verify, sealed.
+# refused, locked, watchdog, broker-crash, fulldisk, verify, sealed, quarantine.
 set -euo pipefail
 B=$1
 scenario=$2
@@ -300,6 +300,35 @@ PY
   [ "$(awk '$1=="valid"' "$T/verify.out" | wc -l)" -eq 6 ] || fail "want 6 valid: $(cat "$T/verify.out")"
   echo "sealed at the spool: a read rewritten in the spool is INVALID at the store, 6 others valid;"
   echo "  2 reads spooled without the key waited, named once, until the key's holder sealed them"
+  ;;
+quarantine)
+  # issue 16, 5.: a corrupt spool is refused with one line; told to, lpr
+  # spool quarantine moves it aside whole and the next start makes a new
+  # spool with a new epoch (no id repeats); a sound spool is never moved
+  gen_reads 600 | push
+  epoch0=$(stat_of epoch)
+  rc=0; "$LPR" spool quarantine --config "$CONF" > /dev/null 2> "$T/q0.err" || rc=$?
+  [ $rc -eq 1 ] && grep -q "is a sound spool: nothing moved" "$T/q0.err" && [ "$(depth)" -eq 600 ] ||
+    fail "quarantine of a sound spool: rc $rc: $(cat "$T/q0.err")"
+  python3 - "$SPOOL" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    for page in range(40, 60):
+        f.seek(page * 4096)
+        f.write(b"\xa5" * 4096)
+PY
+  rc=0; "$UPLINK" --config "$CONF" --once 2> "$T/up1.err" || rc=$?
+  [ $rc -eq 1 ] && grep -q "corrupt (quick_check: .*lpr spool quarantine" "$T/up1.err" ||
+    fail "the uplink on a corrupt spool: rc $rc: $(cat "$T/up1.err")"
+  moved=$("$LPR" spool quarantine --config "$CONF" 2> "$T/q1.err") || fail "quarantine: $(cat "$T/q1.err")"
+  [ -f "$moved" ] && [ ! -e "$SPOOL" ] && [ "$(stat -c %s "$moved")" -gt 200000 ] ||
+    fail "not moved whole: $moved $(ls -l "$T" | grep spool)"
+  start_broker "$T" "$PORT"
+  gen_reads 2 600 | push
+  [ "$(stat_of epoch)" != "$epoch0" ] && [ "$(stat_of next_seq)" -eq 3 ] || fail "no new epoch: $(stat_of epoch)"
+  "$UPLINK" --config "$CONF" --once 2> "$T/up2.err" || fail "uplink after the quarantine: $(tail -2 "$T/up2.err")"
+  [ "$(depth)" -eq 0 ] || fail "the new spool did not drain"
+  echo "corrupt spool refused in one line; quarantined to $(basename "$moved") (new epoch $(stat_of epoch)); a sound spool is never moved"
   ;;
 fulldisk)
   # issue 15: on a full disk drop_oldest failed (deleting needs WAL room),

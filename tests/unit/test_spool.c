@@ -3,7 +3,7 @@
  * and deletes, ids, stamped payloads, signatures stored once, quotas, the
  * file's mode for two service users, tools that never make a spool, an age
  * quota that clock steps cannot trigger, a spool from before the age columns,
- * reads sealed as they are appended.
+ * reads sealed as they are appended, a refused spool moved aside.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -543,6 +543,25 @@ static void test_foreign_and_corrupt_spools(void **state)
     }
     fclose(f);
     assert_int_equal(lpr_spool_open(dbpath, &daemon, &s), LPR_EDB);
+    /* told to, the corrupt spool moves aside whole (nothing deleted) and the
+     * next start makes a new spool with a new epoch: no id repeats */
+    char moved[700], wal[720];
+    struct stat sb;
+    assert_int_equal(lpr_spool_quarantine(dbpath, moved, sizeof moved), LPR_OK);
+    assert_non_null(strstr(moved, "spool.db.bad-"));
+    assert_int_equal(stat(moved, &sb), 0);
+    assert_true(sb.st_size >= 60 * 4096);
+    assert_int_equal(access(dbpath, F_OK), -1);
+    snprintf(wal, sizeof wal, "%s-wal", dbpath);
+    assert_int_equal(access(wal, F_OK), -1);
+    assert_int_equal(lpr_spool_open(dbpath, &daemon, &s), LPR_OK);
+    lpr_spool_stats fresh;
+    assert_int_equal(lpr_spool_get_stats(s, 0, &fresh), LPR_OK);
+    assert_int_equal(fresh.depth, 0);
+    assert_int_equal(fresh.next_seq, 1);
+    assert_string_not_equal(fresh.epoch, st.epoch);
+    lpr_spool_close(s);
+    assert_int_equal(lpr_spool_quarantine("/nonexistent-dir/spool.db", NULL, 0), LPR_ENOENT);
 }
 
 static void test_open_bad_path(void **state)
