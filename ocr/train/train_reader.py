@@ -35,7 +35,7 @@ groups never trained on.
 usage: train_reader.py PROPOSALS_TOOL OUT_MODEL OUT_VECTORS [--training DIR]
        [--work DIR] [--epochs N] [--seed N] [--render-tool PATH]
        [--renders N] [--font-renders N] [--widths C1,C2,C3,C4,COL]
-       [--pseudo FILE] [--folds N --fold K] [--reuse]
+       [--pseudo FILE] [--folds N --fold K] [--prepare | --reuse]
 Prints the held-out report and writes the model and test vectors.
 """
 import argparse
@@ -174,12 +174,14 @@ def main():
     ap.add_argument("out_model")
     ap.add_argument("out_vectors")
     tv.training_args(ap, 31)
-    ap.add_argument("--epochs", type=int, default=40)
+    ap.add_argument("--epochs", type=int, default=32)
     ap.add_argument("--render-tool", default=None)
     ap.add_argument("--widths", default=",".join(map(str, WIDTHS)),
                     help="channels of the four convolutions and the column layer")
     ap.add_argument("--renders", type=int, default=1500)
     ap.add_argument("--font-renders", type=int, default=3000)
+    ap.add_argument("--prepare", action="store_true",
+                    help="make the images and proposals in --work and stop (for --reuse)")
     ap.add_argument("--reuse", action="store_true",
                     help="the images and proposals of an earlier run with the same --work")
     ap.add_argument("--pseudo", default=None,
@@ -211,8 +213,15 @@ def main():
         if a.render_tool and a.renders:
             entries += tv.renders(a.render_tool, work, a.renders, a.seed)
     print("train_reader: %d images in %.0f s" % (len(entries), time.time() - t0), flush=True)
-    X, texts, held, kind, raw = load(a.tool, entries, work, a.reuse and os.path.exists(cache))
-    json.dump(entries, open(cache, "w"))
+    reuse = a.reuse and os.path.exists(cache)
+    X, texts, held, kind, raw = load(a.tool, entries, work, reuse)
+    if not reuse:  # readers run at once with --reuse share the folder and only read it
+        with open(cache + ".part", "w") as f:
+            json.dump(entries, f)
+        os.replace(cache + ".part", cache)
+    if a.prepare:
+        print("train_reader: %d plate lines prepared in %s (%.0f s)" % (len(texts), work, time.time() - t0))
+        return
     targets = [[ALPHABET.index(c) for c in t] for t in texts]
     tr, te = np.where(~held)[0], np.where(held)[0]
     if a.folds:

@@ -29,6 +29,7 @@ expected output) the C test compares against.
 """
 import argparse
 import math
+import multiprocessing
 import os
 import random
 import re
@@ -113,6 +114,20 @@ def place(bg, crop, rng):
     return out, box
 
 
+def composite(task):
+    """One composite (make_composites' worker): the crop placed in the scene
+    with the task's own seed, saved; returns the plate's box."""
+    path, bgp, seed, out = task
+    r = random.Random(seed)
+    with Image.open(path) as im:
+        crop = im.convert("L")
+    with Image.open(bgp) as im:
+        bg = im.convert("L")
+    comp, box = place(bg, crop, r)
+    comp.save(out, quality=r.randint(40, 90))
+    return box
+
+
 def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", "font"),
                     per=None, font_seed=5, signs=0, eu_labels=None):
     """Plate-free scenes and composites: (path, boxes, held, kind, texts).
@@ -144,7 +159,10 @@ def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", 
                               labels.get(name, "?")))
     os.makedirs(os.path.join(work, "comp"), exist_ok=True)
     per = per or {"us": 3, "br": 1, "eu": 1, "font": 1}
-    k = 0
+    # drawn in order from rng (the scene and a seed for each composite),
+    # then made one process per core: the same files whatever the order
+    # the processes finish in
+    tasks, meta = [], []
     for path, held, kind, text in crops:
         if kind not in kinds:
             continue
@@ -152,17 +170,14 @@ def make_composites(training, work, rng, font_renders, kinds=("us", "br", "eu", 
             text = eu_labels.get(os.path.basename(path))
             if text is None:
                 continue
-        with Image.open(path) as im:
-            crop = im.convert("L")
         for _ in range(per[kind]):
-            bgp = rng.choice(bgs[held])
-            with Image.open(bgp) as im:
-                bg = im.convert("L")
-            comp, box = place(bg, crop, rng)
-            out = os.path.join(work, "comp", "c%05d.jpg" % k)
-            comp.save(out, quality=rng.randint(40, 90))
-            entries.append((out, [box], held, kind, [text]))
-            k += 1
+            out = os.path.join(work, "comp", "c%05d.jpg" % len(tasks))
+            tasks.append((path, rng.choice(bgs[held]), rng.getrandbits(32), out))
+            meta.append((out, held, kind, text))
+    with multiprocessing.Pool(2) as pool:
+        boxes = pool.map(composite, tasks, chunksize=32)
+    for (out, held, kind, text), box in zip(meta, boxes):
+        entries.append((out, [box], held, kind, [text]))
     if signs:
         import render_signs
         fl, wl = render_signs.fonts(), render_signs.words()
@@ -200,15 +215,12 @@ def run_proposals(tool, entries, work, read=False, reuse=False):
     field: the entry's index) and, with read, the reader crops of the
     label-1 rows (None otherwise). reuse: read what an earlier run wrote."""
     from reader_shape import RH, RW
-    lst = os.path.join(work, "list.txt")
-    with open(lst, "w") as f:
-        for p, boxes, _, _, _ in entries:
-            f.write(p + ("\t" + ";".join("%d,%d,%d,%d" % b for b in boxes) if boxes else "") + "\n")
     f32, tsv, rd = (os.path.join(work, n) for n in ("crops.f32", "crops.tsv", "read.f32"))
     half = (len(entries) + 1) // 2
-    lines = open(lst).read().splitlines(True)
+    lines = [p + ("\t" + ";".join("%d,%d,%d,%d" % b for b in boxes) if boxes else "") + "\n"
+             for p, boxes, _, _, _ in entries]
     procs = []
-    for i in range(0 if reuse else 2):
+    for i in range(0 if reuse else 2):  # reuse writes nothing: fold readers share the folder
         part = os.path.join(work, "list%d.txt" % i)
         with open(part, "w") as f:
             f.writelines(lines[i * half:(i + 1) * half])
@@ -298,13 +310,19 @@ def training_args(ap, seed):
     ap.add_argument("--seed", type=int, default=seed)
 
 
+def threads():
+    """PyTorch threads for one training: LPR_TRAIN_THREADS, default 2."""
+    return max(1, int(os.environ.get("LPR_TRAIN_THREADS", "2")))
+
+
 def training_setup(a, name):
     """What every training script does first, from its parsed options:
-    seeds PyTorch, runs it on the machine's two cores, and returns the
-    seeded random source and the scratch folder (made if missing)."""
+    seeds PyTorch, runs it on the machine's two cores (LPR_TRAIN_THREADS:
+    fewer, when train-networks.sh runs two trainings at once), and returns
+    the seeded random source and the scratch folder (made if missing)."""
     import torch
     torch.manual_seed(a.seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads())
     work = a.work or os.path.join("/tmp", "lpr-%s-%d" % (name, os.getpid()))
     os.makedirs(work, exist_ok=True)
     return random.Random(a.seed), work
@@ -316,7 +334,7 @@ def main():
     ap.add_argument("out_model")
     ap.add_argument("out_vectors")
     training_args(ap, 11)
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--render-tool", default=None)
     ap.add_argument("--renders", type=int, default=1500)
     ap.add_argument("--font-renders", type=int, default=1500)
