@@ -73,6 +73,7 @@ typedef struct lpr_spool_stats {
     int64_t oldest_ms; /* created_ms of the oldest read, 0 if empty */
     int64_t dropped;   /* reads dropped by quotas, ever */
     int64_t next_seq;  /* the seq the next append gets */
+    int64_t unsealed;  /* reads without a signature: none leaves before lprd seals it */
     char epoch[17];    /* the spool's epoch (16 hex digits) */
 } lpr_spool_stats;
 

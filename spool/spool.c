@@ -987,6 +987,7 @@ lpr_err lpr_spool_get_stats(lpr_spool *s, int64_t now_ms, lpr_spool_stats *st)
     st->bytes = query_int(s, "SELECT total(length(payload) + ifnull(length(sig),0)) FROM reads", 0);
     st->oldest_ms = query_int(s, "SELECT min(created_ms) FROM reads", 0);
     st->dropped = query_int(s, "SELECT value FROM meta WHERE key='dropped'", 0);
+    st->unsealed = query_int(s, "SELECT count(*) FROM reads WHERE sig IS NULL", 0);
     st->next_seq = query_int(s, "SELECT value FROM meta WHERE key='next_seq'", 0);
     snprintf(st->epoch, sizeof st->epoch, "%s", s->epoch);
     st->db_bytes = db_bytes(s);

@@ -303,6 +303,11 @@ static void check_spool(const lpr_config *cfg)
                "%s not made yet (lprd makes it at its first start); %s writable%s, "
                "%.0f MB free",
                cfg->spool.path, dir, whom, free_mb);
+    else if (st.unsealed > 0)
+        result(0, "spool",
+               "%s: %lld of its %lld reads wait unsealed (spooled without the device key); "
+               "lprd seals them when it starts, and the uplink sends none before",
+               cfg->spool.path, (long long)st.unsealed, (long long)st.depth);
     else
         result(1, "spool", "%s writable%s, %lld reads waiting, %.0f MB free", cfg->spool.path, whom,
                (long long)st.depth, free_mb);

@@ -36,7 +36,7 @@ static void spool_usage(FILE *f)
 {
     fprintf(f, "usage: lpr spool stats|push|export --spool PATH [--device ID] [--config FILE]\n"
                "                [--key FILE]\n"
-               "  stats   depth, oldest age, bytes, dropped, next seq, epoch\n"
+               "  stats   depth, oldest age, bytes, dropped, next seq, epoch, unsealed\n"
                "  push    append JSON reads from stdin, one per line (needs a device id,\n"
                "          from --device or [device] id of --config), sealed with the device\n"
                "          key (--key, or [uplink] sign_key of --config); prints each id\n"
@@ -134,10 +134,10 @@ int lpr_cmd_spool(int argc, char **argv)
             rc = 1;
         } else {
             printf("depth %lld\noldest_age_s %.1f\nbytes %lld\ndb_bytes %lld\ndropped %lld\n"
-                   "next_seq %lld\nepoch %s\n",
+                   "next_seq %lld\nepoch %s\nunsealed %lld\n",
                    (long long)st.depth, st.oldest_ms ? (double)(now - st.oldest_ms) / 1000.0 : 0.0,
                    (long long)st.bytes, (long long)st.db_bytes, (long long)st.dropped,
-                   (long long)st.next_seq, st.epoch);
+                   (long long)st.next_seq, st.epoch, (long long)st.unsealed);
             static const char *const counters[] = {
                 LPR_CTR_CAMERA_FRAMES,  LPR_CTR_CAMERA_DROPPED,    LPR_CTR_CAMERA_READS,
                 LPR_CTR_CAMERA_FPS_X10, LPR_CTR_CAMERA_UPDATED_MS, LPR_CTR_GPS_MODE,

@@ -85,6 +85,13 @@ json_t *lpr_health_build(const lpr_health_in *in)
             json_array_append_new(problems, json_string(line));
         }
     }
+    if (in->spool.unsealed > 0) {
+        snprintf(line, sizeof line,
+                 "spool: %lld read(s) wait unsealed (spooled without the device key): lprd "
+                 "seals them when it starts, and none is sent before",
+                 (long long)in->spool.unsealed);
+        json_array_append_new(problems, json_string(line));
+    }
     if (json_array_size(problems))
         json_object_set_new(h, "state", json_string("degraded"));
     json_object_set_new(h, "problems", problems);

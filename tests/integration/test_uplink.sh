@@ -280,10 +280,17 @@ PY
   # two reads spooled by a tool without the key wait, unsent, named in the log
   gen_reads 2 5 | "$LPR" spool push --spool "$SPOOL" --device cam-test > /dev/null 2> "$T/nokey.err"
   grep -q "no device key .*reads are spooled unsealed" "$T/nokey.err" || fail "unsealed push not said: $(cat "$T/nokey.err")"
+  [ "$(stat_of unsealed)" -eq 2 ] || fail "lpr spool stats: unsealed $(stat_of unsealed), want 2"
+  rc=0; LPR_TIME_SOURCE=ntp "$LPR" doctor --config "$CONF" > "$T/doctor.out" 2>&1 || rc=$?
+  [ $rc -eq 1 ] && grep -q "^FAIL  spool    .*: 2 of its 7 reads wait unsealed" "$T/doctor.out" ||
+    fail "doctor: $(grep spool "$T/doctor.out")"
   start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  start_sub "$T/health.out" -t 'lpr/v1/+/health'
   timeout -s TERM 5 "$UPLINK" --config "$CONF" 2> "$T/uplink.log" || true
   grep -q "read cam-test-[0-9a-f]*-6 is not sealed: it waits until lprd" "$T/uplink.log" ||
     fail "the unsealed read was not named: $(tail -3 "$T/uplink.log")"
+  cut -f2 "$T/health.out" | xxd -r -p | grep -q '"spool: 2 read(s) wait unsealed' ||
+    fail "health does not say so: $(cut -f2 "$T/health.out" | xxd -r -p | tail -c 400)"
   wait_count "$T/sub.out" 5 10 || fail "only $(count_distinct "$T/sub.out") of the 5 sealed reads arrived"
   [ "$(count_distinct "$T/sub.out")" -eq 5 ] || fail "unsealed reads were sent"
   # the key's holder seals them (lprd does at start; here lpr spool push)
