@@ -37,13 +37,24 @@ grep -q '^DeviceAllow=char-dma_heap rw' "$here/systemd/lprd.service" &&
 mkdir -p "$T/lprd.service.d"; cp "$here/jetson/lprd.service.d/jetson.conf" "$T/lprd.service.d/"
 out=$(systemd-analyze verify "$T/lprd.service" 2>&1) && [ -z "$out" ] || { echo "FAIL: jetson drop-in: $out" >&2; exit 1; }
 grep -q '^PrivateTmp=no' "$here/jetson/lprd.service.d/jetson.conf" || { echo "FAIL: jetson drop-in" >&2; exit 1; }
-"$B/firmware/lprd" --check --config "$here/rpi/lpr.conf"
+# --check loads the device key lprd seals reads with: an unprovisioned board
+# config (no /etc/lpr/device.key) fails with one line naming it, and the
+# board configs are otherwise checked with a key made here
+rc=0; kout=$("$B/firmware/lprd" --check --config "$here/rpi/lpr.conf" 2>&1) || rc=$?
+[ $rc -eq 1 ] && [ "$(echo "$kout" | grep -c .)" -eq 1 ] &&
+  echo "$kout" | grep -q "signing key /etc/lpr/device.key: No such file or directory" ||
+  { echo "FAIL: rpi config without its key: rc $rc: $kout" >&2; exit 1; }
+mkdir -p "$T/keys" && "$B/tool/lpr" keygen --out "$T/keys" > /dev/null
+for b in rpi jetson; do
+  sed "s|^sign_key = .*|sign_key = $T/keys/device.key|" "$here/$b/lpr.conf" > "$T/$b.conf"
+done
+"$B/firmware/lprd" --check --config "$T/rpi.conf"
 # --check also builds the capture pipeline: off a Jetson the only fault in the
 # Jetson config must be the missing Argus element, named with its package
 if gst-inspect-1.0 nvarguscamerasrc > /dev/null 2>&1; then
-  "$B/firmware/lprd" --check --config "$here/jetson/lpr.conf"
+  "$B/firmware/lprd" --check --config "$T/jetson.conf"
 else
-  jout=$("$B/firmware/lprd" --check --config "$here/jetson/lpr.conf" 2>&1) &&
+  jout=$("$B/firmware/lprd" --check --config "$T/jetson.conf" 2>&1) &&
     { echo "FAIL: jetson config checked ok without nvarguscamerasrc" >&2; exit 1; }
   echo "$jout" | grep -q "no element 'nvarguscamerasrc' (install the Jetson's nvidia-l4t-gstreamer)" &&
     [ "$(echo "$jout" | grep -c .)" -eq 1 ] || { echo "FAIL: jetson --check: $jout" >&2; exit 1; }
