@@ -95,9 +95,10 @@ broker-restart)
   sleep 1
   start_broker "$T" "$PORT" true
   # the store comes back on its persistent session, as a store's supervisor
-  # brings it back: mosquitto_sub quits instead of reconnecting when the
-  # broker's shutdown cuts a TLS record mid-stream (libmosquitto's
-  # loop_forever takes a TLS error as fatal), now and then under load
+  # brings it back. Seen twice: every read acknowledged, the spool drained,
+  # and the subscriber had nothing after the stop; most likely mosquitto_sub
+  # quit instead of reconnecting (libmosquitto's loop_forever gives up on a
+  # TLS error, which a shutdown that cuts a record mid-stream can give)
   if ! kill -0 "$SUBPID" 2>/dev/null; then
     echo "the store's subscriber quit at the broker's shutdown ($(tail -1 "$T/sub.out.err")): restarted"
     start_sub "$T/sub.out" -t 'lpr/v1/+/read' -c -i store-restart
