@@ -138,11 +138,6 @@ lpr_err lpr_spool_append(lpr_spool *spool, const char *json, size_t len, int64_t
 lpr_err lpr_spool_fetch(lpr_spool *spool, int64_t after_seq, int max, lpr_spool_row *rows, int *n);
 void lpr_spool_row_clear(lpr_spool_row *row);
 
-/* Oldest unsigned reads with seq > after_seq (lpr_spool_seal_unsigned's
- * work; lpr doctor counts them). */
-lpr_err lpr_spool_fetch_unsigned(lpr_spool *spool, int64_t after_seq, int max, lpr_spool_row *rows,
-                                 int *n);
-
 /* Stores the signatures (and kid) of several reads (rows[i].sig, where not NULL) in
  * one transaction; reads that already have one keep it. */
 lpr_err lpr_spool_set_signatures(lpr_spool *spool, const lpr_spool_row *rows, int n);

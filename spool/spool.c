@@ -766,8 +766,8 @@ lpr_err lpr_spool_fetch(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row 
     return fetch_rows(s, st, max, rows, n);
 }
 
-lpr_err lpr_spool_fetch_unsigned(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row *rows,
-                                 int *n)
+/* Oldest unsealed reads with seq > after_seq: lpr_spool_seal_unsigned's work. */
+static lpr_err fetch_unsigned(lpr_spool *s, int64_t after_seq, int max, lpr_spool_row *rows, int *n)
 {
     sqlite3_stmt *st;
     *n = 0;
@@ -799,7 +799,7 @@ lpr_err lpr_spool_seal_unsigned(lpr_spool *s, int64_t *sealed)
     for (;;) {
         lpr_spool_row rows[64];
         int n = 0;
-        if ((rc = lpr_spool_fetch_unsigned(s, cursor, 64, rows, &n)) != LPR_OK || n == 0)
+        if ((rc = fetch_unsigned(s, cursor, 64, rows, &n)) != LPR_OK || n == 0)
             break;
         for (int i = 0; i < n && rc == LPR_OK; i++) {
             unsigned char sig[LPR_SPOOL_SIG_MAX];
