@@ -208,6 +208,12 @@ static void test_signature_stored_once(void **state)
     lpr_spool_close(s);
 }
 
+static void clear_rows(lpr_spool_row *rows, int n)
+{
+    for (int i = 0; i < n; i++)
+        lpr_spool_row_clear(&rows[i]);
+}
+
 /* A sealer for the tests: the signature is the payload's length and first
  * byte; fail makes it refuse. */
 static int seal_fail, seals;
@@ -254,8 +260,7 @@ static void test_sealed_at_append(void **state)
     assert_int_equal(rows[1].sig[0], (unsigned char)rows[1].payload_len);
     assert_int_equal(rows[1].sig[1], '{');
     assert_string_equal(rows[1].kid, "kid-1");
-    for (int i = 0; i < n; i++)
-        lpr_spool_row_clear(&rows[i]);
+    clear_rows(rows, n);
     /* the one spooled before is sealed on request, once */
     assert_int_equal(lpr_spool_seal_unsigned(s, &sealed), LPR_OK);
     assert_int_equal(sealed, 1);
@@ -266,8 +271,7 @@ static void test_sealed_at_append(void **state)
     assert_non_null(rows[0].sig);
     assert_int_equal(rows[0].sig[0], (unsigned char)rows[0].payload_len);
     assert_string_equal(rows[0].kid, "kid-1");
-    for (int i = 0; i < n; i++)
-        lpr_spool_row_clear(&rows[i]);
+    clear_rows(rows, n);
     /* a seal that fails: the read is not spooled, and its seq not used */
     seal_fail = 1;
     int64_t seq = 0;
@@ -277,8 +281,7 @@ static void test_sealed_at_append(void **state)
     assert_int_equal(seq, 3);
     assert_int_equal(lpr_spool_fetch(s, 0, 4, rows, &n), LPR_OK);
     assert_int_equal(n, 3);
-    for (int i = 0; i < n; i++)
-        lpr_spool_row_clear(&rows[i]);
+    clear_rows(rows, n);
     lpr_spool_close(s);
 }
 
