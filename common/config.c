@@ -22,7 +22,7 @@
 /* T_POS: "LAT,LON[,ALT]" in degrees (and metres); T_REGION: us, eu, br or
  * auto. Both are kept as text (the gps and ocr libraries parse them), but
  * checked here so that the error names the line. */
-typedef enum { T_STR, T_INT, T_DBL, T_BOOL, T_ID, T_BOX, T_POS, T_REGION } key_type;
+typedef enum { T_STR, T_INT, T_DBL, T_BOOL, T_ID, T_BOX, T_POS, T_REGION, T_DELETE_ON } key_type;
 
 typedef struct key_def {
     const char *section, *name;
@@ -75,6 +75,8 @@ static const key_def keys[] = {
     K("uplink", "insecure", T_BOOL, uplink.insecure, 0, 1),
     K("uplink", "health_interval_s", T_INT, uplink.health_interval_s, 1, 86400),
     K("uplink", "keepalive_s", T_INT, uplink.keepalive_s, 5, 3600),
+    K("uplink", "delete_on", T_DELETE_ON, uplink.delete_on, 0, 0),
+    K("uplink", "receipt_timeout_s", T_INT, uplink.receipt_timeout_s, 1, 86400),
 };
 
 void lpr_config_defaults(lpr_config *cfg)
@@ -94,6 +96,8 @@ void lpr_config_defaults(lpr_config *cfg)
     cfg->uplink.inflight = 32;
     cfg->uplink.health_interval_s = 60;
     cfg->uplink.keepalive_s = 30;
+    snprintf(cfg->uplink.delete_on, sizeof cfg->uplink.delete_on, "receipt");
+    cfg->uplink.receipt_timeout_s = 60;
 }
 
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -158,6 +162,12 @@ static int set_value(parse_ctx *ctx, const key_def *k, const char *value)
         /* fall through */
     case T_POS:
     case T_REGION:
+    case T_DELETE_ON:
+        if (k->type == T_DELETE_ON && strcmp(value, "receipt") && strcmp(value, "puback")) {
+            snprintf(ctx->msg, sizeof ctx->msg, "[%s] %s: '%s' is not receipt or puback",
+                     k->section, k->name, value);
+            return 0;
+        }
         if (k->type == T_POS && value[0]) {
             double la, lo, al;
             if (lpr_parse_position(value, &la, &lo, &al) != LPR_OK) {

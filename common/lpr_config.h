@@ -62,6 +62,12 @@ typedef struct lpr_config {
         int insecure;               /* default 0: plaintext MQTT only if 1 */
         int health_interval_s;      /* default 60 */
         int keepalive_s;            /* default 30 */
+        /* when a sent read leaves the spool: "receipt" (default), once the
+         * store's receipt says it has it; "puback", once the broker has it
+         * (for a store that sends no receipts: a broker that loses a queued
+         * message loses the read) */
+        char delete_on[16];
+        int receipt_timeout_s; /* acknowledged, no receipt: sent again after; default 60 */
     } uplink;
 } lpr_config;
 

@@ -57,4 +57,22 @@ typedef struct lpr_read_message {
 const char *lpr_read_message_parse(char *line, lpr_read_message *m);
 void lpr_read_message_clear(lpr_read_message *m);
 
+/* A receipt: the store (lpr-ingest) tells a device, on
+ * <prefix>receipt, which reads of one spool epoch it has stored durably:
+ * {"epoch":"<16 hex digits>","seqs":[[first,last],...]}, runs of
+ * consecutive seqs. The device deletes those reads, and only those. */
+typedef struct lpr_receipt_range {
+    int64_t first, last;
+} lpr_receipt_range;
+
+/* The receipt for seqs (ascending, no repeats). Caller frees; NULL if out
+ * of memory. */
+char *lpr_receipt_make(const char *epoch, const int64_t *seqs, int n);
+
+/* Parses a receipt: epoch (room for 17) and up to max ranges (*n their
+ * count, first <= last, both >= 1). NULL, or why it is not a receipt (then
+ * nothing is to be deleted). */
+const char *lpr_receipt_parse(const char *payload, size_t len, char *epoch, lpr_receipt_range *r,
+                              int max, int *n);
+
 #endif

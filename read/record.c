@@ -125,3 +125,56 @@ void lpr_read_message_clear(lpr_read_message *m)
     free(m->payload);
     memset(m, 0, sizeof *m);
 }
+
+char *lpr_receipt_make(const char *epoch, const int64_t *seqs, int n)
+{
+    json_t *o = json_object(), *runs = json_array();
+    json_object_set_new(o, "epoch", json_string(epoch));
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && seqs[j + 1] == seqs[j] + 1)
+            j++;
+        json_array_append_new(runs, json_pack("[II]", (json_int_t)seqs[i], (json_int_t)seqs[j]));
+        i = j + 1;
+    }
+    json_object_set_new(o, "seqs", runs);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return text;
+}
+
+const char *lpr_receipt_parse(const char *payload, size_t len, char *epoch, lpr_receipt_range *r,
+                              int max, int *n)
+{
+    *n = 0;
+    epoch[0] = 0;
+    json_t *o = json_loadb(payload, len, 0, NULL);
+    const char *why = NULL;
+    const char *e = json_string_value(json_object_get(o, "epoch"));
+    json_t *runs = json_object_get(o, "seqs");
+    size_t i;
+    json_t *run;
+    if (!json_is_object(o))
+        why = "not a JSON object";
+    else if (!e || strlen(e) != 16 || strspn(e, "0123456789abcdef") != 16)
+        why = "no epoch of 16 hex digits";
+    else if (!json_is_array(runs))
+        why = "no seqs array";
+    else if ((int)json_array_size(runs) > max)
+        why = "too many ranges";
+    json_array_foreach (why ? NULL : runs, i, run) {
+        json_int_t a, b;
+        if (json_unpack(run, "[II!]", &a, &b) || a < 1 || b < a) {
+            why = "a range is not [first,last] with 1 <= first <= last";
+            break;
+        }
+        r[i].first = a;
+        r[i].last = b;
+    }
+    if (!why) {
+        memcpy(epoch, e, 17);
+        *n = (int)json_array_size(runs);
+    }
+    json_decref(o);
+    return why;
+}

@@ -79,9 +79,6 @@ typedef enum { READ_INVALID, READ_NEW, READ_REPEAT, READ_CONFLICT } read_kind;
 static read_kind verify_one(lpr_verifier *v, const char *device, lpr_read_message *m, long lineno,
                             int quiet, void **seen)
 {
-    unsigned char sig[LPR_SIG_MAX];
-    size_t sl;
-    const char *why = NULL;
     json_t *j = json_loadb(m->payload, m->len, 0, NULL);
     const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
     char where[128];
@@ -89,23 +86,7 @@ static read_kind verify_one(lpr_verifier *v, const char *device, lpr_read_messag
         snprintf(where, sizeof where, "%s", id);
     else
         snprintf(where, sizeof where, "line %ld", lineno);
-
-    if (!m->sig[0])
-        why = "no sig property (unsigned)";
-    else if (strcmp(m->alg, "ES256"))
-        why = "alg is not ES256";
-    else if (strcmp(m->kid, lpr_verifier_kid(v)))
-        why = "kid does not match this public key";
-    else if (lpr_base64_decode(m->sig, sig, sizeof sig, &sl) != LPR_OK)
-        why = "sig is not base64";
-    else {
-        lpr_err rc = lpr_verify(v, m->payload, m->len, sig, sl);
-        if (rc == LPR_EFORMAT)
-            why = "sig is not the signer's form (DER, low-S): a malformed signature or the "
-                  "high-S twin of one, made without the key";
-        else if (rc != LPR_OK)
-            why = "BAD SIGNATURE: payload altered or signed by another key";
-    }
+    const char *why = lpr_verify_message(v, m->payload, m->len, m->alg, m->kid, m->sig);
     const char *dev = j ? json_string_value(json_object_get(j, "device")) : NULL;
     char devwhy[200];
     if (!why && device && (!dev || strcmp(dev, device))) {

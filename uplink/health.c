@@ -33,6 +33,20 @@ json_t *lpr_health_build(const lpr_health_in *in)
     json_object_set_new(h, "refused", json_integer((json_int_t)c->refused));
     /* acknowledged, but the spool has not managed to delete them yet */
     json_object_set_new(h, "undeleted", json_integer((json_int_t)in->undeleted));
+    if (in->by_receipt) {
+        /* delete_on = receipt: the store's receipts, and what waits for one */
+        json_object_set_new(h, "confirmed", json_integer((json_int_t)c->confirmed));
+        json_object_set_new(h, "awaiting_receipt", json_integer((json_int_t)c->awaiting_receipt));
+        json_object_set_new(h, "oldest_unconfirmed_s",
+                            json_real(c->oldest_unconfirmed_ms / 1000.0));
+        if (c->awaiting_receipt > 0 && c->oldest_unconfirmed_ms > 1000.0 * in->receipt_timeout_s) {
+            snprintf(line, sizeof line,
+                     "store: no receipt for %.0f s (%lld reads acknowledged by the broker wait): "
+                     "they stay spooled and go again; is the store (lpr-ingest) running?",
+                     c->oldest_unconfirmed_ms / 1000.0, (long long)c->awaiting_receipt);
+            json_array_append_new(problems, json_string(line));
+        }
+    }
     if (c->last_refusal)
         json_object_set_new(
             h, "last_refusal",

@@ -35,6 +35,8 @@ typedef struct lpr_health_in {
     lpr_spool_stats spool;
     lpr_uplink_counters link;
     int64_t undeleted; /* acknowledged, not yet deleted from the spool */
+    int by_receipt;    /* delete_on = receipt: the link's receipt figures mean something */
+    int receipt_timeout_s;
     int64_t disk_free_mb;
     double cpu_temp_c; /* < -999: unknown */
     lpr_health_camera camera;

@@ -63,4 +63,12 @@ const char *lpr_verifier_kid(const lpr_verifier *v);
 lpr_err lpr_verify(lpr_verifier *v, const void *data, size_t len, const unsigned char *sig,
                    size_t sig_len);
 
+/* A message as a store receives it: payload and the user properties alg,
+ * kid and sig (base64; NULL or "" when absent). NULL if it is validly
+ * signed by this key, else why not, in words for a log line (unsigned,
+ * another alg or key, a malformed or high-S signature, an altered
+ * payload). lpr verify and lpr-ingest judge with it. */
+const char *lpr_verify_message(lpr_verifier *v, const void *payload, size_t len, const char *alg,
+                               const char *kid, const char *sig);
+
 #endif

@@ -1,8 +1,12 @@
 /*
- * lpr_uplink.h - drains the spool to the MQTT broker: signs each read once
- * (stored with it, so a retry sends the same bytes and signature), publishes
- * it on <prefix>read at QoS 1 with up to [uplink] inflight unacknowledged,
- * and deletes it from the spool only on PUBACK. Keeps a retained
+ * lpr_uplink.h - drains the spool to the MQTT broker: publishes each read
+ * as the camera sealed it (the same bytes and signature on every retry) on
+ * <prefix>read at QoS 1 with up to [uplink] inflight unacknowledged, and
+ * deletes it from the spool once the store's receipt on <prefix>receipt
+ * names it ([uplink] delete_on = receipt, the default; lpr_read.h has the
+ * receipt) or, with delete_on = puback, once the broker acknowledges it.
+ * A read acknowledged and not confirmed within receipt_timeout_s is sent
+ * again (the wait doubles while none comes, up to an hour). Keeps a retained
  * <prefix>status (birth "online", last will "offline") and publishes
  * <prefix>health every health_interval_s. Reconnects with capped
  * exponential backoff and jitter; the spool keeps filling meanwhile.
@@ -28,6 +32,9 @@ typedef struct lpr_uplink_counters {
     double ack_ms_p50, ack_ms_p99; /* publish -> PUBACK over the last 4096 */
     int64_t refused;               /* publishes the broker refused (PUBACK reason >= 0x80) */
     int last_refusal;              /* the last refusal's MQTT v5 reason code, 0 if none */
+    int64_t confirmed;             /* reads the store's receipts confirmed (then deleted) */
+    int64_t awaiting_receipt;      /* acknowledged by the broker, not yet by the store */
+    double oldest_unconfirmed_ms;  /* how long the oldest of those has waited */
 } lpr_uplink_counters;
 
 /* Checks the config (key permissions, TLS files) and opens the spool; does

@@ -399,3 +399,25 @@ lpr_err lpr_verify(lpr_verifier *v, const void *data, size_t len, const unsigned
                ? LPR_OK
                : LPR_ECRYPTO;
 }
+
+const char *lpr_verify_message(lpr_verifier *v, const void *payload, size_t len, const char *alg,
+                               const char *kid, const char *sig)
+{
+    unsigned char der[LPR_SIG_MAX];
+    size_t n;
+    if (!sig || !sig[0])
+        return "no sig property (unsigned)";
+    if (!alg || strcmp(alg, "ES256"))
+        return "alg is not ES256";
+    if (!kid || strcmp(kid, lpr_verifier_kid(v)))
+        return "kid does not match this public key";
+    if (lpr_base64_decode(sig, der, sizeof der, &n) != LPR_OK)
+        return "sig is not base64";
+    lpr_err rc = lpr_verify(v, payload, len, der, n);
+    if (rc == LPR_EFORMAT)
+        return "sig is not the signer's form (DER, low-S): a malformed signature or the "
+               "high-S twin of one, made without the key";
+    if (rc != LPR_OK)
+        return "BAD SIGNATURE: payload altered or signed by another key";
+    return NULL;
+}

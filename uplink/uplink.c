@@ -40,11 +40,22 @@
 #define UNDELETED_MAX 4096
 #define DELETE_RETRY_MIN_MS 200.0
 #define DELETE_RETRY_MAX_MS 5000.0
+/* delete_on = receipt: reads the broker acknowledged and the store has not
+ * confirmed yet; publishing pauses when this many wait */
+#define AWAIT_MAX 8192
+#define RECEIPTS_QUEUED 256 /* receipt messages waiting for the main loop */
+#define RECEIPT_RANGES_MAX 4096
+#define RESEND_MAX_MS 3600000.0 /* the longest wait before sending unconfirmed reads again */
 
 typedef struct inflight_slot {
     int64_t seq;
     double t_pub;
 } inflight_slot;
+
+typedef struct awaiting_read {
+    int64_t seq;
+    double t_ack; /* when the broker acknowledged it */
+} awaiting_read;
 
 struct lpr_uplink {
     lpr_config cfg;
@@ -54,6 +65,8 @@ struct lpr_uplink {
     MQTTAsync client;
     char uri[300];
     char topic_read[300], topic_scene[300], topic_status[300], topic_health[300];
+    char topic_receipt[300];
+    int by_receipt; /* [uplink] delete_on = receipt */
     char will_payload[256];
     char connected_at[32];              /* UTC time of the CONNECT that armed the will */
     int degraded;                       /* the state the retained status last said */
@@ -70,6 +83,9 @@ struct lpr_uplink {
     int64_t failed[QUEUE_MAX];
     int failed_reason[QUEUE_MAX]; /* the broker's reason code, 0 if none came */
     int nfailed;
+    char *receipts[RECEIPTS_QUEUED]; /* payloads from on_message */
+    size_t receipt_len[RECEIPTS_QUEUED];
+    int nreceipts;
     double next_connect_ms;
     double backoff_ms;
     int diagnose; /* a connect failed: say why from the main loop */
@@ -102,6 +118,19 @@ struct lpr_uplink {
     int64_t undeleted[UNDELETED_MAX];
     int nundeleted;
     double delete_retry_ms, delete_backoff_ms;
+
+    /* delete_on = receipt: acknowledged, in the order acknowledged, waiting
+     * for the store's receipt; sent again (from the oldest spooled) when
+     * the oldest has waited resend_ms, which doubles while no receipt
+     * comes, from receipt_timeout_s to RESEND_MAX_MS */
+    awaiting_read *awaiting;
+    int nawaiting;
+    double resend_ms;
+    int rewind;          /* send again once nothing is in flight */
+    int64_t confirmed;   /* reads deleted on a receipt */
+    int64_t receipts_in; /* receipt messages taken */
+    int said_no_receipt; /* the wait for a receipt was logged */
+    char said_epoch[17]; /* a receipt for another spool epoch was logged */
 };
 
 static lpr_uplink *the_uplink; /* Paho callbacks reach the instance here */
@@ -133,10 +162,30 @@ static void on_connection_lost(void *ctx, char *cause)
     pthread_mutex_unlock(&u->mu);
 }
 
+/* Receipts (the only messages subscribed to) go to the main loop; when
+ * it is behind, the message stays unacknowledged and Paho offers it again. */
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *m)
 {
-    (void)ctx;
+    lpr_uplink *u = ctx;
     (void)topic_len;
+    if (!strcmp(topic, u->topic_receipt)) {
+        pthread_mutex_lock(&u->mu);
+        if (u->nreceipts >= RECEIPTS_QUEUED) {
+            pthread_mutex_unlock(&u->mu);
+            return 0;
+        }
+        char *p = malloc((size_t)m->payloadlen + 1);
+        if (!p) {
+            pthread_mutex_unlock(&u->mu);
+            return 0;
+        }
+        memcpy(p, m->payload, (size_t)m->payloadlen);
+        p[m->payloadlen] = 0;
+        u->receipt_len[u->nreceipts] = (size_t)m->payloadlen;
+        u->receipts[u->nreceipts++] = p;
+        pthread_cond_signal(&u->cv);
+        pthread_mutex_unlock(&u->mu);
+    }
     MQTTAsync_freeMessage(&m);
     MQTTAsync_free(topic);
     return 1;
@@ -279,6 +328,14 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
     snprintf(u->topic_scene, sizeof u->topic_scene, "%sscene", cfg->uplink.topic_prefix);
     snprintf(u->topic_status, sizeof u->topic_status, "%sstatus", cfg->uplink.topic_prefix);
     snprintf(u->topic_health, sizeof u->topic_health, "%shealth", cfg->uplink.topic_prefix);
+    snprintf(u->topic_receipt, sizeof u->topic_receipt, "%sreceipt", cfg->uplink.topic_prefix);
+    u->by_receipt = strcmp(cfg->uplink.delete_on, "puback") != 0;
+    u->resend_ms = 1000.0 * cfg->uplink.receipt_timeout_s;
+    u->awaiting = calloc(AWAIT_MAX, sizeof *u->awaiting);
+    if (!u->awaiting) {
+        rc = LPR_ENOMEM;
+        goto fail;
+    }
     if (cfg->uplink.insecure)
         LPR_WARN("uplink", "insecure = true: reads go to %s in PLAINTEXT, unauthenticated", u->uri);
 
@@ -311,6 +368,9 @@ void lpr_uplink_free(lpr_uplink *u)
         the_uplink = NULL;
     lpr_spool_close(u->spool);
     free(u->slots);
+    free(u->awaiting);
+    for (int i = 0; i < u->nreceipts; i++)
+        free(u->receipts[i]);
     pthread_mutex_destroy(&u->mu);
     pthread_cond_destroy(&u->cv);
     free(u);
@@ -396,6 +456,37 @@ static int publish_simple(lpr_uplink *u, const char *topic, const char *payload,
     return rc;
 }
 
+static void on_subscribe_fail(void *ctx, MQTTAsync_failureData5 *resp)
+{
+    lpr_uplink *u = ctx;
+    LPR_ERROR("uplink",
+              "broker %s refused the subscription to %s (%s): no receipts arrive, so reads "
+              "stay spooled and are sent again (does the broker's ACL let this device read "
+              "%sreceipt?)",
+              u->uri, u->topic_receipt,
+              resp ? MQTTReasonCode_toString(resp->reasonCode) : "no answer",
+              u->cfg.uplink.topic_prefix);
+}
+
+static void on_subscribe_ok(void *ctx, MQTTAsync_successData5 *resp)
+{
+    /* one topic: its reason code is resp->reasonCode (alt.sub is for
+     * subscribeMany) */
+    if (resp && resp->reasonCode >= MQTTREASONCODE_UNSPECIFIED_ERROR)
+        on_subscribe_fail(ctx, NULL);
+}
+
+static void subscribe_receipts(lpr_uplink *u)
+{
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onSuccess5 = on_subscribe_ok;
+    ro.onFailure5 = on_subscribe_fail;
+    ro.context = u;
+    int rc = MQTTAsync_subscribe(u->client, u->topic_receipt, 1, &ro);
+    if (rc != MQTTASYNC_SUCCESS)
+        LPR_ERROR("uplink", "cannot subscribe to %s: %s", u->topic_receipt, MQTTAsync_strerror(rc));
+}
+
 static void add_user_prop(MQTTProperties *props, const char *k, const char *v)
 {
     MQTTProperty p;
@@ -440,6 +531,8 @@ static json_t *health_json(lpr_uplink *u)
     lpr_uplink_get_counters(u, &in.link);
     in.uptime_s = (int64_t)((now_ms() - u->start_ms) / 1000);
     in.undeleted = u->nundeleted;
+    in.by_receipt = u->by_receipt;
+    in.receipt_timeout_s = u->cfg.uplink.receipt_timeout_s;
     in.disk_free_mb = disk_free_mb(u->cfg.spool.path);
     in.cpu_temp_c = cpu_temp_c();
     lpr_health_camera *cam = &in.camera;
@@ -533,7 +626,9 @@ static void fill_inflight(lpr_uplink *u)
     int room = u->nslots - slots_used(u);
     if (room > UNDELETED_MAX - u->nundeleted)
         room = UNDELETED_MAX - u->nundeleted; /* acks must find room in the list */
-    if (room <= 0 || now_ms() < u->publish_paused_until)
+    if (u->by_receipt && room > AWAIT_MAX - u->nawaiting - slots_used(u))
+        room = AWAIT_MAX - u->nawaiting - slots_used(u); /* and in the awaiting list */
+    if (room <= 0 || u->rewind || now_ms() < u->publish_paused_until)
         return;
     if (room > 256)
         room = 256;
@@ -617,13 +712,21 @@ static void retry_deletes(lpr_uplink *u, double now)
     u->delete_retry_ms = now + u->delete_backoff_ms;
 }
 
+/* PUBACKs. delete_on = puback: the reads are deleted. delete_on = receipt:
+ * they wait for the store's receipt (the broker may still lose them). */
 static void handle_acks(lpr_uplink *u, const int64_t *seqs, const double *ts, int n)
 {
     if (n == 0)
         return;
     for (int i = 0; i < n; i++) {
-        if (u->nundeleted < UNDELETED_MAX)
+        if (u->by_receipt) {
+            if (u->nawaiting < AWAIT_MAX) {
+                u->awaiting[u->nawaiting].seq = seqs[i];
+                u->awaiting[u->nawaiting++].t_ack = ts[i];
+            } /* else: sent again at the next rewind (fill_inflight keeps room) */
+        } else if (u->nundeleted < UNDELETED_MAX) {
             u->undeleted[u->nundeleted++] = seqs[i];
+        }
         /* else: stays spooled, goes again after a restart (fill_inflight
          * pauses before this can happen) */
     }
@@ -694,6 +797,79 @@ static void handle_failures(lpr_uplink *u, const int64_t *seqs, const int *reaso
     }
 }
 
+static int in_ranges(int64_t seq, const lpr_receipt_range *r, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (seq >= r[i].first && seq <= r[i].last)
+            return 1;
+    return 0;
+}
+
+/* A receipt from the store: the awaiting reads it names are stored, so
+ * they are deleted (through the retried delete list). A receipt for
+ * another spool's epoch (an older spool, or another device's mistake)
+ * deletes nothing. Reads it names that are not awaiting (sent before a
+ * reconnect) are sent again and confirmed by a later receipt. */
+static void handle_receipt(lpr_uplink *u, const char *payload, size_t len)
+{
+    static lpr_receipt_range r[RECEIPT_RANGES_MAX];
+    char epoch[17];
+    int n;
+    const char *why = lpr_receipt_parse(payload, len, epoch, r, RECEIPT_RANGES_MAX, &n);
+    u->receipts_in++;
+    if (why) {
+        LPR_WARN("uplink", "a message on %s is not a receipt (%s); ignored", u->topic_receipt, why);
+        return;
+    }
+    if (strcmp(epoch, lpr_spool_epoch(u->spool))) {
+        if (strcmp(epoch, u->said_epoch))
+            LPR_WARN("uplink",
+                     "a receipt on %s is for spool epoch %s, this spool's is %s: it deletes "
+                     "nothing (a receipt for an older spool)",
+                     u->topic_receipt, epoch, lpr_spool_epoch(u->spool));
+        snprintf(u->said_epoch, sizeof u->said_epoch, "%s", epoch);
+        return;
+    }
+    int kept = 0, got = 0;
+    for (int i = 0; i < u->nawaiting; i++) {
+        if (in_ranges(u->awaiting[i].seq, r, n) && u->nundeleted < UNDELETED_MAX) {
+            u->undeleted[u->nundeleted++] = u->awaiting[i].seq;
+            got++;
+        } else {
+            u->awaiting[kept++] = u->awaiting[i];
+        }
+    }
+    u->nawaiting = kept;
+    if (got > 0) {
+        u->confirmed += got;
+        u->resend_ms = 1000.0 * u->cfg.uplink.receipt_timeout_s;
+        if (u->said_no_receipt)
+            LPR_INFO("uplink", "the store's receipts come again");
+        u->said_no_receipt = 0;
+        retry_deletes(u, now_ms());
+    }
+}
+
+/* The oldest awaiting read has waited resend_ms: the store did not get it
+ * (the broker lost it, the store was down) or its receipt was lost.
+ * Everything still spooled goes again from the oldest, once nothing is in
+ * flight; the next wait is twice as long, so an absent store costs a
+ * resend an hour, not a flood. */
+static void check_receipt_wait(lpr_uplink *u, double now)
+{
+    if (u->rewind || u->nawaiting == 0 || now - u->awaiting[0].t_ack < u->resend_ms)
+        return;
+    if (!u->said_no_receipt)
+        LPR_WARN("uplink",
+                 "no receipt from the store for read seq %lld for %.0f s (%d reads wait): "
+                 "the reads stay spooled and go again (is the store, lpr-ingest, running "
+                 "and subscribed?)",
+                 (long long)u->awaiting[0].seq, u->resend_ms / 1000.0, u->nawaiting);
+    u->said_no_receipt = 1;
+    u->rewind = 1;
+    u->resend_ms = u->resend_ms * 2 > RESEND_MAX_MS ? RESEND_MAX_MS : u->resend_ms * 2;
+}
+
 int64_t lpr_uplink_progress(const lpr_uplink *u)
 {
     return __atomic_load_n(&u->progress, __ATOMIC_RELAXED);
@@ -709,6 +885,9 @@ void lpr_uplink_get_counters(lpr_uplink *u, lpr_uplink_counters *c)
     c->inflight = slots_used(u);
     c->refused = u->refused;
     c->last_refusal = u->last_refusal;
+    c->confirmed = u->confirmed;
+    c->awaiting_receipt = u->nawaiting;
+    c->oldest_unconfirmed_ms = u->nawaiting ? now_ms() - u->awaiting[0].t_ack : 0;
     int n = u->nlat < LAT_RING ? (int)u->nlat : LAT_RING;
     if (n > 0) {
         memcpy(tmp, u->lat, (size_t)n * sizeof tmp[0]);
@@ -723,6 +902,8 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
 {
     static int64_t acked[QUEUE_MAX], failed[QUEUE_MAX];
     static int failed_reason[QUEUE_MAX];
+    static char *receipts[RECEIPTS_QUEUED];
+    static size_t receipt_len[RECEIPTS_QUEUED];
     static double acked_t[QUEUE_MAX];
     double next_health = now_ms() + 1000.0 * u->cfg.uplink.health_interval_s;
     double next_enforce = now_ms() + 60000.0;
@@ -735,8 +916,12 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         int na, nf, conn, connecting;
         pthread_mutex_lock(&u->mu);
         struct timespec ts = lpr_deadline_in_ms(20);
-        if (u->nacked == 0 && u->nfailed == 0)
+        if (u->nacked == 0 && u->nfailed == 0 && u->nreceipts == 0)
             pthread_cond_timedwait(&u->cv, &u->mu, &ts);
+        int nr = u->nreceipts;
+        memcpy(receipts, u->receipts, (size_t)nr * sizeof receipts[0]);
+        memcpy(receipt_len, u->receipt_len, (size_t)nr * sizeof receipt_len[0]);
+        u->nreceipts = 0;
         na = u->nacked;
         memcpy(acked, u->acked, (size_t)na * sizeof acked[0]);
         memcpy(acked_t, u->acked_t, (size_t)na * sizeof acked_t[0]);
@@ -769,8 +954,19 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
 
         handle_acks(u, acked, acked_t, na);
         handle_failures(u, failed, failed_reason, nf);
+        for (int i = 0; i < nr; i++) {
+            handle_receipt(u, receipts[i], receipt_len[i]);
+            free(receipts[i]);
+        }
         double now = now_ms();
         retry_deletes(u, now);
+        if (u->by_receipt)
+            check_receipt_wait(u, now);
+        if (u->rewind && slots_used(u) == 0) {
+            u->rewind = 0;
+            u->nawaiting = 0;
+            u->cursor = 0;
+        }
         if (conn && !u->was_connected) {
             /* (re)connected: everything unacknowledged goes again */
             u->was_connected = 1;
@@ -779,7 +975,11 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             u->ever_connected = 1;
             memset(u->slots, 0, (size_t)u->nslots * sizeof *u->slots);
             u->cursor = 0;
+            u->nawaiting = 0; /* everything spooled goes again */
+            u->rewind = 0;
             LPR_INFO("uplink", "connected to %s", u->uri);
+            if (u->by_receipt)
+                subscribe_receipts(u);
             u->last_why[0] = 0;
             publish_health(u, 1); /* status (birth) and a health message at once */
             next_health = now + 1000.0 * u->cfg.uplink.health_interval_s;
@@ -791,7 +991,7 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         /* alive for the watchdog: reads acknowledged, nothing in flight, or
          * waiting for the broker (a restart helps none of those); not when
          * connected with reads in flight and none acknowledged */
-        if (na > 0 || !conn || slots_used(u) == 0)
+        if (na > 0 || nr > 0 || !conn || slots_used(u) == 0)
             __atomic_add_fetch(&u->progress, 1, __ATOMIC_RELAXED);
         if (*stop) {
             if (stop_deadline == 0)
@@ -833,8 +1033,10 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         for (int i = 0; i < 100 && MQTTAsync_isConnected(u->client); i++)
             usleep(20000);
     }
-    LPR_INFO("uplink", "stopped: %lld sent, %d still in flight stay spooled", (long long)u->sent,
-             slots_used(u));
+    LPR_INFO("uplink",
+             "stopped: %lld sent, %lld confirmed by the store; %d in flight and %d "
+             "awaiting a receipt stay spooled",
+             (long long)u->sent, (long long)u->confirmed, slots_used(u), u->nawaiting);
     return LPR_OK;
 }
 

@@ -85,6 +85,11 @@ start_broker() {
       -e "s|/var/lib/mosquitto/|$d/|" "$board/mosquitto.conf" > "$d/mosquitto.conf"
   # as root, stay root so the test's 0600 keys stay readable
   [ "$(id -u)" -eq 0 ] && echo "user root" >> "$d/mosquitto.conf"
+  # BROKER_CONF: settings that replace the shipped ones (a test's limits)
+  local kv
+  for kv in ${BROKER_CONF:-}; do
+    sed -i "s|^${kv%%=*} .*|${kv%%=*} ${kv#*=}|" "$d/mosquitto.conf"
+  done
   cp "$board/lpr.acl" "$d/lpr.acl"
   mosquitto -c "$d/mosquitto.conf" >> "$d/broker.log" 2>&1 &
   echo $! > "$d/broker.pid"
@@ -122,6 +127,31 @@ stop_broker() {
   [ -f "$d/plain.pid" ] && kill "$(cat "$d/plain.pid")" 2>/dev/null
   rm -f "$d/broker.pid" "$d/plain.pid"
   return 0
+}
+
+# start_ingest DIR PORT INGEST_BINARY DB [extra args]: the read store
+# (lpr-ingest) on the broker at PORT with the store's certificate from
+# make_certs, the keys of DIR/keys-<device>/ registered under DIR/store-keys;
+# logs to DB.log, its PID in DIR/ingest.pid (and PIDS when the caller has it)
+start_ingest() {
+  local d=$1 port=$2 bin=$3 db=$4
+  shift 4
+  mkdir -p "$d/store-keys"
+  for k in "$d"/keys-*/device.pub.pem; do
+    [ -f "$k" ] || continue
+    local dev=${k%/device.pub.pem}
+    cp "$k" "$d/store-keys/${dev##*/keys-}.pub.pem"
+  done
+  "$bin" --host localhost --port "$port" --ca "$d/ca.crt" --cert "$d/store.crt" \
+    --key "$d/store.key" --keys "$d/store-keys" --db "$db" "$@" >> "$db.out" 2>> "$db.log" &
+  echo $! > "$d/ingest.pid"
+  declare -p PIDS >/dev/null 2>&1 && PIDS+=($!)
+  for _ in $(seq 1 100); do
+    grep -q "subscribed to" "$db.log" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "lpr-ingest did not subscribe: $(tail -3 "$db.log")" >&2
+  return 1
 }
 
 # write_config DIR PORT DEVICE [extra lines...]: lpr.conf for a device

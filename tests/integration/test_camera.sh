@@ -106,7 +106,7 @@ scenes)
   PORT=$(free_port)
   mkdir -p "$T/keys-cam-test"
   "$LPR" keygen --out "$T/keys-cam-test" > /dev/null
-  write_config "$T" "$PORT" cam-test "camera.scene_images=true"
+  write_config "$T" "$PORT" cam-test "camera.scene_images=true" "uplink.delete_on=puback"
   "$LPR" replay --config "$T/cam-test.conf" --spool "$T/cam-test-spool.db" "$T/cars.avi" > "$T/reads.jsonl" 2>/dev/null
   "$LPR" spool export --spool "$T/cam-test-spool.db" > "$T/spooled.jsonl"
   python3 - "$T/spooled.jsonl" <<'PY' || exit 1

@@ -6,7 +6,9 @@
 # `lpr provision` as root, the fleet CA signs the CSR, `lpr doctor` passes,
 # and lprd and lpr-uplink run as their service users with their units'
 # User=, Group=, UMask= and Environment= (setpriv) against a TLS mosquitto
-# on 127.0.0.1, replaying an H.264 MP4. Checks: reads arrive and verify,
+# on 127.0.0.1, replaying an H.264 MP4, with the installed lpr-ingest as
+# the store (its receipts let the unit delete). Checks: reads arrive, verify
+# and are stored once,
 # the installed lpr reads the footage exactly as the build tree does (the
 # shipped models are found), files have the owners and modes that let both
 # users work, and provoked faults each give one line naming the cause.
@@ -91,6 +93,15 @@ s = re.sub(r"(?m)^port = 8883$", "port = %s" % port, s)
 s = re.sub(r"(?m)^health_interval_s = .*$", "health_interval_s = 1", s)
 open("/etc/lpr/lpr.conf", "w").write(s)
 PY
+# the store: the installed lpr-ingest, with the unit's public key registered
+mkdir -p "$T/store-keys"
+cp /etc/lpr/device.pub.pem "$T/store-keys/cam-inst.pub.pem"
+lpr-ingest --host localhost --port "$PORT" --ca "$T/certs/ca.crt" --cert "$T/certs/store.crt" \
+  --key "$T/certs/store.key" --keys "$T/store-keys" --db "$T/store.db" 2> "$T/ingest.log" &
+ING=$!
+trap 'kill $ING 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do grep -q "subscribed to" "$T/ingest.log" && break; sleep 0.1; done
+grep -q "subscribed to" "$T/ingest.log" || fail "lpr-ingest: $(tail -2 "$T/ingest.log")"
 
 # 3. nothing made a spool yet (a root-owned one would lock lprd out)
 rc=0; lpr spool stats --spool /var/lib/lpr/spoool.db > /dev/null 2> "$T/typo.err" || rc=$?
@@ -222,6 +233,7 @@ kid2=$(lpr provision --config-only --device-id cam-inst --out /etc/lpr 2> /dev/n
 [ "$kid2" = "$kid" ] || fail "--config-only changed the key id: $kid2"
 grep -q '^port = ' /etc/lpr/lpr.conf && grep -q "^source = file:$T/footage/clip.mp4" /etc/lpr/lpr.conf ||
   fail "--config-only lost the tech's settings"
+kill $ING; wait $ING || true
 echo "degraded status before lprd; SIGHUP with a bad config keeps running; doctor: models, spool 0640, another device's certificate; uplink refused; lprd --check; --config-only" > "$T/provoked"
 INNER
 host_before=$(dpkg-query -W -f='${Status}' lpr-edge 2>/dev/null || true; getent passwd lpr-uplink || true)
@@ -233,10 +245,13 @@ sleep 1
   fail "reads do not verify: $(grep -m3 INVALID "$T/verify.out")"
 n=$(awk '$1=="valid"{print $2}' "$T/verify.out" | sort -u | wc -l)
 [ "$n" -ge 1 ] || fail "no read reached the store"
+stored=$(python3 -c 'import sqlite3, sys; print(*sqlite3.connect(sys.argv[1]).execute("SELECT count(*), count(DISTINCT id), sum(instr(CAST(payload AS TEXT), \"KEEP1\") > 0) FROM reads").fetchone())' "$T/store.db")
+[ "$stored" = "$n $n 1" ] || fail "lpr-ingest stored (reads, ids, KEEP1) $stored, want $n reads, KEEP1 among them"
 inst=$(texts "$T/inst.jsonl")
 [ "$inst" = "$ref" ] || fail "installed lpr reads '$inst', the build tree '$ref'"
 echo "installed: $(basename "$deb"); provisioned cam-inst (kid $(cat "$T/kid")); lprd as lpr-camera and"
-echo "  lpr-uplink as lpr-uplink delivered $n reads lprd sealed; installed lpr replay reads '$inst' as the build tree"
+echo "  lpr-uplink as lpr-uplink delivered $n reads lprd sealed, each stored once by the installed lpr-ingest"
+echo "  and deleted on its receipt; installed lpr replay reads '$inst' as the build tree"
 echo "  a key of root: $(cat "$T/keyown.line")"
 echo "  provoked, one line each: $(cat "$T/provoked")"
 echo "PASS [installed]"

@@ -4,7 +4,11 @@
 # usage: test_uplink.sh BUILD_DIR SCENARIO
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
 # acl, shared, store-restart, badconfig, status, insecure, doctor, provision,
-# refused, locked, watchdog, broker-crash, fulldisk, verify, sealed, quarantine.
+# refused, locked, watchdog, broker-crash, fulldisk, verify, sealed, quarantine,
+# receipts, receipts-crash, receipts-overflow, no-store, ingest-keys.
+# Most scenarios' store is mosquitto_sub, which sends no receipts: their
+# devices run with delete_on = puback. The receipt scenarios run the store
+# the project ships, lpr-ingest, and the default delete_on = receipt.
 set -euo pipefail
 B=$1
 scenario=$2
@@ -14,6 +18,11 @@ LPR=$B/tool/lpr
 UPLINK=$B/uplink/lpr-uplink
 scratch lpr-it '$scenario' .
 
+# a device here deletes on PUBACK unless the scenario says receipt (its
+# config's later lines win)
+eval "$(declare -f write_config | sed '1s/^write_config/lib_write_config/')"
+write_config() { lib_write_config "$1" "$2" "$3" "uplink.delete_on=puback" "${@:4}"; }
+
 make_certs "$T"
 PORT=$(free_port)
 for dev in cam-test cam-other; do
@@ -21,6 +30,11 @@ for dev in cam-test cam-other; do
   "$LPR" keygen --out "$T/keys-$dev" > "$T/keys-$dev/kid"
   write_config "$T" "$PORT" "$dev"
 done
+INGEST=$B/ingest/lpr-ingest
+DB=$T/store.db
+# the store's database: SQL on it (python3's sqlite3; no CLI needed)
+sql() { python3 -c 'import sqlite3, sys; [print(*r, sep="\t") for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]' "$DB" "$1"; }
+by_receipt() { write_config "$T" "$PORT" cam-test "uplink.delete_on=receipt" "uplink.receipt_timeout_s=${1:-60}"; }
 CONF=$T/cam-test.conf
 SPOOL=$T/cam-test-spool.db
 PUB=$T/keys-cam-test/device.pub.pem
@@ -190,8 +204,8 @@ broker-crash)
   # issue 15: the broker kept queued messages in memory between 30-minute
   # snapshots; killed while the store was offline it lost 2000 of 2000
   # reads the device had already deleted on PUBACK. The shipped config
-  # saves every 100 changes: a SIGKILL loses at most those (receipts, not
-  # yet built, are what will cover them).
+  # saves every 100 changes: a SIGKILL loses at most those with
+  # delete_on = puback (here); receipts cover them (receipts-crash).
   start_broker "$T" "$PORT" true
   start_sub "$T/s.out" -t 'lpr/v1/+/read' -c -i store-persist
   SUBPID=${PIDS[-1]}
@@ -208,6 +222,139 @@ broker-crash)
   got=$(ids_of "$T/s.out" | wc -l)
   [ "$got" -ge 1900 ] || fail "the broker's crash lost $((2000 - got)) of 2000 queued reads (at most 100 expected)"
   echo "broker SIGKILLed with 2000 reads queued for an offline store: $got delivered after its restart ($((2000 - got)) lost)"
+  ;;
+receipts)
+  # issue 15: the device deletes a read only on the store's receipt. 3000
+  # reads through lpr-ingest: each stored once, all verified, the spool
+  # empty only once the receipts came; a redelivery is counted, not stored
+  by_receipt
+  start_broker "$T" "$PORT"
+  start_ingest "$T" "$PORT" "$INGEST" "$DB"
+  gen_reads 3000 | push
+  "$UPLINK" --config "$CONF" --once 2> "$T/uplink.log" || fail "uplink: $(tail -3 "$T/uplink.log")"
+  [ "$(depth)" -eq 0 ] || fail "spool not empty: $(depth)"
+  [ "$(sql 'SELECT count(*), count(DISTINCT id) FROM reads')" = "$(printf '3000\t3000')" ] ||
+    fail "store has $(sql 'SELECT count(*), count(DISTINCT id) FROM reads') reads, ids"
+  grep -q "stopped: 3000 sent, 3000 confirmed by the store" "$T/uplink.log" ||
+    fail "uplink: $(grep stopped "$T/uplink.log")"
+  # the stored bytes verify with openssl against the registered key
+  python3 - "$DB" "$T" <<'PY'
+import sqlite3, sys
+db, t = sys.argv[1], sys.argv[2]
+p, s = sqlite3.connect(db).execute("SELECT payload, sig FROM reads ORDER BY seq LIMIT 1").fetchone()
+open(t + "/p.json", "wb").write(p); open(t + "/p.sig", "wb").write(s)
+PY
+  openssl dgst -sha256 -verify "$T/store-keys/cam-test.pub.pem" -signature "$T/p.sig" "$T/p.json" |
+    grep -q "Verified OK" || fail "a stored read does not verify with openssl"
+  # the same reads again (a device restored from a backup of its spool):
+  # the store keeps one of each and counts the repeats
+  python3 - "$DB" "$SPOOL" <<'PY'
+import sqlite3, sys
+st, sp = sqlite3.connect(sys.argv[1]), sqlite3.connect(sys.argv[2])
+cols = [r[1] for r in sp.execute("PRAGMA table_info(reads)")]
+rows = st.execute("SELECT seq, id, payload, sig, kid FROM reads ORDER BY seq LIMIT 50").fetchall()
+sp.executemany("INSERT INTO reads(seq, id, created_ms, payload, sig, kid) VALUES(?, ?, 0, ?, ?, ?)", rows)
+sp.commit()
+PY
+  "$UPLINK" --config "$CONF" --once 2> "$T/uplink2.log" || fail "uplink again: $(tail -3 "$T/uplink2.log")"
+  kill -TERM "$(cat "$T/ingest.pid")"; wait "$(cat "$T/ingest.pid")" || true
+  [ "$(sql 'SELECT count(*) FROM reads')" -eq 3000 ] || fail "a repeat was stored twice"
+  [ "$(sql "SELECT value FROM counters WHERE name='repeats'")" -eq 50 ] ||
+    fail "repeats counted: $(sql 'SELECT * FROM counters')"
+  grep "lpr-ingest: received" "$DB.log"
+  ;;
+receipts-crash)
+  # issue 15, 1.: a broker SIGKILLed while the store is offline loses the
+  # reads queued since its last save; with receipts the device still has
+  # them and sends them again: all 2000 reach the store's database once
+  by_receipt 2
+  start_broker "$T" "$PORT" true
+  start_ingest "$T" "$PORT" "$INGEST" "$DB" --client-id store-1
+  kill -TERM "$(cat "$T/ingest.pid")"; wait "$(cat "$T/ingest.pid")" 2>/dev/null || true # its session stays
+  gen_reads 2000 | push
+  "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  for _ in $(seq 1 200); do grep -q "no receipt from the store" "$T/uplink.log" && break; sleep 0.1; done
+  grep -q "no receipt from the store for read seq 1 " "$T/uplink.log" || fail "no wait for receipts logged: $(tail -3 "$T/uplink.log")"
+  [ "$(depth)" -eq 2000 ] || fail "reads left the spool without a receipt: $(depth)"
+  kill -9 "$(cat "$T/broker.pid")"; wait "$(cat "$T/broker.pid")" 2>/dev/null || true
+  rm -f "$T/broker.pid"
+  start_broker "$T" "$PORT" true
+  start_ingest "$T" "$PORT" "$INGEST" "$DB" --client-id store-1
+  for _ in $(seq 1 600); do [ "$(depth)" -eq 0 ] && break; sleep 0.1; done
+  [ "$(depth)" -eq 0 ] || fail "spool not drained after the store came back: $(depth)"
+  kill -TERM $UP; wait $UP || true
+  [ "$(sql 'SELECT count(*), count(DISTINCT id) FROM reads')" = "$(printf '2000\t2000')" ] ||
+    fail "store has $(sql 'SELECT count(*), count(DISTINCT id) FROM reads') reads, ids"
+  echo "broker SIGKILLed with 2000 reads for an offline store: 2000 of 2000 stored once; $(sql "SELECT value FROM counters WHERE name='repeats'") repeats on the wire"
+  ;;
+receipts-overflow)
+  # issue 15, 1.: the store's queue at the broker overflowed while it was
+  # offline (here 100 messages) and the broker dropped 800 of 1000 reads
+  # after it had acknowledged them. With receipts the device still has
+  # them: all 1000 reach the store, once
+  by_receipt 2
+  BROKER_CONF="max_queued_messages=100" start_broker "$T" "$PORT" true
+  start_ingest "$T" "$PORT" "$INGEST" "$DB" --client-id store-1
+  kill -TERM "$(cat "$T/ingest.pid")"; wait "$(cat "$T/ingest.pid")" 2>/dev/null || true
+  gen_reads 1000 | push
+  "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  for _ in $(seq 1 100); do grep -q "no receipt from the store" "$T/uplink.log" && break; sleep 0.1; done
+  start_ingest "$T" "$PORT" "$INGEST" "$DB" --client-id store-1
+  for _ in $(seq 1 600); do [ "$(depth)" -eq 0 ] && break; sleep 0.1; done
+  [ "$(depth)" -eq 0 ] || fail "spool not drained: $(depth)"
+  kill -TERM $UP; wait $UP || true
+  [ "$(sql 'SELECT count(*), count(DISTINCT id) FROM reads')" = "$(printf '1000\t1000')" ] ||
+    fail "store has $(sql 'SELECT count(*), count(DISTINCT id) FROM reads') reads, ids"
+  echo "store queue of 100 at the broker, 1000 reads while the store was offline: 1000 stored once"
+  ;;
+no-store)
+  # no store sends receipts: the reads stay spooled, health says why, and
+  # they go again with a growing wait (not a flood)
+  by_receipt 1
+  start_broker "$T" "$PORT"
+  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  start_sub "$T/health.out" -t 'lpr/v1/cam-test/health'
+  gen_reads 100 | push
+  "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  sleep 5.5
+  kill -TERM $UP; wait $UP || true
+  [ "$(depth)" -eq 100 ] || fail "reads left the spool without a receipt: $(depth)"
+  n=$(cut -f2 "$T/sub.out" | wc -l)
+  # sent at 0 s, again after 1 s, 2 s more, 4 s more: 3 rounds in 5.5 s
+  [ "$n" -ge 200 ] && [ "$n" -le 400 ] || fail "$n publishes of 100 reads in 5.5 s"
+  tail -1 "$T/health.out" | cut -f2 | xxd -r -p > "$T/health.json"
+  grep -q '"problems":\["store: no receipt for' "$T/health.json" || fail "health: $(cat "$T/health.json")"
+  [ "$(grep -c "no receipt from the store" "$T/uplink.log")" -eq 1 ] || fail "logged more than once"
+  echo "no store: 100 reads kept, $n publishes in 5.5 s, health degraded"
+  ;;
+ingest-keys)
+  # the store drops a read it cannot verify, with one line, and sends no
+  # receipt, so the device keeps it; once the key is registered it is in
+  by_receipt 1
+  start_broker "$T" "$PORT"
+  start_ingest "$T" "$PORT" "$INGEST" "$DB"
+  mv "$T/store-keys/cam-test.pub.pem" "$T/cam-test.pub.pem.later"
+  cp "$T/keys-cam-other/device.pub.pem" "$T/store-keys/cam-other.pub.pem"
+  gen_reads 20 | push
+  "$UPLINK" --config "$CONF" 2> "$T/uplink.log" &
+  UP=$!; PIDS+=($UP)
+  for _ in $(seq 1 50); do grep -q "dropped" "$DB.log" && break; sleep 0.1; done
+  grep -q "read cam-test-[0-9a-f]*-1 dropped: no key registered for device cam-test ($T/store-keys/cam-test.pub.pem: No such file or directory)" "$DB.log" ||
+    fail "ingest: $(tail -2 "$DB.log")"
+  # a key of another device under cam-test's name: BAD SIGNATURE / kid
+  cp "$T/keys-cam-other/device.pub.pem" "$T/store-keys/cam-test.pub.pem"
+  for _ in $(seq 1 50); do grep -q "kid does not match" "$DB.log" && break; sleep 0.2; done
+  grep -q "dropped: kid does not match this public key" "$DB.log" || fail "wrong key: $(tail -2 "$DB.log")"
+  [ "$(depth)" -eq 20 ] || fail "dropped reads left the device: $(depth)"
+  cp "$T/cam-test.pub.pem.later" "$T/store-keys/cam-test.pub.pem"
+  for _ in $(seq 1 100); do [ "$(depth)" -eq 0 ] && break; sleep 0.1; done
+  [ "$(depth)" -eq 0 ] || fail "registered, but not stored: depth $(depth)"
+  kill -TERM $UP; wait $UP || true
+  [ "$(sql 'SELECT count(DISTINCT id) FROM reads')" -eq 20 ] || fail "store: $(sql 'SELECT count(*) FROM reads')"
+  echo "unverifiable reads dropped with one line each and kept by the device; stored once the key is registered"
   ;;
 verify)
   # issue 16, 8.: lpr verify reported the same read three times as three
@@ -529,11 +676,13 @@ provision)
   sed -i -e "s|^host = .*|host = localhost|" -e "s|^port = .*|port = $PORT|" \
     -e "s|^path = .*|path = $T/prov-spool.db|" "$P/lpr.conf"
   gen_reads 3 | "$LPR" spool push --config "$P/lpr.conf" > /dev/null
-  start_sub "$T/prov.out" -t 'lpr/v1/cam-prov/read' -C 3
+  # the store, with the new unit's public key registered; the unit's
+  # lpr.conf deletes on the store's receipts (the default)
+  start_ingest "$T" "$PORT" "$INGEST" "$DB"
+  cp "$P/device.pub.pem" "$T/store-keys/cam-prov.pub.pem"
   "$UPLINK" --config "$P/lpr.conf" --once 2> "$T/prov-uplink.log" || fail "provisioned unit: $(cat "$T/prov-uplink.log")"
-  sleep 0.5
-  "$LPR" verify --pub "$P/device.pub.pem" "$T/prov.out" | tail -1 | grep -q "^3 valid, 0 invalid" ||
-    fail "reads of the provisioned unit do not verify"
+  [ "$(sql "SELECT count(DISTINCT id) FROM reads WHERE device='cam-prov'")" -eq 3 ] ||
+    fail "the store has not the provisioned unit's 3 reads: $(tail -3 "$DB.log")"
   grep -q "$kid" "$T/prov-uplink.log" || fail "key id differs"
   # issue 16, 8.: --force followed a planted symlink and wrote the private
   # key into its target; now the link itself is replaced
@@ -548,7 +697,7 @@ provision)
   rc=0; "$LPR" provision --device-id store --out "$T/prov-store" 2> "$T/store.err" > /dev/null || rc=$?
   [ $rc -eq 2 ] && grep -q "'store' is reserved" "$T/store.err" && [ ! -e "$T/prov-store/device.key" ] ||
     fail "provisioned a device as 'store': $(cat "$T/store.err")"
-  echo "provisioned cam-prov (key id $kid): CSR signed by the CA, 3 reads delivered and verified; 'store' refused"
+  echo "provisioned cam-prov (key id $kid): CSR signed by the CA, 3 reads verified and stored by lpr-ingest; 'store' refused"
   ;;
 doctor)
   # lpr doctor on a healthy unit: every check passes; then broken pieces

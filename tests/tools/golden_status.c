@@ -45,8 +45,15 @@ int main(void)
                         .disk_free_mb = 12034,
                         .cpu_temp_c = 48.5};
     ok.spool = (lpr_spool_stats){.depth = 3, .bytes = 4096, .oldest_ms = now - 2500, .dropped = 1};
-    ok.link =
-        (lpr_uplink_counters){.sent = 1200, .published = 1203, .reconnects = 2, .inflight = 3};
+    ok.link = (lpr_uplink_counters){.sent = 1200,
+                                    .published = 1203,
+                                    .reconnects = 2,
+                                    .inflight = 3,
+                                    .confirmed = 1180,
+                                    .awaiting_receipt = 20,
+                                    .oldest_unconfirmed_ms = 850};
+    ok.by_receipt = 1;
+    ok.receipt_timeout_s = 60;
     ok.camera = (lpr_health_camera){1, now - 4000, 1296000, 12, 1187, 149};
     ok.gps = (lpr_health_gps){1, LPR_FIX_3D, 11, 800, 1};
     ok.have_clock = 1;
@@ -58,11 +65,13 @@ int main(void)
     bad.undeleted = 7;
     bad.link.refused = 4;
     bad.link.last_refusal = 0x87; /* not authorized */
+    bad.link.awaiting_receipt = 1500;
+    bad.link.oldest_unconfirmed_ms = 95000; /* the store sends no receipts */
     bad.camera.updated_ms = now - 45300;
     bad.gps = (lpr_health_gps){1, LPR_FIX_NONE, 0, -1, 0};
     bad.clock_source = LPR_TIME_UNSYNCED;
     health_and_status("health, degraded: camera dead, no fix and no gpsd, clock unsynchronised, "
-                      "refused",
+                      "refused, no receipts",
                       "status, degraded", &bad);
 
     lpr_health_in none = ok;

@@ -31,6 +31,8 @@ static void test_defaults_and_values(void **state)
     assert_int_equal(c.uplink.inflight, 8);
     assert_int_equal(c.uplink.insecure, 0);
     assert_int_equal(c.uplink.health_interval_s, 60);
+    assert_string_equal(c.uplink.delete_on, "receipt"); /* kept until the store has it */
+    assert_int_equal(c.uplink.receipt_timeout_s, 60);
     assert_string_equal(c.uplink.topic_prefix, "lpr/v1/cam-0042/");
     assert_string_equal(c.gps.server, "127.0.0.1:2947");
     assert_int_equal(c.camera.roi[2], 0); /* whole frame by default */
@@ -87,6 +89,8 @@ static void test_errors_name_line(void **state)
     expect_error("[spool]\nmax_mb = lots\n", "t.conf:2: [spool] max_mb");
     expect_error("[spool]\nmax_mb = 5\n", "t.conf: [device] id is required");
     expect_error("[device]\nid = a\n[ocr]\nregion = mars\n", "t.conf:4: [ocr] region: 'mars'");
+    expect_error("[device]\nid = a\n[uplink]\ndelete_on = never\n",
+                 "t.conf:4: [uplink] delete_on: 'never' is not receipt or puback");
     /* lprd --check passed these, then lprd refused them (issue 14, 5.) */
     expect_error("[device]\nid = a\n[gps]\nfixed = 47.6,abc\n",
                  "t.conf:4: [gps] fixed: '47.6,abc'");
