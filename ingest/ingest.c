@@ -5,14 +5,7 @@
  * into the inbox (or, when the inbox is full, leaves it unacknowledged for
  * Paho to offer again); the main loop verifies, stores in batches of one
  * transaction, and publishes the receipts once a batch is committed.
- *
- * The database (SQLite, WAL, synchronous=FULL):
- *   reads(device, epoch, seq, id, topic, payload, sig, kid, received_at):
- *     one row per read id, the first bytes that came, primary key
- *     (device, epoch, seq);
- *   conflicts(... the same ...): other bytes that came with a stored id,
- *     each distinct one once;
- *   counters(name, value): repeats, conflicts, rejected, across restarts.
+ * The store (SQLite or PostgreSQL) and its tables: store.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,11 +18,11 @@
 
 #include <MQTTAsync.h>
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "lpr_ingest.h"
 #include "lpr_read.h"
 #include "lpr_sign.h"
+#include "store.h"
 
 #define INBOX_MAX 20000         /* messages taken and not yet stored */
 #define BATCH_MAX 2000          /* reads per transaction */
@@ -63,8 +56,7 @@ typedef struct inbox_msg {
 
 struct lpr_ingest {
     lpr_ingest_options o;
-    sqlite3 *db;
-    sqlite3_stmt *ins, *get, *conf_ins, *count;
+    lpr_store *store;
     void *keys; /* tsearch tree of device_key, by device */
     pending *q;
     int nq;
@@ -101,108 +93,6 @@ void lpr_ingest_options_defaults(lpr_ingest_options *o)
     snprintf(o->group, sizeof o->group, "lpr-ingest");
     snprintf(o->topic_root, sizeof o->topic_root, "lpr/v1/");
     o->batch_ms = 50;
-}
-
-/* ---- the store ---- */
-
-static const char schema_sql[] =
-    "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=FULL;"
-    "CREATE TABLE IF NOT EXISTS reads(device TEXT NOT NULL, epoch TEXT NOT NULL,"
-    " seq INTEGER NOT NULL, id TEXT NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL,"
-    " sig BLOB NOT NULL, kid TEXT NOT NULL, received_at TEXT NOT NULL,"
-    " PRIMARY KEY(device, epoch, seq)) WITHOUT ROWID;"
-    "CREATE TABLE IF NOT EXISTS conflicts(device TEXT NOT NULL, epoch TEXT NOT NULL,"
-    " seq INTEGER NOT NULL, id TEXT NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL,"
-    " sig BLOB NOT NULL, kid TEXT NOT NULL, received_at TEXT NOT NULL,"
-    " UNIQUE(device, epoch, seq, payload));"
-    "CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
-
-static lpr_err store_open(lpr_ingest *g)
-{
-    const char *path = g->o.db;
-    if (sqlite3_open_v2(path, &g->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        LPR_ERROR("ingest", "database %s: cannot open: %s", path,
-                  g->db ? sqlite3_errmsg(g->db) : "out of memory");
-        return LPR_EDB;
-    }
-    sqlite3_busy_timeout(g->db, 10000); /* several instances may share one file */
-    char *err = NULL;
-    if (sqlite3_exec(g->db, schema_sql, NULL, NULL, &err) != SQLITE_OK) {
-        LPR_ERROR("ingest", "database %s: %s", path, err ? err : "cannot make the tables");
-        sqlite3_free(err);
-        return LPR_EDB;
-    }
-    static const char *const sql[] = {
-        "INSERT OR IGNORE INTO reads VALUES(?,?,?,?,?,?,?,?,?)",
-        "SELECT payload FROM reads WHERE device=? AND epoch=? AND seq=?",
-        "INSERT OR IGNORE INTO conflicts VALUES(?,?,?,?,?,?,?,?,?)",
-        "INSERT INTO counters VALUES(?,?) ON CONFLICT(name) DO UPDATE SET "
-        "value=value+excluded.value",
-    };
-    sqlite3_stmt **st[] = {&g->ins, &g->get, &g->conf_ins, &g->count};
-    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++)
-        if (sqlite3_prepare_v2(g->db, sql[i], -1, st[i], NULL) != SQLITE_OK) {
-            LPR_ERROR("ingest", "database %s: %s", path, sqlite3_errmsg(g->db));
-            return LPR_EDB;
-        }
-    return LPR_OK;
-}
-
-static void bind_read(sqlite3_stmt *s, const pending *p, const char *at)
-{
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, p->device, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, p->epoch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, p->seq);
-    sqlite3_bind_text(s, 4, p->id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 5, p->topic, -1, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 6, p->payload, (int)p->len, SQLITE_STATIC);
-    sqlite3_bind_blob(s, 7, p->sig, (int)p->sig_len, SQLITE_STATIC);
-    sqlite3_bind_text(s, 8, p->kid, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 9, at, -1, SQLITE_TRANSIENT);
-}
-
-static int count_add(lpr_ingest *g, const char *name, int64_t n)
-{
-    if (n == 0)
-        return 1;
-    sqlite3_reset(g->count);
-    sqlite3_bind_text(g->count, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(g->count, 2, n);
-    return sqlite3_step(g->count) == SQLITE_DONE;
-}
-
-/* One pending read into the open transaction: its result, or -1 on a
- * database error. */
-static int store_one(lpr_ingest *g, const pending *p, const char *at)
-{
-    bind_read(g->ins, p, at);
-    if (sqlite3_step(g->ins) != SQLITE_DONE)
-        return -1;
-    if (sqlite3_changes(g->db) == 1)
-        return LPR_INGEST_STORED;
-    sqlite3_reset(g->get);
-    sqlite3_bind_text(g->get, 1, p->device, -1, SQLITE_STATIC);
-    sqlite3_bind_text(g->get, 2, p->epoch, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(g->get, 3, p->seq);
-    if (sqlite3_step(g->get) != SQLITE_ROW)
-        return -1;
-    int same = (size_t)sqlite3_column_bytes(g->get, 0) == p->len &&
-               !memcmp(sqlite3_column_blob(g->get, 0), p->payload, p->len);
-    sqlite3_reset(g->get);
-    if (same)
-        return LPR_INGEST_REPEAT;
-    bind_read(g->conf_ins, p, at);
-    if (sqlite3_step(g->conf_ins) != SQLITE_DONE)
-        return -1;
-    if (sqlite3_changes(g->db) == 1)
-        LPR_ERROR("ingest",
-                  "CONFLICT %s: validly signed, but a read with this id and other bytes is "
-                  "stored (an id issued twice, or a key in other hands); kept in conflicts",
-                  p->id);
-    return LPR_INGEST_CONFLICT;
 }
 
 /* ---- keys ---- */
@@ -285,7 +175,7 @@ lpr_err lpr_ingest_new(const lpr_ingest_options *o, lpr_ingest **out)
     g->inbox = calloc(INBOX_MAX, sizeof *g->inbox);
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
-    lpr_err rc = g->q && g->inbox ? store_open(g) : LPR_ENOMEM;
+    lpr_err rc = g->q && g->inbox ? lpr_store_open(o->db, &g->store) : LPR_ENOMEM;
     if (rc != LPR_OK) {
         lpr_ingest_free(g);
         return rc;
@@ -317,11 +207,7 @@ void lpr_ingest_free(lpr_ingest *g)
         pending_clear(&g->q[i]);
     for (int i = 0; i < g->ninbox; i++)
         inbox_clear(&g->inbox[i]);
-    sqlite3_finalize(g->ins);
-    sqlite3_finalize(g->get);
-    sqlite3_finalize(g->conf_ins);
-    sqlite3_finalize(g->count);
-    sqlite3_close(g->db);
+    lpr_store_close(g->store);
     tdestroy(g->keys, key_free);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->cv);
@@ -530,34 +416,40 @@ lpr_err lpr_ingest_commit(lpr_ingest *g, lpr_ingest_receipt **receipts, int *n,
     char at[32];
     lpr_format_utc_ms(lpr_realtime_ms(), at, sizeof at);
     int64_t got[5] = {0};
-    int ok = sqlite3_exec(g->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    int ok = lpr_store_begin(g->store) == 0;
     for (int i = 0; ok && i < g->nq; i++) {
-        int r = store_one(g, &g->q[i], at);
-        if (r < 0)
+        const pending *p = &g->q[i];
+        lpr_store_read r = {p->device, p->epoch,   p->id,  p->topic, p->kid,
+                            p->seq,    p->payload, p->len, p->sig,   p->sig_len};
+        int res = lpr_store_put(g->store, &r, at);
+        if (res < 0) {
             ok = 0;
-        else {
-            if (r == LPR_INGEST_STORED && g->o.print)
-                print_read(&g->q[i]);
-            got[r]++;
-            if (results)
-                results[i] = (lpr_ingest_result)r;
+            break;
         }
+        lpr_ingest_result k = res == LPR_STORE_NEW      ? LPR_INGEST_STORED
+                              : res == LPR_STORE_REPEAT ? LPR_INGEST_REPEAT
+                                                        : LPR_INGEST_CONFLICT;
+        got[k]++;
+        if (results)
+            results[i] = k;
+        if (k == LPR_INGEST_STORED && g->o.print)
+            print_read(p);
     }
-    ok = ok && count_add(g, "repeats", got[LPR_INGEST_REPEAT]) &&
-         count_add(g, "conflicts", got[LPR_INGEST_CONFLICT]) &&
-         sqlite3_exec(g->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    ok = ok && lpr_store_count(g->store, "repeats", got[LPR_INGEST_REPEAT]) == 0 &&
+         lpr_store_count(g->store, "conflicts", got[LPR_INGEST_CONFLICT]) == 0 &&
+         lpr_store_commit(g->store) == 0;
     if (!ok) {
         if (!g->store_failing)
             LPR_ERROR("ingest",
                       "database %s: cannot store %d reads: %s; they get no receipt, so their "
                       "devices keep them and send them again; retrying",
-                      g->o.db, g->nq, sqlite3_errmsg(g->db));
+                      lpr_store_name(g->store), g->nq, lpr_store_error(g->store));
         g->store_failing = 1;
-        sqlite3_exec(g->db, "ROLLBACK", NULL, NULL, NULL);
+        lpr_store_rollback(g->store);
         return LPR_EDB;
     }
     if (g->store_failing)
-        LPR_INFO("ingest", "database %s: storing again", g->o.db);
+        LPR_INFO("ingest", "database %s: storing again", lpr_store_name(g->store));
     g->store_failing = 0;
     g->c.stored += got[LPR_INGEST_STORED];
     g->c.repeats += got[LPR_INGEST_REPEAT];
@@ -772,8 +664,8 @@ lpr_err lpr_ingest_run(lpr_ingest *g, volatile sig_atomic_t *stop)
         LPR_ERROR("ingest", "cannot make an MQTT client for %s", g->uri);
         return LPR_ENET;
     }
-    LPR_INFO("ingest", "broker %s, database %s, keys %s, client %s", g->uri, g->o.db, g->o.keys_dir,
-             g->o.client_id);
+    LPR_INFO("ingest", "broker %s, database %s, keys %s, client %s", g->uri,
+             lpr_store_name(g->store), g->o.keys_dir, g->o.client_id);
     g->backoff_ms = BACKOFF_MIN_MS;
     static inbox_msg batch[INBOX_MAX];
     int was_connected = 0;

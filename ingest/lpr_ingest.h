@@ -23,7 +23,7 @@
  *   stored before). A receipt lost on the way costs
  *   nothing: the device sends the read again and gets another.
  *
- * The store: SQLite (WAL, synchronous=FULL); its tables are in ingest.c.
+ * The store: SQLite (WAL, synchronous=FULL) or PostgreSQL; store.h.
  */
 #ifndef LPR_INGEST_H
 #define LPR_INGEST_H

@@ -132,9 +132,10 @@ stop_broker() {
 # start_ingest DIR PORT INGEST_BINARY DB [extra args]: the read store
 # (lpr-ingest) on the broker at PORT with the store's certificate from
 # make_certs, the keys of DIR/keys-<device>/ registered under DIR/store-keys;
-# logs to DB.log, its PID in DIR/ingest.pid (and PIDS when the caller has it)
+# logs to DB.log (INGEST_LOG.log when set: DB is a URI), its PID in
+# DIR/ingest.pid (and PIDS when the caller has it)
 start_ingest() {
-  local d=$1 port=$2 bin=$3 db=$4
+  local d=$1 port=$2 bin=$3 db=$4 log=${INGEST_LOG:-$4}
   shift 4
   mkdir -p "$d/store-keys"
   for k in "$d"/keys-*/device.pub.pem; do
@@ -143,14 +144,14 @@ start_ingest() {
     cp "$k" "$d/store-keys/${dev##*/keys-}.pub.pem"
   done
   "$bin" --host localhost --port "$port" --ca "$d/ca.crt" --cert "$d/store.crt" \
-    --key "$d/store.key" --keys "$d/store-keys" --db "$db" "$@" >> "$db.out" 2>> "$db.log" &
+    --key "$d/store.key" --keys "$d/store-keys" --db "$db" "$@" >> "$log.out" 2>> "$log.log" &
   echo $! > "$d/ingest.pid"
   declare -p PIDS >/dev/null 2>&1 && PIDS+=($!)
   for _ in $(seq 1 100); do
-    grep -q "subscribed to" "$db.log" 2>/dev/null && return 0
+    grep -q "subscribed to" "$log.log" 2>/dev/null && return 0
     sleep 0.1
   done
-  echo "lpr-ingest did not subscribe: $(tail -3 "$db.log")" >&2
+  echo "lpr-ingest did not subscribe: $(tail -3 "$log.log")" >&2
   return 1
 }
 

@@ -5,7 +5,8 @@
 # Scenarios: drain, broker-restart, kill9, concurrent, tls, quota, keyperm,
 # acl, shared, store-restart, badconfig, status, insecure, doctor, provision,
 # refused, locked, watchdog, broker-crash, fulldisk, verify, sealed, quarantine,
-# receipts, receipts-crash, receipts-overflow, no-store, ingest-keys.
+# receipts, receipts-crash, receipts-overflow, no-store, ingest-keys,
+# ingest-postgres.
 # Most scenarios' store is mosquitto_sub, which sends no receipts: their
 # devices run with delete_on = puback. The receipt scenarios run the store
 # the project ships, lpr-ingest, and the default delete_on = receipt.
@@ -308,6 +309,60 @@ receipts-overflow)
   [ "$(sql 'SELECT count(*), count(DISTINCT id) FROM reads')" = "$(printf '1000\t1000')" ] ||
     fail "store has $(sql 'SELECT count(*), count(DISTINCT id) FROM reads') reads, ids"
   echo "store queue of 100 at the broker, 1000 reads while the store was offline: 1000 stored once"
+  ;;
+ingest-postgres)
+  # the store that outgrows one machine: lpr-ingest on PostgreSQL, two
+  # instances sharing the reads (a shared subscription) and one database;
+  # every read stored once, repeats counted, receipts as with SQLite
+  PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | tail -1)
+  [ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || { echo "SKIP: no PostgreSQL server (postgresql-15)"; exit 77; }
+  # a throwaway cluster in the scratch folder, run by a user that is not
+  # root (PostgreSQL refuses root), on a Unix socket only
+  PGU=$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)
+  chmod 711 "$T"
+  mkdir -p "$T/pg" && chown "$PGU" "$T/pg"
+  runuser -u "$PGU" -- "$PGBIN/initdb" -D "$T/pg/data" -A trust -U lpr > "$T/initdb.log" 2>&1 ||
+    fail "initdb: $(tail -2 "$T/initdb.log")"
+  runuser -u "$PGU" -- "$PGBIN/pg_ctl" -D "$T/pg/data" -o "-k $T/pg -h '' -p 5432" -l "$T/pg/log" -w start > /dev/null ||
+    fail "postgres: $(tail -2 "$T/pg/log")"
+  PIDS+=("$(head -1 "$T/pg/data/postmaster.pid")")
+  runuser -u "$PGU" -- "$PGBIN/createdb" -h "$T/pg" -U lpr store
+  psql() { "$PGBIN/psql" -h "$T/pg" -U lpr -d store -tA -F ' ' -c "$1"; }
+  URI="postgresql://lpr@/store?host=$T/pg"
+  by_receipt
+  start_broker "$T" "$PORT"
+  INGEST_LOG=$T/ingest-a start_ingest "$T" "$PORT" "$INGEST" "$URI" --client-id store-a
+  A=$(cat "$T/ingest.pid")
+  INGEST_LOG=$T/ingest-b start_ingest "$T" "$PORT" "$INGEST" "$URI" --client-id store-b
+  gen_reads 2000 | push
+  "$UPLINK" --config "$CONF" --once 2> "$T/uplink.log" || fail "uplink: $(tail -3 "$T/uplink.log")"
+  [ "$(depth)" -eq 0 ] || fail "spool not empty: $(depth)"
+  [ "$(psql 'SELECT count(*), count(DISTINCT id) FROM reads')" = "2000 2000" ] ||
+    fail "PostgreSQL has $(psql 'SELECT count(*), count(DISTINCT id) FROM reads') reads, ids: $(tail -2 "$T/ingest-a.log")"
+  # the stored bytes are the signed bytes
+  "$PGBIN/psql" -h "$T/pg" -U lpr -d store -tA -c "SELECT encode(payload, 'hex') FROM reads ORDER BY seq LIMIT 1" | xxd -r -p > "$T/p.json"
+  "$PGBIN/psql" -h "$T/pg" -U lpr -d store -tA -c "SELECT encode(sig, 'hex') FROM reads ORDER BY seq LIMIT 1" | xxd -r -p > "$T/p.sig"
+  openssl dgst -sha256 -verify "$T/store-keys/cam-test.pub.pem" -signature "$T/p.sig" "$T/p.json" |
+    grep -q "Verified OK" || fail "a read stored in PostgreSQL does not verify with openssl"
+  # 50 of them again: counted, not stored twice
+  "$PGBIN/psql" -h "$T/pg" -U lpr -d store -tA -F '|' -c "SELECT seq, id, encode(payload, 'hex'), encode(sig, 'hex'), kid FROM reads ORDER BY seq LIMIT 50" > "$T/again.txt"
+  python3 - "$SPOOL" "$T/again.txt" <<'PY'
+import sqlite3, sys
+sp = sqlite3.connect(sys.argv[1])
+for l in open(sys.argv[2]):
+    seq, id_, p, s, kid = l.rstrip("\n").split("|")
+    sp.execute("INSERT INTO reads(seq, id, created_ms, payload, sig, kid) VALUES(?, ?, 0, ?, ?, ?)",
+               (int(seq), id_, bytes.fromhex(p), bytes.fromhex(s), kid))
+sp.commit()
+PY
+  "$UPLINK" --config "$CONF" --once 2> "$T/uplink2.log" || fail "uplink again: $(tail -3 "$T/uplink2.log")"
+  [ "$(psql 'SELECT count(*) FROM reads')" -eq 2000 ] || fail "a repeat was stored twice"
+  [ "$(psql "SELECT value FROM counters WHERE name='repeats'")" -eq 50 ] || fail "repeats: $(psql 'SELECT * FROM counters')"
+  for p in "$A" "$(cat "$T/ingest.pid")"; do kill -TERM "$p"; wait "$p" 2>/dev/null || true; done
+  a=$(grep -o "stored [0-9]*" "$T/ingest-a.log" | head -1); b=$(grep -o "stored [0-9]*" "$T/ingest-b.log" | head -1)
+  [ "${a#stored }" -gt 0 ] && [ "${b#stored }" -gt 0 ] || fail "the two instances did not share the reads: a $a, b $b"
+  runuser -u "$PGU" -- "$PGBIN/pg_ctl" -D "$T/pg/data" -m fast -w stop > /dev/null
+  echo "PostgreSQL: 2000 reads stored once by two lpr-ingest instances (a $a, b $b), 50 repeats counted"
   ;;
 no-store)
   # no store sends receipts: the reads stay spooled, health says why, and
