@@ -919,9 +919,29 @@ static lpr_err run_batch_once(lpr_spool *s, const char *sql, const void *items, 
     return LPR_OK;
 }
 
+/* Items off.. of another batch (run_batch's pieces). */
+typedef struct offset_items {
+    batch_bind bind;
+    const void *items;
+    int off;
+} offset_items;
+
+static int bind_offset(sqlite3_stmt *st, const void *items, int i)
+{
+    const offset_items *o = items;
+    return o->bind(st, o->items, o->off + i);
+}
+
+#define FULL_DISK_PIECE 16 /* items per transaction when the disk is full */
+
 /* run_batch_once, and on a full disk once more after releasing the
  * reserve and truncating the WAL: signatures and deletes change pages in
- * place, so that room is enough, and the uplink keeps draining */
+ * place, so that room is enough for a batch of a few pages. A big batch
+ * (the thousands of reads one store receipt confirms) changes more pages
+ * than that room holds, so it goes again in pieces of FULL_DISK_PIECE, each
+ * its own transaction and the WAL truncated after each: the uplink keeps
+ * draining. The pieces are not all or nothing, which both callers allow
+ * (a delete or signature repeated changes nothing). */
 static lpr_err run_batch(lpr_spool *s, const char *sql, const void *items, int n, batch_bind bind,
                          const char *what)
 {
@@ -932,9 +952,19 @@ static lpr_err run_batch(lpr_spool *s, const char *sql, const void *items, int n
         return rc;
     int had = reserve_release(s);
     checkpoint(s);
-    LPR_WARN("spool", "%s: disk full: %struncated the WAL; trying to %s again", s->path,
-             had ? "released the full-disk reserve, " : "", what);
-    rc = run_batch_once(s, sql, items, n, bind, what);
+    LPR_WARN("spool", "%s: disk full: %struncated the WAL; trying to %s again%s", s->path,
+             had ? "released the full-disk reserve, " : "", what,
+             n > FULL_DISK_PIECE ? ", a few at a time" : "");
+    if (n <= FULL_DISK_PIECE)
+        rc = run_batch_once(s, sql, items, n, bind, what);
+    for (int off = 0; n > FULL_DISK_PIECE && off < n; off += FULL_DISK_PIECE) {
+        offset_items o = {bind, items, off};
+        rc = run_batch_once(s, sql, &o, n - off < FULL_DISK_PIECE ? n - off : FULL_DISK_PIECE,
+                            bind_offset, what);
+        checkpoint(s);
+        if (rc != LPR_OK)
+            break;
+    }
     if (rc == LPR_OK)
         reserve_make(s);
     return rc;

@@ -577,18 +577,20 @@ fulldisk)
   [ $((d + dropped)) -eq 4100 ] || fail "depth $d + dropped $dropped != 4100 on a disk others filled"
   last=$("$LPR" spool export --spool "$SPOOL" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["plate"]["text"])')
   [ "$last" = T004099 ] || fail "the newest read is not in the spool: last is $last"
-  # the uplink starts on the full disk, signs, publishes and deletes them all
+  # the uplink starts on the full disk, publishes them all to the store
+  # (lpr-ingest) and deletes each on its receipt
+  write_config "$T" "$PORT" cam-test "spool.path=$T/disk/spool.db" "uplink.delete_on=receipt"
   start_broker "$T" "$PORT"
-  start_sub "$T/sub.out" -t 'lpr/v1/+/read'
+  start_ingest "$T" "$PORT" "$INGEST" "$DB"
   "$UPLINK" --config "$CONF" --once 2> "$T/uplink.log" || fail "uplink failed on a full disk: $(tail -3 "$T/uplink.log")"
-  wait_count "$T/sub.out" "$d" 60 || fail "only $(count_distinct "$T/sub.out") of $d arrived from a full disk"
-  [ "$(ids_of "$T/sub.out" | wc -l)" -eq "$d" ] || fail "not all $d reads verify"
   [ "$(depth)" -eq 0 ] || fail "spool not drained on a full disk: $(depth) left"
+  [ "$(sql 'SELECT count(DISTINCT id) FROM reads')" -eq "$d" ] ||
+    fail "the store has $(sql 'SELECT count(DISTINCT id) FROM reads') of the $d reads left on the full disk"
   # space returns: the reserve comes back by itself with the next read
   rm -f "$T/disk/other"
   gen_reads 1 5000 | push 2> /dev/null
   [ "$(stat -c %s "$SPOOL.reserve")" -ge 524288 ] || fail "no reserve once space returned"
-  echo "3 MB disk: 4100 reads, $dropped dropped oldest-first (counted), the newest kept each time, no error; uplink drained the $d left from the full disk; reserve back with the space"
+  echo "3 MB disk: 4100 reads, $dropped dropped oldest-first (counted), the newest kept each time, no error; uplink drained the $d left from the full disk; reserve back with the space; the store has each of them once"
   ;;
 keyperm)
   # the device key seals reads where they are spooled (lprd, lpr replay
