@@ -6,7 +6,8 @@
  * names it ([uplink] delete_on = receipt, the default; lpr_read.h has the
  * receipt) or, with delete_on = puback, once the broker acknowledges it.
  * A read acknowledged and not confirmed within receipt_timeout_s is sent
- * again (the wait doubles while none comes, up to an hour). Keeps a retained
+ * again (the wait doubles while reads keep waiting, up to an hour, and is
+ * back to receipt_timeout_s once the store has caught up). Keeps a retained
  * <prefix>status (birth "online", last will "offline") and publishes
  * <prefix>health every health_interval_s. Reconnects with capped
  * exponential backoff and jitter; the spool keeps filling meanwhile.

@@ -50,11 +50,13 @@
 typedef struct inflight_slot {
     int64_t seq;
     double t_pub;
+    int resends; /* times this read went again for want of a receipt */
 } inflight_slot;
 
 typedef struct awaiting_read {
     int64_t seq;
     double t_ack; /* when the broker acknowledged it */
+    int resends;
 } awaiting_read;
 
 struct lpr_uplink {
@@ -120,17 +122,16 @@ struct lpr_uplink {
     double delete_retry_ms, delete_backoff_ms;
 
     /* delete_on = receipt: acknowledged, in the order acknowledged, waiting
-     * for the store's receipt; sent again (from the oldest spooled) when
-     * the oldest has waited resend_ms, which doubles while no receipt
-     * comes, from receipt_timeout_s to RESEND_MAX_MS */
+     * for the store's receipt; each sent again once it has waited
+     * receipt_timeout_s << resends (up to RESEND_MAX_MS) */
     awaiting_read *awaiting;
     int nawaiting;
-    double resend_ms;
-    int rewind;          /* send again once nothing is in flight */
-    int64_t confirmed;   /* reads deleted on a receipt */
-    int64_t receipts_in; /* receipt messages taken */
-    int said_no_receipt; /* the wait for a receipt was logged */
-    char said_epoch[17]; /* a receipt for another spool epoch was logged */
+    double next_resend_check; /* no awaiting read is due before this */
+    int64_t resent;           /* reads sent again for want of a receipt */
+    int64_t confirmed;        /* reads deleted on a receipt */
+    int64_t receipts_in;      /* receipt messages taken */
+    int said_no_receipt;      /* the wait for a receipt was logged */
+    char said_epoch[17];      /* a receipt for another spool epoch was logged */
 };
 
 static lpr_uplink *the_uplink; /* Paho callbacks reach the instance here */
@@ -330,7 +331,6 @@ lpr_err lpr_uplink_new(const lpr_config *cfg, lpr_uplink **out)
     snprintf(u->topic_health, sizeof u->topic_health, "%shealth", cfg->uplink.topic_prefix);
     snprintf(u->topic_receipt, sizeof u->topic_receipt, "%sreceipt", cfg->uplink.topic_prefix);
     u->by_receipt = strcmp(cfg->uplink.delete_on, "puback") != 0;
-    u->resend_ms = 1000.0 * cfg->uplink.receipt_timeout_s;
     u->awaiting = calloc(AWAIT_MAX, sizeof *u->awaiting);
     if (!u->awaiting) {
         rc = LPR_ENOMEM;
@@ -620,6 +620,47 @@ static int slots_used(lpr_uplink *u)
 /* Publishes sealed reads after the cursor, in seq order, while there is
  * room in flight; stops at the first read not sealed (spooled by a tool
  * without the key: lprd seals it when it starts), named once in the log. */
+/* Publishes one sealed read into a free in-flight slot: 0, or -1 when it
+ * cannot go now (no slot, the client refuses, the signature is bad). */
+static int publish_row(lpr_uplink *u, const lpr_spool_row *r, int resends)
+{
+    char sig64[128];
+    int slot = slot_find(u, 0);
+    if (slot < 0 || lpr_base64_encode(r->sig, r->sig_len, sig64, sizeof sig64) != LPR_OK)
+        return -1;
+    MQTTProperties props = MQTTProperties_initializer;
+    add_user_prop(&props, "alg", "ES256");
+    add_user_prop(&props, "kid", r->kid[0] ? r->kid : u->kid);
+    add_user_prop(&props, "sig", sig64);
+    MQTTAsync_message msg = MQTTAsync_message_initializer;
+    msg.payload = r->payload;
+    msg.payloadlen = (int)r->payload_len;
+    msg.qos = 1;
+    msg.properties = props;
+    MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
+    ro.onSuccess5 = on_publish_ok;
+    ro.onFailure5 = on_publish_fail;
+    ro.context = (void *)(intptr_t)r->seq;
+    /* full-scene messages (opt-in) go to their own topic, so a store can
+     * keep them apart (and for less long) than the reads */
+    const char *topic =
+        lpr_read_kind_of((const char *)r->payload, r->payload_len) == LPR_READ_KIND_SCENE
+            ? u->topic_scene
+            : u->topic_read;
+    int prc = MQTTAsync_sendMessage(u->client, topic, &msg, &ro);
+    MQTTProperties_free(&props);
+    if (prc != MQTTASYNC_SUCCESS)
+        return -1;
+    u->slots[slot].seq = r->seq;
+    u->slots[slot].t_pub = now_ms();
+    u->slots[slot].resends = resends;
+    u->published++;
+    return 0;
+}
+
+/* Publishes sealed reads after the cursor, in seq order, while there is
+ * room in flight; stops at the first read not sealed (spooled by a tool
+ * without the key: lprd seals it when it starts), named once in the log. */
 static void fill_inflight(lpr_uplink *u)
 {
     lpr_spool_row rows[256];
@@ -628,7 +669,7 @@ static void fill_inflight(lpr_uplink *u)
         room = UNDELETED_MAX - u->nundeleted; /* acks must find room in the list */
     if (u->by_receipt && room > AWAIT_MAX - u->nawaiting - slots_used(u))
         room = AWAIT_MAX - u->nawaiting - slots_used(u); /* and in the awaiting list */
-    if (room <= 0 || u->rewind || now_ms() < u->publish_paused_until)
+    if (room <= 0 || now_ms() < u->publish_paused_until)
         return;
     if (room > 256)
         room = 256;
@@ -646,38 +687,9 @@ static void fill_inflight(lpr_uplink *u)
             u->unsealed_said = r->seq;
             break;
         }
-        char sig64[128];
-        if (lpr_base64_encode(r->sig, r->sig_len, sig64, sizeof sig64) != LPR_OK)
+        if (publish_row(u, r, 0) != 0)
             break;
-        MQTTProperties props = MQTTProperties_initializer;
-        add_user_prop(&props, "alg", "ES256");
-        add_user_prop(&props, "kid", r->kid[0] ? r->kid : u->kid);
-        add_user_prop(&props, "sig", sig64);
-        MQTTAsync_message msg = MQTTAsync_message_initializer;
-        msg.payload = r->payload;
-        msg.payloadlen = (int)r->payload_len;
-        msg.qos = 1;
-        msg.properties = props;
-        MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
-        ro.onSuccess5 = on_publish_ok;
-        ro.onFailure5 = on_publish_fail;
-        ro.context = (void *)(intptr_t)r->seq;
-        int slot = slot_find(u, 0);
-        /* full-scene messages (opt-in) go to their own topic, so a store can
-         * keep them apart (and for less long) than the reads */
-        const char *topic =
-            lpr_read_kind_of((const char *)r->payload, r->payload_len) == LPR_READ_KIND_SCENE
-                ? u->topic_scene
-                : u->topic_read;
-        int prc =
-            slot >= 0 ? MQTTAsync_sendMessage(u->client, topic, &msg, &ro) : MQTTASYNC_FAILURE;
-        MQTTProperties_free(&props);
-        if (prc != MQTTASYNC_SUCCESS)
-            break;
-        u->slots[slot].seq = r->seq;
-        u->slots[slot].t_pub = now_ms();
         u->cursor = r->seq;
-        u->published++;
     }
     for (int i = 0; i < n; i++)
         lpr_spool_row_clear(&rows[i]);
@@ -712,6 +724,18 @@ static void retry_deletes(lpr_uplink *u, double now)
     u->delete_retry_ms = now + u->delete_backoff_ms;
 }
 
+/* How long a read that went again 'resends' times waits for its receipt
+ * before it goes again: receipt_timeout_s, then twice that, and so on up
+ * to RESEND_MAX_MS. A store that is behind gets each read a few times at
+ * most; one that is away costs a resend an hour, not a flood. */
+static double receipt_wait_ms(const lpr_uplink *u, int resends)
+{
+    double w = 1000.0 * u->cfg.uplink.receipt_timeout_s;
+    for (int i = 0; i < resends && w < RESEND_MAX_MS; i++)
+        w *= 2;
+    return w < RESEND_MAX_MS ? w : RESEND_MAX_MS;
+}
+
 /* PUBACKs. delete_on = puback: the reads are deleted. delete_on = receipt:
  * they wait for the store's receipt (the broker may still lose them). */
 static void handle_acks(lpr_uplink *u, const int64_t *seqs, const double *ts, int n)
@@ -720,10 +744,12 @@ static void handle_acks(lpr_uplink *u, const int64_t *seqs, const double *ts, in
         return;
     for (int i = 0; i < n; i++) {
         if (u->by_receipt) {
-            if (u->nawaiting < AWAIT_MAX) {
-                u->awaiting[u->nawaiting].seq = seqs[i];
-                u->awaiting[u->nawaiting++].t_ack = ts[i];
-            } /* else: sent again at the next rewind (fill_inflight keeps room) */
+            int s = slot_find(u, seqs[i]);
+            awaiting_read a = {seqs[i], ts[i], s >= 0 ? u->slots[s].resends : 0};
+            if (u->nawaiting < AWAIT_MAX) /* (fill_inflight keeps room for it) */
+                u->awaiting[u->nawaiting++] = a;
+            if (a.t_ack + receipt_wait_ms(u, a.resends) < u->next_resend_check)
+                u->next_resend_check = a.t_ack + receipt_wait_ms(u, a.resends);
         } else if (u->nundeleted < UNDELETED_MAX) {
             u->undeleted[u->nundeleted++] = seqs[i];
         }
@@ -842,7 +868,6 @@ static void handle_receipt(lpr_uplink *u, const char *payload, size_t len)
     u->nawaiting = kept;
     if (got > 0) {
         u->confirmed += got;
-        u->resend_ms = 1000.0 * u->cfg.uplink.receipt_timeout_s;
         if (u->said_no_receipt)
             LPR_INFO("uplink", "the store's receipts come again");
         u->said_no_receipt = 0;
@@ -850,24 +875,49 @@ static void handle_receipt(lpr_uplink *u, const char *payload, size_t len)
     }
 }
 
-/* The oldest awaiting read has waited resend_ms: the store did not get it
- * (the broker lost it, the store was down) or its receipt was lost.
- * Everything still spooled goes again from the oldest, once nothing is in
- * flight; the next wait is twice as long, so an absent store costs a
- * resend an hour, not a flood. */
-static void check_receipt_wait(lpr_uplink *u, double now)
+/* Sends again, as slots allow, the awaiting reads whose wait is over: the
+ * store did not get them (the broker lost them, the store was away) or
+ * their receipt was lost. A read no longer spooled leaves the list. The
+ * first such wait of a spell without receipts is logged. */
+static void resend_unconfirmed(lpr_uplink *u, double now)
 {
-    if (u->rewind || u->nawaiting == 0 || now - u->awaiting[0].t_ack < u->resend_ms)
+    if (now < u->next_resend_check || now < u->publish_paused_until)
         return;
-    if (!u->said_no_receipt)
-        LPR_WARN("uplink",
-                 "no receipt from the store for read seq %lld for %.0f s (%d reads wait): "
-                 "the reads stay spooled and go again (is the store, lpr-ingest, running "
-                 "and subscribed?)",
-                 (long long)u->awaiting[0].seq, u->resend_ms / 1000.0, u->nawaiting);
-    u->said_no_receipt = 1;
-    u->rewind = 1;
-    u->resend_ms = u->resend_ms * 2 > RESEND_MAX_MS ? RESEND_MAX_MS : u->resend_ms * 2;
+    int room = u->nslots - slots_used(u), kept = 0;
+    double next = now + RESEND_MAX_MS;
+    for (int i = 0; i < u->nawaiting; i++) {
+        awaiting_read a = u->awaiting[i];
+        double due = a.t_ack + receipt_wait_ms(u, a.resends);
+        if (due <= now) {
+            if (!u->said_no_receipt)
+                LPR_WARN("uplink",
+                         "no receipt from the store for read seq %lld for %.0f s (%d reads "
+                         "wait): the reads stay spooled and go again (is the store, "
+                         "lpr-ingest, running and subscribed?)",
+                         (long long)a.seq, (now - a.t_ack) / 1000.0, u->nawaiting);
+            u->said_no_receipt = 1;
+            lpr_spool_row r;
+            int n = -1;
+            if (room > 0 && lpr_spool_fetch(u->spool, a.seq - 1, 1, &r, &n) == LPR_OK) {
+                int here = n == 1 && r.seq == a.seq;
+                int sent = here && r.sig && publish_row(u, &r, a.resends + 1) == 0;
+                if (n == 1)
+                    lpr_spool_row_clear(&r);
+                if (sent) {
+                    room--;
+                    u->resent++;
+                }
+                if (sent || !here)
+                    continue; /* in flight again, or gone from the spool */
+            }
+            due = now + 20.0; /* no room yet: next turn */
+        }
+        if (due < next)
+            next = due;
+        u->awaiting[kept++] = a;
+    }
+    u->nawaiting = kept;
+    u->next_resend_check = next;
 }
 
 int64_t lpr_uplink_progress(const lpr_uplink *u)
@@ -960,13 +1010,6 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
         }
         double now = now_ms();
         retry_deletes(u, now);
-        if (u->by_receipt)
-            check_receipt_wait(u, now);
-        if (u->rewind && slots_used(u) == 0) {
-            u->rewind = 0;
-            u->nawaiting = 0;
-            u->cursor = 0;
-        }
         if (conn && !u->was_connected) {
             /* (re)connected: everything unacknowledged goes again */
             u->was_connected = 1;
@@ -976,7 +1019,6 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             memset(u->slots, 0, (size_t)u->nslots * sizeof *u->slots);
             u->cursor = 0;
             u->nawaiting = 0; /* everything spooled goes again */
-            u->rewind = 0;
             LPR_INFO("uplink", "connected to %s", u->uri);
             if (u->by_receipt)
                 subscribe_receipts(u);
@@ -1001,6 +1043,8 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             continue; /* only collect acks while draining */
         }
         if (conn) {
+            if (u->by_receipt)
+                resend_unconfirmed(u, now);
             fill_inflight(u);
             if (now >= next_health) {
                 publish_health(u, 0);
@@ -1034,9 +1078,10 @@ lpr_err lpr_uplink_run(lpr_uplink *u, volatile sig_atomic_t *stop, int exit_when
             usleep(20000);
     }
     LPR_INFO("uplink",
-             "stopped: %lld sent, %lld confirmed by the store; %d in flight and %d "
-             "awaiting a receipt stay spooled",
-             (long long)u->sent, (long long)u->confirmed, slots_used(u), u->nawaiting);
+             "stopped: %lld sent, %lld confirmed by the store (%lld sent again for want of a "
+             "receipt); %d in flight and %d awaiting a receipt stay spooled",
+             (long long)u->sent, (long long)u->confirmed, (long long)u->resent, slots_used(u),
+             u->nawaiting);
     return LPR_OK;
 }
 

@@ -18,7 +18,8 @@ scratch_cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   [ -z "$SCRATCH_CERTS" ] || stop_broker "$T/$SCRATCH_CERTS"
   for m in "${SCRATCH_MOUNTS[@]}"; do umount "$m" 2>/dev/null || true; done
-  rm -rf "$T"
+  # LPR_KEEP=1: leave the scratch folder (logs, spools) to look into
+  if [ "${LPR_KEEP:-0}" = 1 ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
 }
 SCRATCH_MOUNTS=()
 # small_disk DIR MB: a tmpfs of MB megabytes at DIR (a full disk to test),
@@ -157,7 +158,7 @@ start_ingest() {
 
 # write_config DIR PORT DEVICE [extra lines...]: lpr.conf for a device
 write_config() {
-  local d=$1 port=$2 dev=$3
+  local d=$1 port=$2 dev=$3 line
   shift 3
   cat > "$d/$dev.conf" <<CONF
 [device]
