@@ -22,6 +22,7 @@ static void usage(FILE *f)
            "  replay [--gps LOG] VIDEO|DIR        the camera pipeline over footage\n"
            "  doctor [--config FILE]              on-site check: camera, GPS, clock, keys, broker\n"
            "  provision --device-id ID --out DIR  keys, CSR and config for a new unit\n"
+           "  hotlist sign|check ...              sign a list of wanted plates; check one\n"
            "run 'lpr COMMAND --help' for a command's options.\n");
 }
 
@@ -44,10 +45,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(int, char **);
-    } cmds[] = {{"read", lpr_cmd_read},     {"keygen", lpr_cmd_keygen},
-                {"verify", lpr_cmd_verify}, {"spool", lpr_cmd_spool},
-                {"gps", lpr_cmd_gps},       {"replay", lpr_cmd_replay},
-                {"doctor", lpr_cmd_doctor}, {"provision", lpr_cmd_provision}};
+    } cmds[] = {{"read", lpr_cmd_read},      {"keygen", lpr_cmd_keygen},
+                {"verify", lpr_cmd_verify},  {"spool", lpr_cmd_spool},
+                {"gps", lpr_cmd_gps},        {"replay", lpr_cmd_replay},
+                {"doctor", lpr_cmd_doctor},  {"provision", lpr_cmd_provision},
+                {"hotlist", lpr_cmd_hotlist}};
     for (unsigned i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(argv[1], cmds[i].name))
             return cmds[i].fn(argc - 1, argv + 1);

@@ -14,6 +14,7 @@ int lpr_cmd_gps(int argc, char **argv);
 int lpr_cmd_replay(int argc, char **argv);
 int lpr_cmd_doctor(int argc, char **argv);
 int lpr_cmd_provision(int argc, char **argv);
+int lpr_cmd_hotlist(int argc, char **argv);
 
 #include "models.h"
 
