@@ -7,6 +7,7 @@
 #include "lpr_common.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,4 +315,22 @@ lpr_err lpr_base64_decode(const char *in, unsigned char *out, size_t outlen, siz
     return mbedtls_base64_decode(out, outlen, len, (const unsigned char *)in, strlen(in)) == 0
                ? LPR_OK
                : LPR_EINVAL;
+}
+
+static volatile sig_atomic_t stop_signalled;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_signalled = 1;
+}
+
+volatile sig_atomic_t *lpr_stop_on_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    return &stop_signalled;
 }

@@ -10,6 +10,7 @@
 #ifndef LPR_COMMON_H
 #define LPR_COMMON_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <time.h>
@@ -103,6 +104,11 @@ void lpr_format_utc_ms(int64_t epoch_ms, char *buf, unsigned buflen);
 
 /* Parses "YYYY-MM-DDTHH:MM:SS[.mmm]Z" into epoch ms; LPR_EINVAL if not. */
 lpr_err lpr_parse_iso8601(const char *s, int64_t *ms);
+
+/* Catches SIGTERM and SIGINT into a flag that becomes non-zero, for a run
+ * loop to watch (lpr replay, lpr-uplink, lpr-ingest stop cleanly on it);
+ * returns the flag. */
+volatile sig_atomic_t *lpr_stop_on_signals(void);
 
 /* Peak resident set size of this process in kilobytes (getrusage). */
 long lpr_peak_rss_kb(void);

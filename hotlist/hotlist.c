@@ -35,7 +35,7 @@ typedef struct class_index {
 struct lpr_hotlist {
     lpr_hotlist_info info;
     entry *e;
-    size_t n, skipped, nwild;
+    size_t n, nwild; /* entries kept, those with wildcards */
     char *pool;
     size_t pool_len, pool_cap;
     class_index exact, wild;
@@ -324,7 +324,7 @@ static lpr_err parse(const char *json, size_t len, const char *what, int64_t exp
         else if (strlen(region) > 15 || strlen(reason) > 200)
             bad = "region or reason too long";
         if (bad) {
-            if (h->skipped++ < SAY_BAD)
+            if (h->info.skipped++ < SAY_BAD)
                 LPR_WARN("hotlist", "%s: entry %zu skipped: %s", what, i, bad);
             json_decref(x);
             continue;
@@ -346,9 +346,8 @@ static lpr_err parse(const char *json, size_t len, const char *what, int64_t exp
         h->n++;
     }
     h->info.entries = h->n;
-    h->info.skipped = h->skipped;
-    if (h->skipped > SAY_BAD)
-        LPR_WARN("hotlist", "%s: %zu entries skipped in all", what, h->skipped);
+    if (h->info.skipped > SAY_BAD)
+        LPR_WARN("hotlist", "%s: %zu entries skipped in all", what, h->info.skipped);
     if (index_build(&h->exact, h, 0) != 0 || index_build(&h->wild, h, 1) != 0) {
         rc = LPR_ENOMEM;
         goto fail;

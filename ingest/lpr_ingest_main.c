@@ -10,14 +10,6 @@
 
 #include "lpr_ingest.h"
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
 static void usage(FILE *f)
 {
     fprintf(f, "usage: lpr-ingest --host HOST [--port N] --ca FILE --cert FILE --key FILE\n"
@@ -104,11 +96,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lpr-ingest: %s is required (--help)\n", missing);
         return 2;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    volatile sig_atomic_t *stop = lpr_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
     lpr_ingest *g;
     lpr_err rc = lpr_ingest_new(&o, &g);
@@ -116,7 +104,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lpr-ingest: cannot start: %s\n", lpr_strerror(rc));
         return 1;
     }
-    rc = lpr_ingest_run(g, &stop_flag);
+    rc = lpr_ingest_run(g, stop);
     lpr_ingest_counters n;
     lpr_ingest_get_counters(g, &n);
     fprintf(stderr,

@@ -32,14 +32,6 @@ typedef struct replay_ctx {
     long reads;
 } replay_ctx;
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
-}
-
 static void on_read(void *arg, const lpr_track_read *r, const uint8_t *jpeg, size_t len,
                     const uint8_t *scene, size_t scene_len)
 {
@@ -221,13 +213,9 @@ int lpr_cmd_replay(int argc, char **argv)
         rc = 1; /* the source said why, naming the file */
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    volatile sig_atomic_t *stop = lpr_stop_on_signals();
     lpr_pipeline_stats ps;
-    lpr_err prc = lpr_pipeline_run(&pc, src, &stop_flag, on_read, &c, &ps);
+    lpr_err prc = lpr_pipeline_run(&pc, src, stop, on_read, &c, &ps);
     int64_t skipped = lpr_source_skipped(src);
     lpr_source_close(src);
     char refused[96] = "";

@@ -16,7 +16,6 @@
 
 #include "lpr_uplink.h"
 
-static volatile sig_atomic_t stop_flag;
 static int watchdog_stop;
 
 /* Pings the systemd watchdog, at half its interval, only when the
@@ -36,12 +35,6 @@ static void *watchdog_main(void *arg)
         usleep((useconds_t)(usec / 2 > 100000 ? usec / 2 : 100000));
     }
     return NULL;
-}
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_flag = 1;
 }
 
 static void usage(FILE *f)
@@ -74,11 +67,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lpr-uplink: %s\n", err);
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    volatile sig_atomic_t *stop = lpr_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
 
     lpr_uplink *u;
@@ -92,7 +81,7 @@ int main(int argc, char **argv)
     if (!have_wd)
         fprintf(stderr, "lpr-uplink: cannot start the watchdog thread; running without it\n");
     sd_notify(0, "READY=1\nSTATUS=draining the spool");
-    rc = lpr_uplink_run(u, &stop_flag, once, 3000);
+    rc = lpr_uplink_run(u, stop, once, 3000);
     sd_notify(0, "STOPPING=1");
     __atomic_store_n(&watchdog_stop, 1, __ATOMIC_RELAXED);
     if (have_wd)

@@ -129,7 +129,6 @@ struct lpr_uplink {
     double next_resend_check; /* no awaiting read is due before this */
     int64_t resent;           /* reads sent again for want of a receipt */
     int64_t confirmed;        /* reads deleted on a receipt */
-    int64_t receipts_in;      /* receipt messages taken */
     int said_no_receipt;      /* the wait for a receipt was logged */
     char said_epoch[17];      /* a receipt for another spool epoch was logged */
 };
@@ -748,8 +747,9 @@ static void handle_acks(lpr_uplink *u, const int64_t *seqs, const double *ts, in
             awaiting_read a = {seqs[i], ts[i], s >= 0 ? u->slots[s].resends : 0};
             if (u->nawaiting < AWAIT_MAX) /* (fill_inflight keeps room for it) */
                 u->awaiting[u->nawaiting++] = a;
-            if (a.t_ack + receipt_wait_ms(u, a.resends) < u->next_resend_check)
-                u->next_resend_check = a.t_ack + receipt_wait_ms(u, a.resends);
+            double due = a.t_ack + receipt_wait_ms(u, a.resends);
+            if (due < u->next_resend_check)
+                u->next_resend_check = due;
         } else if (u->nundeleted < UNDELETED_MAX) {
             u->undeleted[u->nundeleted++] = seqs[i];
         }
@@ -842,7 +842,6 @@ static void handle_receipt(lpr_uplink *u, const char *payload, size_t len)
     char epoch[17];
     int n;
     const char *why = lpr_receipt_parse(payload, len, epoch, r, RECEIPT_RANGES_MAX, &n);
-    u->receipts_in++;
     if (why) {
         LPR_WARN("uplink", "a message on %s is not a receipt (%s); ignored", u->topic_receipt, why);
         return;
